@@ -1,0 +1,160 @@
+"""Per-identity lighting: a procedural HDR environment (several kinds) plus key / fill / rim area
+lights, all drawn from the identity's random stream, so lighting varies across the dataset
+(SynShot used one environment map for everything and names that a weakness)."""
+
+from __future__ import annotations
+
+import math
+
+import bpy
+import numpy as np
+
+from .bpy_data import image_from_array
+
+ENVIRONMENTS = ("studio", "overcast", "window", "sunset", "night_city")
+LIGHT_RIGS = ("three_point", "butterfly", "rembrandt", "split", "soft_box")
+
+
+def kelvin_to_rgb(kelvin: float) -> np.ndarray:
+    """Approximate linear-RGB colour (max component 1) of a black body at ``kelvin`` (1000-12000 K)."""
+    t = kelvin / 100.0
+    r = 1.0 if t <= 66 else min(1.0, 1.292936186 * (t - 60) ** -0.1332047592)
+    g = 0.3900815788 * math.log(t) - 0.6318414438 if t <= 66 else 1.129890861 * (t - 60) ** -0.0755148492
+    b = 1.0 if t >= 66 else (0.0 if t <= 19 else 0.5432067891 * math.log(t - 10) - 1.1962540891)
+    srgb = np.clip([r, g, b], 0.0, 1.0)
+    lin = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    return lin / lin.max()
+
+
+def equirect_directions(width: int, height: int) -> np.ndarray:
+    """Unit directions ``[H, W, 3]`` (Blender world) of an equirectangular image's pixel centres, as
+    Cycles' Environment Texture maps them (row 0 = top = +Z; u = 0.5 looks along -X... see body)."""
+    u = (np.arange(width) + 0.5) / width
+    v = 1.0 - (np.arange(height) + 0.5) / height  # row 0 is the top (v = 1)
+    lon = -(u - 0.5) * 2 * np.pi  # Cycles: u = -atan2(y, x) / 2pi + 0.5
+    lat = (v - 0.5) * np.pi  # Cycles: v = atan2(z, hypot(x, y)) / pi + 0.5
+    lon, lat = np.meshgrid(lon, lat)
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
+
+
+def _spot(dirs: np.ndarray, centre, size_rad: float) -> np.ndarray:
+    c = np.asarray(centre, dtype=np.float64)
+    c = c / np.linalg.norm(c)
+    ang = np.arccos(np.clip(dirs @ c, -1, 1))
+    return np.exp(-0.5 * (ang / size_rad) ** 2)
+
+
+def environment_image(kind: str, rng: np.random.Generator, width: int = 256, height: int = 128) -> np.ndarray:
+    """Linear HDR radiance ``[H, W, 3]`` for an environment of ``kind`` (one of ENVIRONMENTS)."""
+    d = equirect_directions(width, height)
+    z = d[..., 2:3]
+    hue = kelvin_to_rgb(rng.uniform(4000, 8000))
+    if kind == "studio":
+        env = 0.15 * hue * (0.6 + 0.4 * np.clip(z + 0.3, 0, 1))
+        for _ in range(rng.integers(2, 4)):
+            az = rng.uniform(0, 2 * np.pi)
+            centre = [np.cos(az), np.sin(az), rng.uniform(0.1, 0.8)]
+            env = env + rng.uniform(2, 6) * _spot(d, centre, rng.uniform(0.15, 0.3))[..., None] * hue
+    elif kind == "overcast":
+        env = (0.4 + 0.8 * np.clip(z, 0, 1)) * kelvin_to_rgb(rng.uniform(6000, 7500)) * rng.uniform(0.6, 1.2)
+        env = np.where(z < 0, 0.15 * np.array([0.35, 0.33, 0.3]), env)
+    elif kind == "window":
+        env = 0.08 * kelvin_to_rgb(3200) * np.ones_like(d)
+        az = rng.uniform(-np.pi, np.pi)
+        win = np.array([np.cos(az), np.sin(az), 0.2])
+        env = env + rng.uniform(4, 10) * _spot(d, win, 0.35)[..., None] ** 0.5 * kelvin_to_rgb(6500)
+    elif kind == "sunset":
+        sky = np.clip(z, 0, 1)
+        env = (0.3 * (1 - sky) * kelvin_to_rgb(2500) + 0.5 * sky * kelvin_to_rgb(9000)) * np.ones_like(d)
+        az = rng.uniform(0, 2 * np.pi)
+        env = env + 40.0 * _spot(d, [np.cos(az), np.sin(az), 0.08], 0.05)[..., None] * kelvin_to_rgb(2200)
+        env = np.where(z < 0, 0.05, env)
+    elif kind == "night_city":
+        env = 0.02 * np.ones_like(d)
+        for _ in range(6):
+            az = rng.uniform(0, 2 * np.pi)
+            col = kelvin_to_rgb(rng.uniform(2000, 9000))
+            env = env + rng.uniform(1, 4) * _spot(d, [np.cos(az), np.sin(az), rng.uniform(-0.1, 0.4)], 0.12)[
+                ..., None
+            ] * col
+    else:
+        raise ValueError(f"environment kind must be one of {ENVIRONMENTS}, got {kind!r}")
+    return np.asarray(env, dtype=np.float32)
+
+
+def _area_light(name: str, location, target, power_w: float, size_m: float, colour) -> bpy.types.Object:
+    light = bpy.data.lights.new(name, "AREA")
+    light.energy = power_w
+    light.size = size_m
+    light.color = tuple(float(c) for c in colour)
+    ob = bpy.data.objects.new(name, light)
+    ob.location = location
+    direction = np.asarray(target, dtype=float) - np.asarray(location, dtype=float)
+    from mathutils import Vector
+
+    ob.rotation_euler = Vector(direction).to_track_quat("-Z", "Y").to_euler()
+    return ob
+
+
+def _light_positions(rig: str, rng: np.random.Generator) -> list[tuple[str, float, float, float, float]]:
+    """(role, azimuth deg from the face direction, elevation deg, relative power, size m) per light."""
+    side = rng.choice([-1.0, 1.0])
+    if rig == "three_point":
+        return [("key", side * rng.uniform(25, 50), rng.uniform(15, 40), 1.0, 0.6),
+                ("fill", -side * rng.uniform(30, 60), rng.uniform(0, 20), rng.uniform(0.2, 0.5), 1.0),
+                ("rim", side * rng.uniform(130, 170), rng.uniform(20, 50), rng.uniform(0.5, 1.2), 0.4)]  # fmt: skip
+    if rig == "butterfly":
+        return [("key", 0.0, rng.uniform(35, 50), 1.0, 0.7), ("fill", 0.0, -rng.uniform(10, 25), 0.3, 1.2)]
+    if rig == "rembrandt":
+        return [("key", side * rng.uniform(40, 55), rng.uniform(35, 50), 1.0, 0.5),
+                ("fill", -side * 40.0, 5.0, rng.uniform(0.1, 0.25), 1.2)]  # fmt: skip
+    if rig == "split":
+        return [("key", side * 90.0, rng.uniform(0, 15), 1.0, 0.5), ("rim", -side * 150.0, 30.0, 0.4, 0.4)]
+    if rig == "soft_box":
+        return [("key", side * rng.uniform(0, 30), rng.uniform(10, 30), 1.0, 2.0),
+                ("fill", -side * 60.0, 0.0, 0.5, 2.0)]  # fmt: skip
+    raise ValueError(f"light rig must be one of {LIGHT_RIGS}, got {rig!r}")
+
+
+def build_lighting(scene: bpy.types.Scene, rng: np.random.Generator, target=(0.0, 0.0, 0.0)) -> tuple[list, dict]:
+    """Create the world and lights for one identity; returns (objects created, JSON description)."""
+    kind = str(rng.choice(ENVIRONMENTS))
+    rig = str(rng.choice(LIGHT_RIGS))
+    env_strength = float(rng.uniform(0.5, 1.2))
+    rotation = float(rng.uniform(0, 2 * np.pi))
+    world = bpy.data.worlds.new("synthheads_world")
+    scene.world = world
+    nt = world.node_tree
+    nt.nodes.clear()
+    tex = nt.nodes.new("ShaderNodeTexEnvironment")
+    img = image_from_array("synthheads_env", environment_image(kind, rng), colorspace="Linear Rec.709", hdr=True)
+    tex.image = img
+    mapping = nt.nodes.new("ShaderNodeMapping")
+    mapping.inputs["Rotation"].default_value[2] = rotation
+    coord = nt.nodes.new("ShaderNodeTexCoord")
+    bg = nt.nodes.new("ShaderNodeBackground")
+    bg.inputs["Strength"].default_value = env_strength
+    out = nt.nodes.new("ShaderNodeOutputWorld")
+    nt.links.new(coord.outputs["Generated"], mapping.inputs["Vector"])
+    nt.links.new(mapping.outputs["Vector"], tex.inputs["Vector"])
+    nt.links.new(tex.outputs["Color"], bg.inputs["Color"])
+    nt.links.new(bg.outputs["Background"], out.inputs["Surface"])
+
+    key_power = float(rng.uniform(40, 90))
+    temperature = float(rng.uniform(3500, 7000))
+    objects, lights = [], []
+    target = np.asarray(target, dtype=float)
+    for role, az, el, rel, size in _light_positions(rig, rng):
+        dist = float(rng.uniform(1.2, 1.8))
+        a, e = math.radians(az), math.radians(el)
+        # azimuth 0 = in front of the face (-Y), positive towards the subject's left (+X)
+        loc = target + dist * np.array([math.sin(a) * math.cos(e), -math.cos(a) * math.cos(e), math.sin(e)])
+        colour = kelvin_to_rgb(temperature + rng.uniform(-500, 500))
+        ob = _area_light(f"synthheads_{role}", loc, target, key_power * rel * dist**2, size, colour)
+        scene.collection.objects.link(ob)
+        objects.append(ob)
+        lights.append({"role": role, "azimuth_deg": az, "elevation_deg": el, "distance_m": dist,
+                       "power_w": key_power * rel * dist**2, "size_m": size, "colour": colour.tolist()})  # fmt: skip
+    desc = {"environment": kind, "environment_strength": env_strength, "environment_rotation_rad": rotation,
+            "light_rig": rig, "lights": lights}  # fmt: skip
+    return objects, desc

@@ -1,0 +1,127 @@
+"""The parent side of ``python -m synthetic render``: plans the work, starts the Blender worker
+process (``python -m synthetic.blender.worker``), relays its progress, survives its crashes, and
+cleans up on Ctrl-C / SIGTERM. Imports no bpy.
+
+The worker gets a job file (settings + identity indices) and reports one JSON object per line on
+a dedicated pipe (Blender prints its own chatter on stdout, which goes to the log file instead):
+``{"event": "image", "identity": i, "done": k, "total": n}``, ``{"event": "identity_done", ...}``,
+``{"event": "identity_failed", "identity": i, "message": ...}``. If the worker dies mid-identity,
+that identity is reported failed and a fresh worker continues with the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .errors import UserInputError
+from .progress import Progress
+
+
+@dataclass
+class RenderJob:
+    """Everything the worker needs; written as JSON into the job file."""
+
+    out: str
+    identities: list[int]
+    frames: int
+    width: int
+    height: int
+    samples: int
+    device: str
+    seed_base: int
+    passes: list[str] = field(default_factory=list)
+    cameras: list[str] | None = None
+    """Subset of camera names to render (None = all 28)."""
+    texture_size: int = 1024
+    hair_density: float = 1.0
+    overwrite: bool = False
+
+
+def _log_path(out: Path, shard: str) -> Path:
+    return out / "logs" / f"render_shard-{shard.replace('/', '-of-')}.log"
+
+
+def run_worker(job: RenderJob, progress: Progress, log_path: Path, total_images: int) -> dict[int, str]:
+    """Run the worker until every identity of ``job`` is done or failed; returns {identity: error}."""
+    remaining = list(job.identities)
+    failures: dict[int, str] = {}
+    done_images = 0
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    progress.update("render", 0, total_images)
+    while remaining:
+        sub = RenderJob(**{**asdict(job), "identities": remaining})
+        with tempfile.TemporaryDirectory(prefix="synthheads_job_") as tmp:
+            job_file = Path(tmp) / "job.json"
+            job_file.write_text(json.dumps(asdict(sub)))
+            read_fd, write_fd = os.pipe()
+            cmd = [sys.executable, "-m", "synthetic.blender.worker", "--job", str(job_file), "--events-fd", str(write_fd)]
+            with open(log_path, "a", encoding="utf-8") as log:
+                log.write(f"\n=== worker started {time.strftime('%Y-%m-%d %H:%M:%S')} for identities {remaining}\n")
+                log.flush()
+                proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
+                                        start_new_session=True)  # fmt: skip
+            os.close(write_fd)
+            current = None
+            try:
+                with os.fdopen(read_fd, "r", encoding="utf-8") as events:
+                    for line in events:
+                        try:
+                            ev = json.loads(line)
+                        except json.JSONDecodeError:
+                            continue
+                        kind = ev.get("event")
+                        if kind == "identity_start":
+                            current = ev["identity"]
+                        elif kind == "image":
+                            done_images += 1
+                            progress.update("render", done_images, total_images, identity=ev["identity"])
+                        elif kind in ("identity_done", "identity_failed"):
+                            remaining.remove(ev["identity"])
+                            current = None
+                            if kind == "identity_failed":
+                                failures[ev["identity"]] = ev.get("message", "unknown error")
+                                progress.message(f"identity {ev['identity']} failed: {failures[ev['identity']]}")
+                            else:
+                                progress.message(f"identity {ev['identity']} done in {ev.get('seconds', 0):.1f} s")
+                rc = proc.wait()
+            except BaseException:
+                _stop(proc)
+                raise
+        if rc != 0 and current is not None:
+            failures[current] = f"the Blender worker exited with code {rc} (see {log_path})"
+            progress.message(f"identity {current} failed: {failures[current]}")
+            remaining.remove(current)
+        elif rc != 0:
+            raise RuntimeError(f"the Blender worker exited with code {rc} before starting (see {log_path})")
+    return failures
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate the worker's whole process group, then kill it if it does not go in 10 s."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def install_sigterm_handler() -> None:
+    """Turn SIGTERM (a batch scheduler cancelling the job) into KeyboardInterrupt so cleanup runs."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
