@@ -1,0 +1,113 @@
+"""Resolve the landmark table (``synthetic/head/landmark_table.py``) onto the built template.
+
+Contour rows are placed on the template's lip and lid-margin rings; surface rows are projected
+onto the nearest facial-skin triangle. The result is, per landmark, one triangle index and three
+barycentric weights, so landmarks follow every identity, expression and pose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import landmark_table
+from ..regions import REGION_NAMES
+
+_CONTOUR_RINGS = {  # contour -> (patch, ring role, upper half?)
+    "lip_outer_upper": ("mouth", "border", True),
+    "lip_outer_lower": ("mouth", "border", False),
+    "lip_inner_upper": ("mouth", "contact", True),
+    "lip_inner_lower": ("mouth", "contact", False),
+    "eye_right_upper": ("eye_right", "margin", True),
+    "eye_right_lower": ("eye_right", "margin", False),
+    "eye_left_upper": ("eye_left", "margin", True),
+    "eye_left_lower": ("eye_left", "margin", False),
+}
+
+
+def resolve_table(tpl) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return mediapipe indices ``[L]``, triangle ids ``[L]`` and barycentrics ``[L, 3]``."""
+    faces = tpl.faces
+    p = tpl.vertices
+    idx, tri, bary = [], [], []
+    edge_faces: dict[tuple[int, int], list[int]] = {}
+    for f, (a, b, c) in enumerate(faces):
+        for u, v in ((a, b), (b, c), (c, a)):
+            edge_faces.setdefault((min(u, v), max(u, v)), []).append(f)
+    for name, entries in landmark_table.CONTOURS.items():
+        patch, role, upper = _CONTOUR_RINGS[name]
+        ids, roles, t = tpl.rings[patch]
+        k = roles.index(role)
+        ring = ids[k]
+        s = np.sin(t)
+        sel = np.nonzero(s >= -1e-9 if upper else s <= 1e-9)[0]
+        order = sel[np.argsort(p[ring[sel], 0])]
+        xs = p[ring[order], 0]
+        # the side of the ring the landmark's triangle must lie on: toward the lip / lid body
+        side_ring = ids[k + 1] if patch == "mouth" and role == "contact" else ids[k - 1]
+        for mp_index, u in entries:
+            x = xs[0] + u * (xs[-1] - xs[0])
+            j = int(np.clip(np.searchsorted(xs, x) - 1, 0, len(xs) - 2))
+            w = float(np.clip((x - xs[j]) / max(xs[j + 1] - xs[j], 1e-12), 0.0, 1.0))
+            a, b = int(ring[order[j]]), int(ring[order[j + 1]])
+            cands = edge_faces[(min(a, b), max(a, b))]
+            pick = next((f for f in cands if np.isin(faces[f], side_ring).any()), cands[0])
+            corner = list(faces[pick])
+            bc = np.zeros(3)
+            bc[corner.index(a)] = 1.0 - w
+            bc[corner.index(b)] = w
+            idx.append(mp_index)
+            tri.append(pick)
+            bary.append(bc)
+    facial = np.isin(tpl.face_regions, [REGION_NAMES.index("face"), REGION_NAMES.index("lips")])
+    cand = np.nonzero(facial)[0]
+    for mp_index, x, y, z in landmark_table.SURFACE:
+        f, bc = _closest_point(np.array([x, y, z]), p, faces[cand])
+        idx.append(mp_index)
+        tri.append(int(cand[f]))
+        bary.append(bc)
+    return np.array(idx), np.array(tri), np.array(bary)
+
+
+def _closest_point(q: np.ndarray, p: np.ndarray, faces: np.ndarray) -> tuple[int, np.ndarray]:
+    """Closest point on a triangle set to ``q``: (local triangle index, barycentrics)."""
+    tri = p[faces]
+    centroid = tri.mean(axis=1)
+    near = np.argsort(np.linalg.norm(centroid - q, axis=1))[:64]
+    best, best_d, best_b = -1, np.inf, None
+    for f in near:
+        b = _closest_on_triangle(q, *tri[f])
+        d = np.linalg.norm(b @ tri[f] - q)
+        if d < best_d:
+            best, best_d, best_b = f, d, b
+    return int(best), best_b
+
+
+def _closest_on_triangle(q, a, b, c) -> np.ndarray:
+    """Barycentrics of the point of triangle abc closest to q (Ericson, Real-Time Collision Detection)."""
+    ab, ac, ap = b - a, c - a, q - a
+    d1, d2 = ab @ ap, ac @ ap
+    if d1 <= 0 and d2 <= 0:
+        return np.array([1.0, 0.0, 0.0])
+    bp = q - b
+    d3, d4 = ab @ bp, ac @ bp
+    if d3 >= 0 and d4 <= d3:
+        return np.array([0.0, 1.0, 0.0])
+    vc = d1 * d4 - d3 * d2
+    if vc <= 0 and d1 >= 0 and d3 <= 0:
+        v = d1 / (d1 - d3)
+        return np.array([1 - v, v, 0.0])
+    cp = q - c
+    d5, d6 = ab @ cp, ac @ cp
+    if d6 >= 0 and d5 <= d6:
+        return np.array([0.0, 0.0, 1.0])
+    vb = d5 * d2 - d1 * d6
+    if vb <= 0 and d2 >= 0 and d6 <= 0:
+        w = d2 / (d2 - d6)
+        return np.array([1 - w, 0.0, w])
+    va = d3 * d6 - d5 * d4
+    if va <= 0 and (d4 - d3) >= 0 and (d5 - d6) >= 0:
+        w = (d4 - d3) / ((d4 - d3) + (d5 - d6))
+        return np.array([0.0, 1 - w, w])
+    denom = 1.0 / (va + vb + vc)
+    v, w = vb * denom, vc * denom
+    return np.array([1 - v - w, v, w])

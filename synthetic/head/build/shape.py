@@ -1,0 +1,163 @@
+"""The neutral head as a signed-distance sculpt, and the ways to put points on its surface.
+
+Frame: metres, Blender axes, face along -Y, Z up, X = subject's left; origin at the midpoint of
+the ear canals (tragion midpoint). Landmark values below are those of an average adult
+(chin-to-crown 0.23 m, head breadth 0.15 m, head length 0.195 m, interpupillary 63 mm).
+
+Three projections put points on the surface, each a named function:
+
+* :func:`project_radial`: along rays from :data:`RADIAL_CENTRE` (the skin is star-shaped from it);
+* :func:`project_frontal`: along +Y from in front of the face, for points given by (x, z);
+* :func:`project_neck_ring`: horizontally from the neck axis at a given height.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import sdf
+
+RADIAL_CENTRE = np.array([0.0, 0.005, 0.0])
+EYE_RADIUS = 0.012
+EYE_CENTRE = np.array([0.0315, -0.071, 0.016])  # subject's left eyeball centre; mirror for the right
+LID_RADIUS = 0.0139  # outer skin of the lids, about the eyeball centre
+MOUTH_Z = -0.0535  # height of the mouth line (stomion)
+NECK_CUT_Z = -0.165  # the neck ends here (open boundary)
+NECK_TILT = 0.20  # neck axis moves forward (-Y) by 0.22 m per metre downward
+NECK_CENTRE_Y = 0.022
+NECK_RADII = (0.060, 0.058)
+
+
+def head_sdf(p: np.ndarray) -> np.ndarray:
+    """Signed distance (m, negative inside) of the neutral head skin without ears. ``p`` ``[N, 3]``."""
+    m = sdf.mirror_x(p)
+    c = p.copy()  # the skull is shallower below its widest level, so the nape curves in under it
+    below = np.clip((0.040 - c[:, 2]) / 0.03, 0.0, 1.0)
+    c[:, 2] = 0.040 + (c[:, 2] - 0.040) * (1.0 + 0.45 * below * below * (3.0 - 2.0 * below))
+    cranium = sdf.superellipsoid(c, (0.0, 0.008, 0.040), (0.0760, 0.098, 0.092), 2.35)
+    forehead = sdf.ellipsoid(p, (0.0, -0.044, 0.052), (0.064, 0.050, 0.052))
+    d = sdf.smin(cranium, forehead, 0.012)
+    # mid face, cheek pads and cheekbones
+    midface = sdf.ellipsoid(p, (0.0, -0.042, -0.016), (0.058, 0.046, 0.050))
+    cheek = sdf.ellipsoid(m, (0.036, -0.061, -0.015), (0.021, 0.022, 0.021))
+    masseter = sdf.ellipsoid(m, (0.048, -0.030, -0.042), (0.0135, 0.030, 0.032))
+    zygoma = sdf.round_cone(m, (0.048, -0.056, 0.006), (0.066, -0.006, 0.006), 0.0095, 0.007)
+    d = sdf.smin(d, midface, 0.02)
+    d = sdf.smin(d, sdf.smin(cheek, zygoma, 0.012), 0.026)
+    d = sdf.smin(d, masseter, 0.02)
+    # jaw: body tapered toward the chin, rami up to the ear, chin
+    q = p.copy()
+    q[:, 0] *= 1.0 + 0.45 * np.clip((-0.02 - p[:, 1]) / 0.08, 0.0, 1.0) ** 1.5
+    jaw = sdf.ellipsoid(q, (0.0, -0.040, -0.060), (0.055, 0.054, 0.036))
+    ramus = sdf.round_cone(m, (0.051, -0.014, -0.064), (0.057, -0.004, -0.010), 0.012, 0.012)
+    chin = sdf.ellipsoid(p, (0.0, -0.0785, -0.0835), (0.0205, 0.0135, 0.0145))
+    d = sdf.smin(d, sdf.smin(sdf.smin(jaw, ramus, 0.02), chin, 0.012), 0.02)
+    # neck, blended broadly into skull base and jaw
+    flare = 1.0 + 3.0 * np.clip(-0.125 - p[:, 2], 0.0, None) ** 1.5  # the trapezius starts at the base
+    q = p.copy()
+    q[:, 0] /= flare
+    neck = sdf.elliptic_cylinder_z(q, (0.0, NECK_CENTRE_Y + 0.05 * NECK_TILT), NECK_RADII, -0.01, tilt=NECK_TILT)
+    d = sdf.smin(d, neck, 0.035)
+    # brow ridge
+    brow = sdf.round_cone(m, (0.0, -0.088, 0.034), (0.046, -0.073, 0.032), 0.0088, 0.0068)
+    d = sdf.smin(d, brow, 0.012)
+    # eye sockets, then the lids wrapped over the eyeballs
+    socket = sdf.ellipsoid(m, EYE_CENTRE + np.array([0.0, -0.005, 0.006]), (0.016, 0.010, 0.010))
+    d = sdf.smax(d, -socket, 0.005)
+    lids = sdf.sphere(m, EYE_CENTRE, LID_RADIUS)
+    d = sdf.smin(d, lids, 0.007)
+    # nose: bridge, tip, wings, side walls; nostrils cut from below
+    bridge = sdf.round_cone(p, (0.0, -0.0900, 0.021), (0.0, -0.1140, -0.016), 0.0062, 0.0062)
+    tip = sdf.sphere(p, (0.0, -0.1095, -0.0228), 0.0088)
+    wings = sdf.ellipsoid(m, (0.0140, -0.0970, -0.0320), (0.0078, 0.0085, 0.0068))
+    body = sdf.ellipsoid(p, (0.0, -0.093, -0.012), (0.0125, 0.013, 0.029))
+    nose = sdf.smin(sdf.smin(sdf.smin(bridge, tip, 0.006), wings, 0.005), body, 0.006)
+    d = sdf.smin(d, nose, 0.007)
+    nostril = sdf.ellipsoid(m, (0.0070, -0.1025, -0.0338), (0.0036, 0.0052, 0.0020))
+    d = sdf.smax(d, -nostril, 0.002)
+    # lips and the muzzle around them
+    muzzle = sdf.ellipsoid(p, (0.0, -0.076, -0.052), (0.031, 0.021, 0.026))
+    upper = sdf.ellipsoid(p, (0.0, -0.0950, MOUTH_Z + 0.0050), (0.0255, 0.0088, 0.0068))
+    lower = sdf.ellipsoid(p, (0.0, -0.0920, MOUTH_Z - 0.0060), (0.0225, 0.0092, 0.0068))
+    d = sdf.smin(d, muzzle, 0.02)
+    d = sdf.smin(d, sdf.smin(upper, lower, 0.002), 0.004)
+    slit = sdf.ellipsoid(p, (0.0, -0.104, MOUTH_Z), (0.0265, 0.013, 0.0010))
+    d = sdf.smax(d, -slit, 0.0018)
+    return d
+
+
+def _bisect(fun, lo: np.ndarray, hi: np.ndarray, iters: int = 40) -> np.ndarray:
+    """Find t in [lo, hi] with fun(t) = 0 where fun(lo) < 0 < fun(hi) (vectorised bisection)."""
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        inside = fun(mid) < 0
+        lo = np.where(inside, mid, lo)
+        hi = np.where(inside, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def _outermost_crossing(points_along, n: int, t_max: float, step: float) -> np.ndarray:
+    """Largest t in [0, t_max] where head_sdf(points_along(t)) goes from inside to outside.
+
+    Sphere tracing inward from ``t_max`` (steps of 0.9 * distance, at least ``step / 8``), then
+    bisection on the last bracket; far faster than marching the whole ray.
+    """
+    t = np.full(n, float(t_max))
+    outside_t = t.copy()
+    active = np.ones(n, bool)
+    min_step = step / 8.0
+    for _ in range(400):
+        idx = np.nonzero(active)[0]
+        if len(idx) == 0:
+            break
+        d = _sdf_along(points_along, t, idx)
+        inside = d < 0
+        done_in = idx[inside]
+        active[done_in] = False  # bracket [t, outside_t]
+        go = idx[~inside]
+        outside_t[go] = t[go]
+        t[go] = t[go] - np.maximum(0.9 * d[~inside], min_step)
+        under = go[t[go] <= 0.0]
+        t[under] = 0.0
+        active[under] = False
+    return _bisect(lambda tt: head_sdf(points_along(tt)), t, outside_t, iters=18)
+
+
+def _sdf_along(points_along, t: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    full = points_along(t)
+    return head_sdf(full[idx])
+
+
+def project_radial(directions: np.ndarray) -> np.ndarray:
+    """Surface points ``[N, 3]`` (m) on rays ``RADIAL_CENTRE + t * d`` for unit ``directions`` ``[N, 3]``."""
+    d = np.asarray(directions, float)
+    t = _outermost_crossing(lambda t: RADIAL_CENTRE + t[:, None] * d, len(d), 0.40, 0.003)
+    return RADIAL_CENTRE + t[:, None] * d
+
+
+def project_frontal(xz: np.ndarray) -> np.ndarray:
+    """Surface points ``[N, 3]`` seen from the front: for each ``(x, z)`` the first skin hit along +Y."""
+    xz = np.asarray(xz, float)
+    start = -0.16
+
+    def along(t):
+        return np.stack([xz[:, 0], start + (0.20 - t), xz[:, 1]], axis=-1)
+
+    t = _outermost_crossing(along, len(xz), 0.20, 0.002)
+    return along(t)
+
+
+def project_neck_ring(angles: np.ndarray, z: float) -> np.ndarray:
+    """Surface points ``[N, 3]`` at height ``z`` found horizontally from the neck axis at ``angles`` (rad,
+    0 = toward -Y, positive toward +X)."""
+    cy = NECK_CENTRE_Y + 0.05 * NECK_TILT + NECK_TILT * z
+    o = np.array([0.0, cy, z])
+    d = np.stack([np.sin(angles), -np.cos(angles), np.zeros_like(angles)], axis=-1)
+    t = _outermost_crossing(lambda t: o + t[:, None] * d, len(d), 0.12, 0.002)
+    return o + t[:, None] * d
+
+
+def radial_direction(points: np.ndarray) -> np.ndarray:
+    """Unit directions ``[N, 3]`` from :data:`RADIAL_CENTRE` to ``points`` (the Delaunay domain)."""
+    v = np.asarray(points, float) - RADIAL_CENTRE
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)

@@ -1,0 +1,128 @@
+"""Where the built head model lives and how it is read and written (numpy only, no pickle).
+
+The model is one ``.npz`` of plain arrays (no object arrays, read with ``allow_pickle=False``).
+Lookup order of :func:`locate_model_file`:
+
+1. an explicit path, or the ``SYNTHHEADS_HEAD_MODEL`` environment variable;
+2. a packaged file ``synthetic/head/data/head_model.npz`` (the add-on packer puts the built file
+   there, so Blender never needs scipy);
+3. the checkout cache ``<CACHE_ROOT>/head_model/head_model_v<GENERATOR_VERSION>_<SOURCE>.npz``.
+
+When none exists, :func:`load_arrays` builds the model (``synthetic.head.build``, which needs
+scipy, about 5 s) and writes it atomically into the cache. The cache key is the generator version
+plus a hash of the build's source files, so an edited build never serves a stale cache; bump
+:data:`GENERATOR_VERSION` for changes that matter to datasets (the model fingerprint changes anyway).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import write_atomic
+
+GENERATOR_VERSION = "1"
+FORMAT_VERSION = 1
+ENV_VAR = "SYNTHHEADS_HEAD_MODEL"
+PACKAGED_DIR = Path(__file__).resolve().parent / "data"
+
+
+PACKAGED_NAME = "head_model.npz"
+_BUILD_SOURCES = ("template.py", "landmark_table.py", "regions.py", "build/*.py")
+
+
+def source_hash() -> str:
+    """Short sha256 of the build's source files (empty when they are not shipped, e.g. in the add-on)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    files = sorted(f for pattern in _BUILD_SOURCES for f in root.glob(pattern))
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12] if files else ""
+
+
+def model_file_name() -> str:
+    return f"head_model_v{GENERATOR_VERSION}_{source_hash()}.npz"
+
+
+def cache_path() -> Path:
+    from ..cache_env import CACHE_ROOT
+
+    return Path(CACHE_ROOT) / "head_model" / model_file_name()
+
+
+def locate_model_file(path: str | os.PathLike | None = None) -> Path | None:
+    """The first existing model file of the lookup order above, or None."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    for candidate in (PACKAGED_DIR / PACKAGED_NAME, cache_path()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
+    """Write ``arrays`` as a compressed ``.npz`` atomically (strings as unicode arrays)."""
+    clean = {k: np.asarray(v) for k, v in arrays.items()}
+    for k, v in clean.items():
+        if v.dtype == object:
+            raise TypeError(f"head model array {k!r} has dtype object; only plain arrays are stored")
+
+    def write(tmp: Path) -> None:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **clean)
+        tmp.write_bytes(buf.getvalue())
+
+    return write_atomic(path, write)
+
+
+def read_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    with np.load(Path(path), allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    version = int(arrays.get("format_version", np.array(-1)))
+    if version != FORMAT_VERSION:
+        raise ValueError(f"{path}: head model format_version {version}, expected {FORMAT_VERSION}")
+    return arrays
+
+
+def load_arrays(path: str | os.PathLike | None = None, build_if_missing: bool = True) -> dict[str, np.ndarray]:
+    """Read the model arrays, building and caching them first when no file exists."""
+    found = locate_model_file(path)
+    if found is not None:
+        if not found.is_file():
+            raise FileNotFoundError(f"head model file not found: {found}")
+        return read_arrays(found)
+    if not build_if_missing:
+        raise FileNotFoundError(f"no head model packaged ({PACKAGED_DIR / PACKAGED_NAME}) or cached ({cache_path()})")
+    from .build import build_model_arrays  # needs scipy: only on a developer or data machine
+
+    arrays = build_model_arrays()
+    target = cache_path()
+    try:
+        save_arrays(target, arrays)
+        for stale in target.parent.glob("head_model_v*.npz"):  # older builds: never read again
+            if stale != target:
+                stale.unlink(missing_ok=True)
+    except OSError:  # read-only checkout: use the arrays without caching them
+        pass
+    return arrays
+
+
+def fingerprint_arrays(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 over every array's name, dtype, shape and bytes, in sorted name order."""
+    h = hashlib.sha256()
+    for key in sorted(arrays):
+        a = np.ascontiguousarray(arrays[key])
+        h.update(key.encode())
+        h.update(str(a.dtype.str).encode())
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
