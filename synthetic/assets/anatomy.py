@@ -1,0 +1,175 @@
+"""Anatomical frame and soft zones (brows, cheeks, nose, beard areas, hairline) placed in 3D.
+
+Features are placed relative to five landmarks rather than in UV, so one description fits any
+head shape and any UV layout. The local frame (``Landmarks.to_local``) has its origin between
+the eye centres and axes, in millimetres scaled to a 63 mm interocular distance:
+
+* ``lat``: towards the subject's left (world +X for a neutral head);
+* ``fwd``: out of the face (world -Y for a neutral head);
+* ``up``: towards the top of the head (world +Z), orthogonal to ``lat``.
+
+Zone functions take local coordinates (N, 3) in those scaled millimetres and return float32
+weights in [0, 1] with soft (smoothstep) edges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import AssetInputError
+from .noise import smoothstep
+
+REFERENCE_IOD_M = 0.063  # interocular distance the zone sizes below are written for
+
+
+@dataclass(frozen=True)
+class Landmarks:
+    """Five anatomical points in metres, world frame (Blender: Z up, face along -Y).
+
+    ``eye_left`` is the subject's left eye centre (world +X side for a neutral head).
+    """
+
+    eye_left: np.ndarray
+    eye_right: np.ndarray
+    nose_tip: np.ndarray
+    mouth: np.ndarray
+    chin: np.ndarray
+
+    def __post_init__(self):
+        for name in ("eye_left", "eye_right", "nose_tip", "mouth", "chin"):
+            v = np.asarray(getattr(self, name), float)
+            if v.shape != (3,) or not np.all(np.isfinite(v)):
+                raise AssetInputError(f"Landmarks.{name}: expected a finite 3-vector in metres, got {v}")
+            object.__setattr__(self, name, v)
+        if np.linalg.norm(self.eye_left - self.eye_right) < 1e-3:
+            raise AssetInputError("Landmarks: eye centres coincide; cannot build the face frame")
+
+    @property
+    def origin(self) -> np.ndarray:
+        """Midpoint of the eye centres (m)."""
+        return 0.5 * (self.eye_left + self.eye_right)
+
+    @property
+    def scale(self) -> float:
+        """Interocular distance divided by the 63 mm reference (unitless)."""
+        return float(np.linalg.norm(self.eye_left - self.eye_right) / REFERENCE_IOD_M)
+
+    def axes(self) -> np.ndarray:
+        """(3, 3) rows = world directions of ``lat``, ``fwd``, ``up``."""
+        lat = self.eye_left - self.eye_right
+        lat /= np.linalg.norm(lat)
+        up = self.origin - self.mouth
+        up = up - lat * (up @ lat)
+        up /= np.linalg.norm(up)
+        fwd = np.cross(lat, up)
+        return np.stack([lat, fwd, up])
+
+    def to_local(self, points: np.ndarray) -> np.ndarray:
+        """World points (N, 3) in m -> local (lat, fwd, up) in scaled mm, float32."""
+        loc = (np.asarray(points, float) - self.origin) @ self.axes().T
+        return (loc * (1000.0 / self.scale)).astype(np.float32)
+
+    def directions_to_world(self, local_dirs: np.ndarray) -> np.ndarray:
+        """Local direction vectors (N, 3) -> world directions (N, 3) (unit length kept)."""
+        return np.asarray(local_dirs, float) @ self.axes()
+
+    def local_of(self, name: str) -> np.ndarray:
+        """Local coordinates (3,) of one landmark."""
+        return self.to_local(getattr(self, name)[None])[0]
+
+    def to_json(self) -> dict:
+        """Landmarks as lists of floats (m)."""
+        return {k: [float(x) for x in getattr(self, k)] for k in ("eye_left", "eye_right", "nose_tip", "mouth", "chin")}
+
+
+def _band(x, lo, hi, soft):
+    """1 inside [lo, hi], 0 outside, with smooth ramps of width ``soft`` (mm)."""
+    return smoothstep(lo - soft, lo, x) * (1.0 - smoothstep(hi, hi + soft, x))
+
+
+def _front(loc, limit=-25.0, soft=10.0):
+    return smoothstep(limit - soft, limit, loc[:, 1])
+
+
+def brow_zone(loc: np.ndarray) -> np.ndarray:
+    """Eyebrow area (both sides): an arch above each eye, thick medially, thin at the tail."""
+    a = np.abs(loc[:, 0])
+    u = (a - 9.5) / 48.0
+    centre = 13.0 + 7.0 * np.sin(np.pi * np.clip(u, 0, 1) ** 0.8) - 3.0 * np.clip(u - 0.7, 0, 1)
+    half = 0.5 * (11.0 - 6.0 * np.clip(u, 0, 1))
+    along = _band(u, 0.0, 1.0, 0.06)
+    across = 1.0 - smoothstep(half * 0.6, half, np.abs(loc[:, 2] - centre))
+    return (along * across * _front(loc, -12.0, 8.0)).astype(np.float32)
+
+
+def brow_direction(loc: np.ndarray) -> np.ndarray:
+    """Local unit directions (N, 3) in which brow hairs grow: up at the head, lateral then down at the tail."""
+    u = np.clip((np.abs(loc[:, 0]) - 9.5) / 48.0, 0, 1)
+    ang = np.radians(np.interp(u, [0.0, 0.12, 0.4, 1.0], [75.0, 35.0, 12.0, -25.0]))
+    side = np.where(loc[:, 0] >= 0, 1.0, -1.0)
+    return np.stack([side * np.cos(ang), np.zeros_like(ang), np.sin(ang)], axis=1)
+
+
+def cheek_zone(loc: np.ndarray) -> np.ndarray:
+    """Cheek apples (redness): soft blobs below and lateral to the eyes."""
+    d2 = ((np.abs(loc[:, 0]) - 40.0) / 17.0) ** 2 + ((loc[:, 2] + 32.0) / 15.0) ** 2
+    return (np.exp(-d2) * _front(loc, -30.0)).astype(np.float32)
+
+
+def nose_zone(loc: np.ndarray, nose_tip_local: np.ndarray) -> np.ndarray:
+    """Nose tip, alae and bridge."""
+    d = loc - nose_tip_local
+    tip = np.exp(-(d[:, 0] ** 2 + d[:, 2] ** 2 + 0.5 * d[:, 1] ** 2) / 14.0 ** 2)
+    t = np.clip(loc[:, 2] / min(nose_tip_local[2], -1.0), 0.0, 1.0)  # 0 at eye level, 1 at the tip
+    bridge = np.exp(-(loc[:, 0] / (5.0 + 8.0 * t)) ** 2) * _band(loc[:, 2], nose_tip_local[2], 5.0, 6.0)
+    return (np.maximum(tip, 0.6 * bridge) * _front(loc, -5.0)).astype(np.float32)
+
+
+def forehead_zone(loc: np.ndarray) -> np.ndarray:
+    """Forehead band above the brows."""
+    return (_band(loc[:, 2], 24.0, 80.0, 10.0) * (1 - smoothstep(40.0, 58.0, np.abs(loc[:, 0])))
+            * _front(loc, -20.0)).astype(np.float32)
+
+
+def periorbital_zone(loc: np.ndarray) -> np.ndarray:
+    """Ring under and around each eye (darker, thinner skin)."""
+    d = np.hypot(np.abs(loc[:, 0]) - 31.5, loc[:, 2])
+    return (_band(d, 10.0, 20.0, 5.0) * (1 - smoothstep(-2.0, 8.0, loc[:, 2])) * _front(loc, -20.0)).astype(np.float32)
+
+
+def freckle_zone(loc: np.ndarray, nose_tip_local: np.ndarray) -> np.ndarray:
+    """Where freckles gather: nose and cheeks most, forehead and the rest of the face less."""
+    return np.clip(0.25 + np.maximum(cheek_zone(loc) * 1.4, nose_zone(loc, nose_tip_local))
+                   + 0.3 * forehead_zone(loc), 0, 1).astype(np.float32)
+
+
+def beard_zones(loc: np.ndarray, lm: Landmarks) -> dict[str, np.ndarray]:
+    """Facial-hair areas: ``moustache``, ``chin``, ``goatee``, ``jaw`` and ``full`` (the union).
+
+    Heights follow the mouth, nose and chin landmarks; the cheek line rises from beside the
+    nose to the sideburns in front of the ears.
+    """
+    m, n, c = lm.local_of("mouth"), lm.local_of("nose_tip"), lm.local_of("chin")
+    a = np.abs(loc[:, 0])
+    w = loc[:, 2] - m[2]
+    top = (n[2] - m[2]) - 8.0  # just under the nostrils
+    chin_w = c[2] - m[2]
+    front = _front(loc, m[1] - 55.0, 12.0)
+    moustache = _band(a, -1.0, 24.0, 5.0) * _band(w, 3.0 - 6.0 * smoothstep(14.0, 24.0, a), top, 3.0)
+    chin = _band(a, -1.0, 21.0, 6.0) * _band(w, chin_w - 14.0, -7.0, 4.0)
+    sides = _band(a, 14.0, 30.0, 4.0) * _band(w, chin_w + 4.0, 2.0, 4.0)
+    goatee = np.maximum(np.maximum(moustache, chin), sides)
+    cheek_line = np.interp(a, [0.0, 22.0, 44.0, 58.0, 70.0], [m[2] + 14.0, m[2] + 14.0, -36.0, -22.0, 5.0])
+    jaw = (1 - smoothstep(cheek_line - 4.0, cheek_line + 2.0, loc[:, 2])) * smoothstep(
+        c[2] - 42.0, c[2] - 30.0, loc[:, 2]) * _front(loc, -72.0, 10.0)
+    full = np.maximum(np.maximum(goatee, jaw), moustache)
+    out = {"moustache": moustache * front, "chin": chin * front, "goatee": goatee * front, "jaw": jaw,
+           "full": full * np.maximum(front, jaw)}
+    return {k: np.clip(v, 0, 1).astype(np.float32) for k, v in out.items()}
+
+
+def eye_forward(lm: Landmarks) -> np.ndarray:
+    """World unit vector the neutral eyes look along (the frame's ``fwd``)."""
+    return lm.axes()[1]

@@ -1,0 +1,209 @@
+"""One integer seed per identity -> every random choice, as JSON parameters plus arrays.
+
+``IdentitySampler.sample(seed)`` draws the parameters (presentation, age, head-model shape, skin,
+eyes, hair style and colour, beard, brows, lashes, performance settings) into a JSON-serialisable
+dict. ``IdentitySampler.build(params)`` turns them into arrays (textures, strands, proxy offsets,
+performance trajectories). Each choice has its own named stream (``seeds.stream(seed, name)``),
+so adding an asset later does not shift the numbers any other asset gets, and the same seed
+gives bit-identical parameters and arrays on any machine or shard.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import defaults as D
+from .errors import AssetInputError, check_choice
+from .facial_hair import (FacialHairParams, beard_weights, grow_beard, grow_brows, grow_lashes,
+                          sample_facial_hair)
+from .hair import grow_hair
+from .hair_styles import HairParams, sample_hair
+from .performance import KINDS, Performance, make_performance
+from .pigments import HairColour, IrisColour, _pick, sample_hair_colour, sample_iris
+from .proxy import fit_offsets
+from .seeds import check_seed, stream
+from .skin import SkinParams, sample_skin
+from .strands import Strands
+from .surface import HeadSurface
+from .texture import FaceExtras, SkinTextures, make_textures
+
+
+@dataclass
+class IdentityConfig:
+    """What to generate per identity. ``None`` fields are sampled; set them to force a choice.
+
+    Attributes:
+        quality: 'preview' or 'render' strand counts (``defaults.HAIR_STRANDS`` etc.).
+        texture_size: texture edge in texels. n_frames, fps, performance_kind: the performance.
+        sex, fitzpatrick, hair_style, beard_style, hair_colour, iris_colour: forced choices or None.
+    """
+
+    quality: str = "preview"
+    texture_size: int = D.TEXTURE_SIZE
+    n_frames: int = D.PERFORMANCE_FRAMES
+    fps: float = D.FPS
+    performance_kind: str = "mixed"
+    sex: str | None = None
+    fitzpatrick: int | None = None
+    hair_style: str | None = None
+    beard_style: str | None = None
+    hair_colour: str | None = None
+    iris_colour: str | None = None
+
+    def __post_init__(self):
+        check_choice("quality", self.quality, D.HAIR_STRANDS)
+        check_choice("performance_kind", self.performance_kind, KINDS)
+        if self.sex is not None:
+            check_choice("sex", self.sex, D.SEXES)
+        if self.fitzpatrick is not None and self.fitzpatrick not in D.FITZPATRICK_ITA:
+            raise AssetInputError(f"fitzpatrick: expected 1..6 or None, got {self.fitzpatrick!r}")
+        if self.hair_style is not None:
+            check_choice("hair_style", self.hair_style, D.HAIR_STYLES)
+        if self.beard_style is not None:
+            check_choice("beard_style", self.beard_style, D.BEARD_STYLES)
+
+
+@dataclass
+class IdentityAssets:
+    """The arrays of one identity (see ``IdentitySampler.build``)."""
+
+    textures: SkinTextures | None
+    strands: dict[str, Strands]
+    hair_offsets: np.ndarray
+    beard_offsets: np.ndarray
+    performance: Performance | None
+    extra: dict = field(default_factory=dict)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Flat name -> array dict (for ``np.savez``)."""
+        out = {"hair_proxy_offsets": self.hair_offsets, "beard_proxy_offsets": self.beard_offsets}
+        if self.textures is not None:
+            out.update(albedo=self.textures.albedo, roughness=self.textures.roughness,
+                       specular=self.textures.specular)
+        for name, grp in self.strands.items():
+            out.update(grp.arrays(f"{name}_"))
+        if self.performance is not None:
+            out.update(self.performance.arrays("performance_"))
+        return out
+
+
+class IdentitySampler:
+    """Sample and build identities. ``head_model`` is a ``synthetic.head.HeadModel`` (or None:
+    then no shape coefficients are drawn and ``build`` needs an explicit surface and texture maps)."""
+
+    def __init__(self, head_model=None, config: IdentityConfig | None = None):
+        self.model = head_model
+        self.config = config or IdentityConfig()
+
+    def settings(self) -> dict:
+        """Generator settings to record in a dataset manifest (config, format version, model fingerprint)."""
+        fp = self.model.fingerprint() if self.model is not None and hasattr(self.model, "fingerprint") else None
+        return {"format_version": D.FORMAT_VERSION, "config": asdict(self.config), "head_model": fp}
+
+    # ------------------------------------------------------------------ parameters
+    def sample(self, seed: int) -> dict:
+        """JSON-serialisable parameters of identity ``seed`` (same seed -> identical dict)."""
+        seed = check_seed(seed)
+        cfg = self.config
+        demo = stream(seed, "demographics")
+        sex = cfg.sex or _pick(demo, D.SEXES)
+        age = float(demo.uniform(*D.AGE_RANGE))
+        shape = None
+        if self.model is not None:
+            shape = [float(x) for x in self.model.sample_shape(stream(seed, "shape"))]
+        skin = sample_skin(stream(seed, "skin"), cfg.fitzpatrick)
+        colour = sample_hair_colour(stream(seed, "hair_colour"), skin.fitzpatrick, age, cfg.hair_colour)
+        hair = sample_hair(stream(seed, "hair_style"), sex, colour, cfg.hair_style)
+        beard_rng = stream(seed, "facial_hair")
+        facial = sample_facial_hair(beard_rng, sex, colour, cfg.beard_style)
+        shadow = facial.beard_shadow
+        if facial.beard_style == "none" and beard_rng.random() < D.STUBBLE_SHADOW_PROBABILITY[sex]:
+            shadow = float(beard_rng.uniform(0.1, 0.35))
+        skin.stubble_shadow = shadow
+        iris = sample_iris(stream(seed, "iris"), skin.fitzpatrick, cfg.iris_colour)
+        params = {"format_version": D.FORMAT_VERSION, "seed": seed, "sex": sex, "age": age, "shape": shape,
+                  "skin": skin.to_json(), "iris": iris.to_json(), "hair": hair.to_json(),
+                  "facial_hair": facial.to_json(),
+                  "performance": {"kind": cfg.performance_kind, "n_frames": int(cfg.n_frames), "fps": float(cfg.fps)},
+                  "quality": cfg.quality, "texture_size": int(cfg.texture_size)}
+        json.dumps(params)  # fail here, not in a writer, if anything is not JSON-serialisable
+        return params
+
+    # ------------------------------------------------------------------ arrays
+    def surface(self, params: dict) -> HeadSurface:
+        """The identity's neutral head surface (needs a head model)."""
+        if self.model is None:
+            raise AssetInputError("IdentitySampler.surface: no head model; pass surface= to build()")
+        from .head_adapter import surface_from_model
+
+        return surface_from_model(self.model, None if params["shape"] is None else np.asarray(params["shape"]))
+
+    def build(self, params: dict | int, surface: HeadSurface | None = None, texture_maps=None,
+              parts: tuple = ("textures", "hair", "beard", "brows", "lashes", "proxy", "performance")
+              ) -> IdentityAssets:
+        """Arrays of one identity from its parameters (or a seed).
+
+        Args:
+            params: ``sample(seed)`` output, or the seed itself.
+            surface: head surface (default: from the head model and the identity's shape).
+            texture_maps: (position_map (H, W, 3), masks dict) (default: the head model's atlas).
+            parts: which arrays to make (skip the slow ones in quick previews).
+        """
+        if not isinstance(params, dict):
+            params = self.sample(params)
+        seed = check_seed(params["seed"])
+        surf = surface if surface is not None else self.surface(params)
+        quality = params["quality"]
+        skin = SkinParams.from_json(params["skin"])
+        hair = HairParams.from_json(params["hair"])
+        colour = HairColour(**hair.colour)
+        facial = FacialHairParams(**params["facial_hair"])
+        iris = IrisColour(**params["iris"])
+        textures = None
+        if "textures" in parts:
+            if texture_maps is None:
+                if self.model is None:
+                    raise AssetInputError("IdentitySampler.build: no head model; pass texture_maps=(pos, masks)")
+                from .head_adapter import texture_inputs
+
+                shape = None if params["shape"] is None else np.asarray(params["shape"])
+                texture_maps = texture_inputs(self.model, params["texture_size"], shape)
+            extras = FaceExtras(hair_rgb=tuple(colour.preview_rgb), brow_density=min(facial.brow_density, 1.0),
+                                scalp_shadow=hair.scalp_shadow, iris=iris)
+            textures = make_textures(skin, texture_maps[0], texture_maps[1], surf.landmarks, extras)
+        strands = {}
+        if "hair" in parts:
+            strands["hair"] = grow_hair(surf, hair, D.HAIR_STRANDS[quality], stream(seed, "hair", "strands"))
+        if "beard" in parts:
+            strands["beard"] = grow_beard(surf, facial, stream(seed, "beard", "strands"), quality)
+        if "brows" in parts:
+            strands["brows"] = grow_brows(surf, facial, stream(seed, "brows", "strands"), quality)
+        if "lashes" in parts:
+            strands["lashes"] = grow_lashes(surf, facial, stream(seed, "lashes", "strands"))
+        zeros = np.zeros(len(surf.vertices))
+        hair_off, beard_off = zeros, zeros.copy()
+        if "proxy" in parts:
+            if "hair" in strands and strands["hair"].count:
+                hair_off = fit_offsets(surf.vertices, surf.faces, surf.normals, surf.region("scalp"),
+                                       strands["hair"].points)
+            if "beard" in strands and strands["beard"].count:
+                beard_off = fit_offsets(surf.vertices, surf.faces, surf.normals,
+                                        beard_weights(surf, facial.beard_style), strands["beard"].points)
+        performance = None
+        if "performance" in parts:
+            perf = params["performance"]
+            names = self.model.expression_names if self.model is not None else tuple(D.SEMANTIC_EXPRESSIONS)
+            ranges = self.model.expression_ranges if self.model is not None else None
+            joints = self.model.joint_names if self.model is not None else ("neck", "head", "jaw", "eye_left",
+                                                                            "eye_right")
+            performance = make_performance(stream(seed, "performance", "tracks"), names, perf["n_frames"], perf["fps"],
+                                           ranges, joints, perf["kind"])
+        return IdentityAssets(textures, strands, hair_off, beard_off, performance)
+
+
+def sample_identity(seed: int, head_model=None, **config) -> dict:
+    """Shortcut: ``IdentitySampler(head_model, IdentityConfig(**config)).sample(seed)``."""
+    return IdentitySampler(head_model, IdentityConfig(**config)).sample(seed)

@@ -1,0 +1,81 @@
+"""Beards, brows and lashes."""
+
+import numpy as np
+import pytest
+
+import _assets_standin as standin
+from synthetic.assets import (BEARD_NAMES, beard_weights, grow_beard, grow_brows, grow_lashes, sample_facial_hair,
+                              sample_hair_colour)
+
+
+def _params(style, seed=0, sex="male"):
+    rng = np.random.default_rng(seed)
+    return rng, sample_facial_hair(rng, sex, sample_hair_colour(rng, 3, 40), style)
+
+
+def test_at_least_five_beards():
+    assert len(BEARD_NAMES) >= 5 and "none" in BEARD_NAMES
+    assert {"stubble", "moustache", "goatee"} <= set(BEARD_NAMES)
+
+
+@pytest.mark.parametrize("style", BEARD_NAMES)
+def test_beard_styles(standin_surface, style):
+    rng, fh = _params(style)
+    b = grow_beard(standin_surface, fh, rng, per_cm2=4.0)
+    if style == "none":
+        assert b.count == 0
+        assert not beard_weights(standin_surface, style).any()
+        return
+    assert b.count > 20 and b.points.shape[2] == 3 and b.points.dtype == np.float32
+    assert b.radius.shape == b.points.shape[:2] and b.melanin.shape == (b.count,)
+    body = b.points[:, 1:].reshape(-1, 3)
+    assert not standin.inside(body, tol=1e-4).any()
+    loc = standin_surface.landmarks.to_local(b.points[:, 0])
+    assert np.mean(loc[:, 2] < -20) > 0.9  # roots on the lower face, below the nose
+    helix = np.sqrt(1 + (2 * np.pi * fh.beard_curl / 0.012) ** 2)  # beard curls have a 12 mm pitch
+    assert np.percentile(b.lengths(), 95) < fh.beard_length * helix * 1.3 + 0.005
+
+
+def test_beard_zones_nest(standin_surface):
+    m = beard_weights(standin_surface, "moustache")
+    g = beard_weights(standin_surface, "goatee")
+    f = beard_weights(standin_surface, "full_beard")
+    assert m.sum() < g.sum() < f.sum()
+    assert (f + 1e-6 >= m).all()
+
+
+def test_brows_and_lashes(standin_surface):
+    rng, fh = _params("none")
+    brows = grow_brows(standin_surface, fh, rng, per_brow=150)
+    lashes = grow_lashes(standin_surface, fh, rng)
+    assert brows.count > 150 and lashes.count == 2 * (fh.lash_upper + fh.lash_lower)
+    lm = standin_surface.landmarks
+    loc = lm.to_local(brows.points[:, 0])
+    assert np.all(loc[:, 2] > 0) and np.mean(np.abs(loc[:, 0]) > 8) > 0.95  # above the eyes, both sides
+    assert (np.sign(loc[:, 0]) > 0).mean() == pytest.approx(0.5, abs=0.15)
+    assert brows.lengths().max() < 0.02 and lashes.lengths().max() < 0.02
+    for g in (brows, lashes):
+        assert not standin.inside(g.points[:, 1:].reshape(-1, 3), tol=1e-4).any()
+    tips = lm.to_local(lashes.points[:, -1])
+    roots = lm.to_local(lashes.points[:, 0])
+    assert np.mean(tips[:, 1] > roots[:, 1]) > 0.95  # lashes point out of the face
+
+
+def test_real_head_beard_and_lashes(real_surface):
+    rng, fh = _params("full_beard", 4)
+    b = grow_beard(real_surface, fh, rng)
+    la = grow_lashes(real_surface, fh, rng)
+    assert b.count > 100 and la.count > 100
+    assert real_surface.sdf.signed_distance(b.points[:, 1:].reshape(-1, 3).astype(float)).min() > -1e-4
+    loc = real_surface.landmarks.to_local(la.points[:, 0])
+    eyes = np.hypot(np.abs(loc[:, 0]) - 31.5, loc[:, 2])
+    assert np.percentile(eyes, 95) < 25  # lash roots ring the eyes
+
+
+def test_bad_inputs(standin_surface):
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="beard style"):
+        _params("sideburns_only")
+    _, fh = _params("goatee")
+    with pytest.raises(ValueError, match="quality"):
+        grow_beard(standin_surface, fh, rng, quality="ultra")

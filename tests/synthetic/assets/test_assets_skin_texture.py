@@ -1,0 +1,87 @@
+"""Skin tone sampling and procedural UV textures."""
+
+import time
+
+import numpy as np
+import pytest
+
+from synthetic.assets import (AssetInputError, FaceExtras, make_textures, sample_hair_colour, sample_iris,
+                              sample_skin)
+
+
+def _luminance(rgb):
+    return np.asarray(rgb) @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def test_skin_tones_span_light_to_dark_and_follow_types():
+    lum, itas = {}, {}
+    for fz in range(1, 7):
+        samples = [sample_skin(np.random.default_rng(100 * fz + k), fz) for k in range(8)]
+        lum[fz] = np.mean([_luminance(s.base_rgb) for s in samples])
+        itas[fz] = [s.ita for s in samples]
+    assert lum[1] > 0.35 and lum[6] < 0.1  # linear luminance: pale to very dark
+    assert all(lum[k] > lum[k + 1] for k in range(1, 6))
+    assert min(itas[1]) > 45 and max(itas[6]) < -20
+    mixed = [sample_skin(np.random.default_rng(k)).fitzpatrick for k in range(120)]
+    assert set(mixed) == {1, 2, 3, 4, 5, 6}
+
+
+def test_texture_shapes_ranges_and_regions(standin_maps, standin_head):
+    pos, masks = standin_maps
+    rng = np.random.default_rng(4)
+    skin = sample_skin(rng, 2)
+    extras = FaceExtras(hair_rgb=sample_hair_colour(rng, 2, 30).preview_rgb, iris=sample_iris(rng, 2, "blue"))
+    tex = make_textures(skin, pos, masks, standin_head.landmarks, extras)
+    h, w = pos.shape[:2]
+    assert tex.albedo.shape == (h, w, 3) and tex.albedo.dtype == np.float32
+    assert tex.roughness.shape == (h, w) and tex.specular.shape == (h, w)
+    for m in (tex.albedo, tex.roughness, tex.specular):
+        assert np.isfinite(m).all() and m.min() >= 0 and m.max() <= 1
+    assert tex.albedo_srgb8().dtype == np.uint8
+
+    def redness(mask):
+        a = tex.albedo[mask]
+        return np.mean(a[:, 0] / np.maximum(a[:, 1], 1e-6))
+
+    lips = masks["lips"] > 0.9
+    lm = standin_head.landmarks
+    loc = lm.to_local(pos.reshape(-1, 3)).reshape(h, w, 3)
+    cheeks = (masks["face"] > 0.9) & (np.abs(np.abs(loc[..., 0]) - 40) < 8) & (np.abs(loc[..., 2] + 32) < 8)
+    assert lips.sum() > 10 and cheeks.sum() > 10
+    assert redness(lips) > redness(cheeks) * 1.05
+    eyes = masks["eyes"] > 0.9
+    assert tex.albedo[eyes].max() > 0.6  # sclera is painted
+    assert tex.roughness[lips].mean() < tex.roughness[masks["face"] > 0.9].mean()
+
+
+def test_same_seed_same_texture(standin_maps, standin_head):
+    pos, masks = standin_maps
+    a = make_textures(sample_skin(np.random.default_rng(9)), pos, masks, standin_head.landmarks)
+    b = make_textures(sample_skin(np.random.default_rng(9)), pos, masks, standin_head.landmarks)
+    c = make_textures(sample_skin(np.random.default_rng(10)), pos, masks, standin_head.landmarks)
+    np.testing.assert_array_equal(a.albedo, b.albedo)
+    assert not np.array_equal(a.albedo, c.albedo)
+
+
+def test_texture_1024_is_fast(standin_head):
+    import _assets_standin as standin
+
+    pos, masks = standin.uv_maps(1024)
+    skin = sample_skin(np.random.default_rng(1), 3)
+    skin.freckles, skin.stubble_shadow = 0.5, 0.5
+    t = time.perf_counter()
+    make_textures(skin, pos, masks, standin_head.landmarks, FaceExtras(iris=sample_iris(np.random.default_rng(1), 3)))
+    assert time.perf_counter() - t < 4.0  # ~1.2 s on the 2-core CI machine with full (100 %) UV coverage
+
+
+def test_texture_bad_inputs(standin_maps, standin_head):
+    pos, masks = standin_maps
+    skin = sample_skin(np.random.default_rng(0))
+    with pytest.raises(ValueError, match="face"):
+        make_textures(skin, pos, {"lips": masks["lips"]}, standin_head.landmarks)
+    with pytest.raises(AssetInputError, match="shape"):
+        make_textures(skin, pos, {"face": masks["face"][:10]}, standin_head.landmarks)
+    with pytest.raises(AssetInputError, match="position_map"):
+        make_textures(skin, pos[..., :2], masks, standin_head.landmarks)
+    with pytest.raises(AssetInputError, match="fitzpatrick"):
+        sample_skin(np.random.default_rng(0), 7)
