@@ -41,8 +41,11 @@ class RenderJob:
     cameras: list[str] | None = None
     """Subset of camera names to render (None = all 28)."""
     texture_size: int = 1024
-    hair_density: float = 1.0
+    quality: str = "render"
+    """Strand counts: 'render' (about 60k scalp strands) or 'preview' (5k, for tests and quick looks)."""
     overwrite: bool = False
+    dataset: dict = field(default_factory=dict)
+    """``DatasetSettings.to_json()`` of the dataset being written (the worker adopts it)."""
 
 
 def _log_path(out: Path, shard: str) -> Path:

@@ -1,5 +1,6 @@
 """Cycles materials for a synthetic head: textured skin with subsurface scattering, eyes (sclera,
-iris, pupil, cornea), teeth, gums, tongue, and Principled Hair BSDF strands.
+iris, pupil, transparent cornea), teeth, gums, tongue, mouth interior, and Principled Hair BSDF
+strands. :func:`head_material_slots` gives one material per head-model region.
 
 Every material gets a ``pass_index`` from :data:`PART_INDEX` so the optional segmentation pass
 (material index) labels skin, hair, beard, eyes, mouth interior and neck/clothes.
@@ -75,40 +76,6 @@ def plain_material(name: str, part: str, rgb, roughness: float = 0.5, subsurface
     return mat
 
 
-def eye_material(name: str, iris_rgb, pupil_radius: float = 0.35, iris_radius: float = 0.75) -> bpy.types.Material:
-    """Eyeball surface: white sclera, coloured iris ring and black pupil laid out in the eyeball's
-    UVs (the iris centred at UV (0.5, 0.5), radii in UV units of ``iris_radius`` * 0.5), glossy."""
-    mat, bsdf, nt = _principled(name, "eyes")
-    uv = nt.nodes.new("ShaderNodeTexCoord")
-    sep = nt.nodes.new("ShaderNodeSeparateXYZ")
-    nt.links.new(uv.outputs["UV"], sep.inputs["Vector"])
-    # r = 2 * |uv - 0.5|  (0 at the pupil centre, 1 at the UV border)
-    dist = nt.nodes.new("ShaderNodeVectorMath")
-    dist.operation = "DISTANCE"
-    dist.inputs[1].default_value = (0.5, 0.5, 0.0)
-    nt.links.new(uv.outputs["UV"], dist.inputs[0])
-    ramp = nt.nodes.new("ShaderNodeValToRGB")
-    nt.links.new(dist.outputs["Value"], ramp.inputs["Fac"])
-    cr = ramp.color_ramp
-    cr.interpolation = "LINEAR"
-    iris = (*[float(c) for c in iris_rgb], 1.0)
-    dark = (*[0.35 * float(c) for c in iris_rgb], 1.0)
-    stops = [(0.0, (0.01, 0.01, 0.01, 1)), (0.5 * pupil_radius * 0.5, (0.01, 0.01, 0.01, 1)),
-             (0.5 * pupil_radius * 0.5 + 0.01, iris), (0.5 * iris_radius * 0.5 - 0.02, dark),
-             (0.5 * iris_radius * 0.5, (0.05, 0.04, 0.04, 1)), (0.5 * iris_radius * 0.5 + 0.03, (0.85, 0.8, 0.78, 1)),
-             (1.0, (0.8, 0.62, 0.6, 1))]  # fmt: skip
-    cr.elements[0].position, cr.elements[0].color = stops[0]
-    cr.elements[1].position, cr.elements[1].color = stops[-1]
-    for pos, col in stops[1:-1]:
-        e = cr.elements.new(pos)
-        e.color = col
-    nt.links.new(ramp.outputs["Color"], bsdf.inputs["Base Color"])
-    bsdf.inputs["Roughness"].default_value = 0.05
-    bsdf.inputs["Coat Weight"].default_value = 1.0
-    bsdf.inputs["Coat Roughness"].default_value = 0.02
-    return mat
-
-
 def hair_material(name: str, melanin: float, redness: float, part: str = "hair",
                   roughness: float = 0.3, random_color: float = 0.15) -> bpy.types.Material:
     """Principled Hair BSDF (Chiang model) parameterised by melanin concentration (0 = blond/white,
@@ -128,3 +95,34 @@ def hair_material(name: str, melanin: float, redness: float, part: str = "hair",
     out = nt.nodes.new("ShaderNodeOutputMaterial")
     nt.links.new(hair.outputs["BSDF"], out.inputs["Surface"])
     return mat
+
+
+def head_material_slots(model, skin: bpy.types.Material, iris_rgb) -> tuple[list[bpy.types.Material], np.ndarray]:
+    """Materials for every region of the head model and the per-face material index ``[F]``.
+
+    Skin regions (face, lips, scalp, ears) share ``skin``; the neck uses a copy labelled ``neck``
+    for the segmentation pass. Eyes and the mouth interior get plain physically plausible materials.
+    """
+    neck = skin.copy()
+    neck.name = skin.name + "_neck"
+    neck.pass_index = PART_INDEX["neck"]
+    iris = [float(c) for c in iris_rgb]
+    by_region = {
+        "face": skin, "lips": skin, "scalp": skin, "ears": skin, "neck": neck,
+        "sclera": plain_material("sclera", "eyes", (0.82, 0.78, 0.75), roughness=0.25, subsurface=0.2),
+        "iris": plain_material("iris", "eyes", iris, roughness=0.4),
+        "pupil": plain_material("pupil", "eyes", (0.005, 0.005, 0.005), roughness=0.3),
+        "cornea": plain_material("cornea", "eyes", (1.0, 1.0, 1.0), roughness=0.0, transmission=1.0, ior=1.376),
+        "mouth_bag": plain_material("mouth", "mouth", (0.35, 0.08, 0.08), roughness=0.5, subsurface=0.3),
+        "teeth": plain_material("teeth", "mouth", (0.86, 0.82, 0.72), roughness=0.25, subsurface=0.15),
+        "gums": plain_material("gums", "mouth", (0.75, 0.3, 0.3), roughness=0.35, subsurface=0.4),
+        "tongue": plain_material("tongue", "mouth", (0.7, 0.3, 0.3), roughness=0.4, subsurface=0.5),
+    }  # fmt: skip
+    slots: list[bpy.types.Material] = []
+    region_to_slot = []
+    for name in model.region_names:
+        mat = by_region.get(name, skin)
+        if mat not in slots:
+            slots.append(mat)
+        region_to_slot.append(slots.index(mat))
+    return slots, np.asarray(region_to_slot, dtype=np.int32)[model.face_regions]

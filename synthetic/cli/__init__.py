@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..cli_support import main as _main
-from . import preview, validate
+from . import preview, render, validate
 
-COMMANDS = [preview, validate]
+COMMANDS = [render, validate, preview]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,95 @@
+"""End to end: `python -m synthetic render` with real bpy and Cycles at a tiny size, then
+`python -m synthetic validate`; resume, shards, refusal to overwrite, and a failing identity."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+TINY = ["--resolution", "64x48", "--samples", "4", "--cameras", "cam_00,cam_05,cam_09,cam_20",
+        "--texture-size", "128", "--hair-quality", "preview", "--device", "cpu"]  # fmt: skip
+
+
+def synthetic_cli(*args, check=True):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "synthetic", *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)  # fmt: skip
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ds") / "data"
+    synthetic_cli("render", "--identities", 2, "--frames", 2, "--out", out, *TINY)
+    return out
+
+
+def test_render_writes_a_valid_dataset(dataset):
+    proc = synthetic_cli("validate", dataset)
+    assert "valid, 2 complete identities" in proc.stdout + proc.stderr
+    from synthetic.dataset import Dataset
+
+    ds = Dataset(dataset)
+    assert ds.identities == [0, 1]
+    ident = ds.identity(0)
+    assert ident.n_frames == 2 and len(ident.cameras) == 4
+    img = ident.image(1, "cam_05")
+    assert img.shape == (48, 64, 4)
+    alpha = img[..., 3]
+    assert 0.05 < (alpha > 0.5).mean() < 0.9, "the head should fill part of the frame"
+    rgb = img[..., :3][alpha > 0.5]
+    assert 0.05 < rgb.mean() < 0.95 and rgb.std() > 0.02, "foreground must be lit, not black, white or flat"
+    # frame 1 is a performance frame: it differs from the neutral frame 0
+    assert np.abs(ident.image(0, "cam_05") - img).mean() > 1e-3
+    # two identities are different people (different seeds, shapes, textures)
+    other = ds.identity(1)
+    assert ident.seed != other.seed and not np.allclose(ident.shape, other.shape)
+    tex = ident.texture("backprojected.png")
+    mask = ident.texture("backprojected_mask.png")
+    assert tex.shape[:2] == (128, 128) and mask.mean() > 0.02
+    params = json.loads((dataset / "id_00000" / "identity.json").read_text())
+    assert {"lighting", "hair", "skin", "seed"} <= params.keys()
+
+
+def test_resume_skips_complete_identities_and_refuses_overwrite(dataset):
+    refused = synthetic_cli("render", "--identities", 2, "--frames", 2, "--out", dataset, *TINY, check=False)
+    assert refused.returncode == 2 and "--resume" in refused.stderr
+    stamp = (dataset / "id_00000" / "done.json").stat().st_mtime_ns
+    resumed = synthetic_cli("render", "--identities", 2, "--frames", 2, "--out", dataset, "--resume", *TINY)
+    assert "rendering 0 of 2" in resumed.stderr
+    assert (dataset / "id_00000" / "done.json").stat().st_mtime_ns == stamp
+
+
+def test_different_settings_are_refused(dataset):
+    proc = synthetic_cli("render", "--identities", 3, "--frames", 2, "--out", dataset, "--resume", *TINY, check=False)
+    assert proc.returncode == 2 and "dataset.json" in proc.stderr
+
+
+def test_a_failing_identity_is_reported_and_the_rest_continue(tmp_path):
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "id_00000").write_text("a file where the identity folder should be")  # identity 0 cannot be written
+    proc = synthetic_cli("render", "--identities", 2, "--frames", 1, "--out", out, "--shard", "0/1", *TINY,
+                         check=False)  # fmt: skip
+    assert proc.returncode == 1
+    assert "identity 0" in proc.stderr and "1 of 2 identities failed" in proc.stderr
+    assert (out / "id_00001" / "done.json").is_file()
+    assert (out / "id_00000").read_text().startswith("a file")  # nothing already there was clobbered
+
+
+def test_bad_arguments_exit_2_with_one_line(tmp_path):
+    for args, words in [
+        (["--identities", 1, "--out", tmp_path / "x", "--resolution", "big"], "resolution"),
+        (["--identities", 1, "--out", tmp_path / "x", "--shard", "3/2"], "shard"),
+        (["--identities", 1, "--out", tmp_path / "x", "--cameras", "cam_99"], "cam_99"),
+    ]:
+        proc = synthetic_cli("render", *args, check=False)
+        assert proc.returncode == 2, proc.stderr
+        assert words in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
