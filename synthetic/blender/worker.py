@@ -97,8 +97,14 @@ def render_identity(scene, model, job: RenderJob, ds: DatasetWriter, index: int,
             writer.write_frame(f, expression, pose, gaze)
             if f == 0:
                 _write_textures(writer, model, assets, verts, rig, f, job.texture_size)
-        params_out = {**params, "lighting": light_desc, "renderer": {"device": scene.cycles.device,
-                                                                     "samples": job.samples}}  # fmt: skip
+        params_out = {
+            **params,
+            "lighting": light_desc,
+            "renderer": {"device": scene.cycles.device, "samples": job.samples},
+            # per-vertex offsets (m) along the neutral normals that turn the skin into the hair/beard proxy
+            # surface; the prior places hair Gaussians and reads x_verts on it
+            "proxy_offsets_m": np.round(assets.hair_offsets + assets.beard_offsets, 5).tolist(),
+        }
         writer.write_identity(params_out)
         writer.finish()
     finally:

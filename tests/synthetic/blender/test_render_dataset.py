@@ -55,7 +55,11 @@ def test_render_writes_a_valid_dataset(dataset):
     mask = ident.texture("backprojected_mask.png")
     assert tex.shape[:2] == (128, 128) and mask.mean() > 0.02
     params = json.loads((dataset / "id_00000" / "identity.json").read_text())
-    assert {"lighting", "hair", "skin", "seed"} <= params.keys()
+    assert {"lighting", "hair", "skin", "seed", "proxy_offsets_m"} <= params.keys()
+    from synthetic.head import HeadModel
+
+    offsets = np.asarray(params["proxy_offsets_m"])
+    assert offsets.shape == (HeadModel.load().n_vertices,) and offsets.min() >= 0
 
 
 def test_resume_skips_complete_identities_and_refuses_overwrite(dataset):
