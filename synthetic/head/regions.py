@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..raster import rasterize_triangles
+
 #: Fine labels, in the order the build stores them.
 REGION_NAMES = (
     "face",  # facial skin incl. eyelids, nose, cheeks, forehead, chin, jaw
@@ -62,39 +64,6 @@ def rasterize_uv_faces(face_uvs: np.ndarray, resolution: int, return_counts: boo
         ``[H, W]`` int64 face index per texel (-1 empty; the last covering face wins), row 0 on top;
         and the counts when asked.
     """
-    pix = uv_to_pixel(face_uvs, resolution) - 0.5  # texel centres at integer coordinates
-    ids = np.full((resolution, resolution), -1, np.int64)
-    counts = np.zeros(resolution * resolution, np.int64) if return_counts else None
-    lo = np.clip(np.floor(pix.min(axis=1)).astype(np.int64), 0, resolution - 1)
-    hi = np.clip(np.ceil(pix.max(axis=1)).astype(np.int64), 0, resolution - 1)
-    w = hi[:, 0] - lo[:, 0] + 1
-    h = hi[:, 1] - lo[:, 1] + 1
-    n = w * h
-    p0, p1, p2 = pix[:, 0], pix[:, 1], pix[:, 2]
-    area = (p1[:, 0] - p0[:, 0]) * (p2[:, 1] - p0[:, 1]) - (p1[:, 1] - p0[:, 1]) * (p2[:, 0] - p0[:, 0])
-    valid = np.abs(area) > 1e-12
-    order = np.nonzero(valid)[0]
-    budget = 4_000_000
-    start = 0
-    while start < len(order):
-        cum = np.cumsum(n[order[start:]])
-        stop = start + max(1, int(np.searchsorted(cum, budget)))
-        tri = order[start:stop]
-        start = stop
-        reps = n[tri]
-        t = np.repeat(tri, reps)
-        first = np.repeat(np.cumsum(reps) - reps, reps)
-        local = np.arange(len(t)) - first
-        x = lo[t, 0] + local % w[t]
-        y = lo[t, 1] + local // w[t]
-        a = area[t]
-        b0 = ((p1[t, 0] - x) * (p2[t, 1] - y) - (p1[t, 1] - y) * (p2[t, 0] - x)) / a
-        b1 = ((p2[t, 0] - x) * (p0[t, 1] - y) - (p2[t, 1] - y) * (p0[t, 0] - x)) / a
-        b2 = 1.0 - b0 - b1
-        inside = (b0 >= -tol) & (b1 >= -tol) & (b2 >= -tol)
-        ids[y[inside], x[inside]] = t[inside]
-        if counts is not None:
-            counts += np.bincount(y[inside] * resolution + x[inside], minlength=resolution * resolution)
-    if return_counts:
-        return ids, counts.reshape(resolution, resolution)
-    return ids
+    out = rasterize_triangles(uv_to_pixel(face_uvs, resolution), resolution, resolution, tol=tol,
+                              return_counts=return_counts)
+    return (out[0], out[3]) if return_counts else out[0]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..raster import perspective_barycentrics, rasterize_triangles
+
 
 @dataclass(frozen=True)
 class Camera:
@@ -55,60 +57,11 @@ def world_to_pixels(points: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.nda
 def rasterize(vertices: np.ndarray, faces: np.ndarray, cam: Camera):
     """Z-buffer: per pixel the nearest face id ``[H, W]`` (-1 = background) and barycentrics ``[H, W, 3]``."""
     xy, z = world_to_pixels(vertices, cam)
-    tri_xy = xy[faces] - 0.5  # pixel centres at integers
     tri_z = z[faces]
-    w, h = cam.width, cam.height
-    lo = np.floor(tri_xy.min(axis=1)).astype(np.int64)
-    hi = np.ceil(tri_xy.max(axis=1)).astype(np.int64)
-    keep = (hi[:, 0] >= 0) & (hi[:, 1] >= 0) & (lo[:, 0] < w) & (lo[:, 1] < h) & np.all(tri_z > 1e-3, axis=1)
-    p0, p1, p2 = tri_xy[:, 0], tri_xy[:, 1], tri_xy[:, 2]
-    area = (p1[:, 0] - p0[:, 0]) * (p2[:, 1] - p0[:, 1]) - (p1[:, 1] - p0[:, 1]) * (p2[:, 0] - p0[:, 0])
-    keep &= np.abs(area) > 1e-9
-    lo = np.clip(lo, 0, [w - 1, h - 1])
-    hi = np.clip(hi, 0, [w - 1, h - 1])
-    bw = hi[:, 0] - lo[:, 0] + 1
-    bh = hi[:, 1] - lo[:, 1] + 1
-    n = np.where(keep, bw * bh, 0)
-    depth = np.full(h * w, np.inf)
-    best = np.full(h * w, -1, np.int64)
-    bary = np.zeros((h * w, 3))
-    order = np.nonzero(n)[0]
-    start = 0
-    while start < len(order):
-        cum = np.cumsum(n[order[start:]])
-        stop = start + max(1, int(np.searchsorted(cum, 3_000_000)))
-        t_ids = order[start:stop]
-        start = stop
-        reps = n[t_ids]
-        t = np.repeat(t_ids, reps)
-        local = np.arange(len(t)) - np.repeat(np.cumsum(reps) - reps, reps)
-        x = lo[t, 0] + local % bw[t]
-        y = lo[t, 1] + local // bw[t]
-        a = area[t]
-        b0 = ((p1[t, 0] - x) * (p2[t, 1] - y) - (p1[t, 1] - y) * (p2[t, 0] - x)) / a
-        b1 = ((p2[t, 0] - x) * (p0[t, 1] - y) - (p2[t, 1] - y) * (p0[t, 0] - x)) / a
-        b2 = 1.0 - b0 - b1
-        inside = (b0 >= -1e-7) & (b1 >= -1e-7) & (b2 >= -1e-7)
-        t, x, y, b0, b1, b2 = t[inside], x[inside], y[inside], b0[inside], b1[inside], b2[inside]
-        # perspective-correct depth: interpolate 1/z in screen space
-        inv_z = b0 / tri_z[t, 0] + b1 / tri_z[t, 1] + b2 / tri_z[t, 2]
-        zz = 1.0 / inv_z
-        pix = y * w + x
-        # nearest fragment per pixel within this chunk, then merge with the buffer
-        o = np.lexsort((zz, pix))
-        pix, zz, t = pix[o], zz[o], t[o]
-        bb = np.stack([b0, b1, b2], axis=-1)[o]
-        first = np.ones(len(pix), bool)
-        first[1:] = pix[1:] != pix[:-1]
-        pix, zz, t, bb = pix[first], zz[first], t[first], bb[first]
-        closer = zz < depth[pix]
-        pix, zz, t, bb = pix[closer], zz[closer], t[closer], bb[closer]
-        depth[pix] = zz
-        best[pix] = t
-        # perspective-correct barycentrics
-        pc = bb / tri_z[t]
-        bary[pix] = pc / pc.sum(axis=1, keepdims=True)
-    return best.reshape(h, w), bary.reshape(h, w, 3)
+    ids, bary, _ = rasterize_triangles(xy[faces], cam.width, cam.height, tri_z)
+    hit = ids >= 0
+    bary[hit] = perspective_barycentrics(bary[hit], tri_z[ids[hit]])
+    return ids, bary
 
 
 def shade(

@@ -1,6 +1,5 @@
 """Skin tone sampling and procedural UV textures."""
 
-import time
 
 import numpy as np
 import pytest
@@ -63,15 +62,17 @@ def test_same_seed_same_texture(standin_maps, standin_head):
     assert not np.array_equal(a.albedo, c.albedo)
 
 
-def test_texture_1024_is_fast(standin_head):
+def test_texture_1024_full_coverage(standin_head):
+    """The full-size texture on a 100 %-covered atlas (its speed is measured in bench/, not here)."""
     import _assets_standin as standin
 
     pos, masks = standin.uv_maps(1024)
     skin = sample_skin(np.random.default_rng(1), 3)
     skin.freckles, skin.stubble_shadow = 0.5, 0.5
-    t = time.perf_counter()
-    make_textures(skin, pos, masks, standin_head.landmarks, FaceExtras(iris=sample_iris(np.random.default_rng(1), 3)))
-    assert time.perf_counter() - t < 4.0  # ~1.2 s on the 2-core CI machine with full (100 %) UV coverage
+    tex = make_textures(skin, pos, masks, standin_head.landmarks, FaceExtras(iris=sample_iris(np.random.default_rng(1), 3)))
+    assert tex.albedo.shape == (1024, 1024, 3) and tex.roughness.shape == (1024, 1024)
+    assert np.isfinite(tex.albedo).all() and 0 <= tex.albedo.min() and tex.albedo.max() <= 1
+    assert tex.albedo.std() > 0.005, "freckles and stubble must vary the albedo"
 
 
 def test_texture_bad_inputs(standin_maps, standin_head):
