@@ -33,8 +33,10 @@ def _environment(folder: Path, progress: Progress) -> dict[str, Any]:
 
 def build_stages(device: torch.device) -> list[Stage]:
     from .splat_demo import splat_demo_stage
+    from .synthetic_stages import synthetic_stages
 
     return [
         Stage("00_environment", "Environment", _environment),
         splat_demo_stage(device),
+        *synthetic_stages(),
     ]

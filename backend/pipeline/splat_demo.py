@@ -78,13 +78,13 @@ def fit_gaussians_to_photo(
         img = rasterize(current(), cam).rgb[0].permute(2, 0, 1)[None]
         loss = 0.8 * (img - tgt).abs().mean() + 0.2 * dssim(img, tgt).mean()
         if step % 10 == 0 or step == steps:
-            history.append({"step": step, "loss": float(loss), "psnr_db": float(psnr(img.detach(), tgt)[0])})
+            history.append({"step": step, "loss": float(loss.detach()), "psnr_db": float(psnr(img.detach(), tgt)[0])})
         if step == steps:
             break
         opt.zero_grad()
         loss.backward()
         opt.step()
-        progress.update("fit photo", step + 1, steps, loss=float(loss))
+        progress.update("fit photo", step + 1, steps, loss=float(loss.detach()))
     return current().detach(), cam, history
 
 
