@@ -23,7 +23,13 @@ _CACHE_VARS = {
 
 
 def apply() -> None:
-    """Point every cache variable that is not set yet at ``CACHE_ROOT/<name>``."""
+    """Point every cache variable that is not set yet at ``CACHE_ROOT/<name>``.
+
+    Only inside a SynthHeads checkout (``run.sh`` beside the package): installed inside Blender's
+    add-on folder, the package leaves Blender's environment alone.
+    """
+    if "SYNTHHEADS_CACHE" not in os.environ and not (CHECKOUT_ROOT / "run.sh").is_file():
+        return
     for var, sub in _CACHE_VARS.items():
         if not os.environ.get(var):
             path = CACHE_ROOT / sub

@@ -1,0 +1,64 @@
+"""Inside Blender: the README screenshots, made with the add-on's own operators from the installed zip:
+a synthetic head, and an imported GEM at three coefficient values (Cycles, headless)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _addon_in_blender as B  # noqa: E402
+import bpy  # noqa: E402
+import numpy as np  # noqa: E402
+
+A = B.args()
+B.install(A["zip"])
+from bl_ext.user_default.synthheads import scene_gem  # noqa: E402
+
+from synthetic.gem_format import read_gem  # noqa: E402
+
+SIZE, SAMPLES = tuple(A["size"]), A["samples"]
+scene = bpy.context.scene
+scene.cycles.use_denoising = True
+report = {"images": {}}
+
+
+def shoot(name: str, hide=()) -> None:
+    for obj in bpy.data.objects:
+        obj.hide_render = obj.name in hide
+    path = os.path.join(A["out"], f"{name}.png")
+    report["images"][name] = {"path": path, **B.render(path, size=SIZE, samples=SAMPLES)}
+
+
+# a synthetic head with an expression
+s = scene.synthheads.head
+s.seed, s.texture_size, s.hair_quality = A["seed"], "1024", A["hair_quality"]
+bpy.ops.scene.synthheads_add_head()
+head = bpy.context.active_object
+keys = next(c for c in head.children if c.get("synthheads_part") == "mesh").data.shape_keys.key_blocks
+for name, value in (("Exp008", 0.6), ("Exp024", 0.6), ("Exp000", 0.15)):  # smile left/right, a little jaw
+    keys[name].value = value
+B.light_scene(strength=3.5)
+scene.world.color = (0.18, 0.2, 0.23)
+B.frame_camera(target=(0.0, -0.02, 0.0), distance=0.95, lens=70, yaw_deg=-25, height=0.06)
+shoot("addon_synthetic_head")
+head_objects = {head.name, *(c.name for c in head.children)}
+
+# an imported GEM at three coefficient values
+bpy.ops.scene.synthheads_import_gem(filepath=A["gem"])
+gem_obj = bpy.context.active_object
+gem = read_gem(A["gem"])
+B.frame_camera(target=(-0.01, -0.01, 0.0), distance=0.8, lens=70, yaw_deg=20, height=0.04)
+hide = head_objects
+zero = gem.zero_coefficients()
+smile = {m: v.copy() for m, v in zero.items()}
+smile["position"][0] = 2.5 * gem.position.std[0]  # jaw open
+smile["position"][1] = 2.5 * gem.position.std[1]  # smile
+rng = np.random.default_rng(A["seed"])
+wild = gem.random_coefficients(rng, scale=1.0)
+wild["position"][-1] = 0.0  # the fixture's noise component
+wild["scale"][0] = 1.5 * gem.scale.std[0]  # bigger splats
+wild["opacity"][0] = -1.5 * gem.opacity.std[0]  # more transparent
+for name, coeffs in (("addon_gem_mean", zero), ("addon_gem_jaw_smile", smile), ("addon_gem_scale_opacity", wild)):
+    scene_gem.set_coefficients(gem_obj, coeffs)
+    shoot(name, hide)
+B.write_report(os.path.join(A["out"], "report.json"), report)
