@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from synthetic.cli_support import main as _main
 
-from . import info, main_job
+from . import eval_prior, info, main_job, train_prior
 
-COMMANDS = [info, main_job]
+COMMANDS = [info, main_job, train_prior, eval_prior]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,8 @@
 The head is one mesh (skin, eyes, mouth interior) with a material per region; scalp hair, beard,
 brows and lashes are hair-curves objects with the Principled Hair BSDF. Per frame only vertex
 positions and curve points change (:func:`update_frame`); nothing is rebuilt per camera or frame.
-:func:`remove_identity` deletes everything the identity created so memory stays flat.
+:func:`remove_objects_and_world` deletes everything the identity created so memory stays flat
+(:func:`synthetic.blender.staging.clear_identity` also drops Cycles' cached render data).
 """
 
 from __future__ import annotations
@@ -106,7 +107,10 @@ def update_frame(objs: IdentityObjects, model, shape, expression, pose) -> np.nd
     return verts
 
 
-def remove_identity(objs: IdentityObjects) -> None:
-    for ob in objs.all_objects():
+def remove_objects_and_world(scene: bpy.types.Scene, objects) -> None:
+    """Delete ``objects`` and the scene's world (both per identity), then every datablock left without users."""
+    for ob in list(objects):
         bpy.data.objects.remove(ob, do_unlink=True)
+    if scene.world is not None:
+        bpy.data.worlds.remove(scene.world)
     purge_orphans()

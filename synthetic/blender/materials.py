@@ -15,6 +15,10 @@ from .bpy_data import image_from_array
 
 PART_INDEX = {"background": 0, "skin": 1, "hair": 2, "beard": 3, "eyes": 4, "mouth": 5, "neck": 6, "clothes": 6,
               "brows": 2, "lashes": 2}  # fmt: skip
+"""Material ``pass_index`` (the seg pass value) of each part; brows and lashes count as hair."""
+SEG_LABELS = {"0": "background", "1": "skin", "2": "hair", "3": "beard", "4": "eyes", "5": "mouth_interior",
+              "6": "neck_clothes"}  # fmt: skip
+"""Meaning of each seg pass value (JSON-ready keys); written into ``identity.json`` when the seg pass is on."""
 
 
 def _principled(name: str, part: str) -> tuple[bpy.types.Material, bpy.types.Node, bpy.types.NodeTree]:

@@ -2,10 +2,14 @@
 
     python -m synthetic.blender.worker --job JOB.json --events-fd N
 
-For each identity of the job: sample it from its seed, build it once, then per frame pose it and
-render every camera; after the neutral frame (frame 0) back-project its views onto the UV atlas.
-Files go through the dataset writer (atomic), ``done.json`` last. A failing identity is reported
-on the events pipe and the next one starts; the scene is cleaned between identities.
+For each identity of the job: sample it from its seed and stage it once (:mod:`.staging`: assets,
+cameras, lights, objects, clothing when the dataset's generator settings ask for it), then per
+frame pose it and render every camera (plus the EXR passes the dataset lists, see :mod:`.passes`);
+after the neutral frame (frame 0) back-project its views onto the UV atlas. Files go through the
+dataset writer or are written to a temp name and renamed (atomic), ``done.json`` last. A failing
+identity is reported on the events pipe and the next one starts. Between identities the scene is
+cleared, orphan datablocks are purged and Cycles' persistent data is dropped, so an identity renders
+the same pixels whatever the worker rendered before it.
 """
 
 from __future__ import annotations
@@ -21,8 +25,6 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from synthetic.assets import IdentityConfig, IdentitySampler
-from synthetic.assets.seeds import stream
 from synthetic.backproject import View, backproject
 from synthetic.dataset.files import read_png
 from synthetic.dataset.writer import DatasetSettings, DatasetWriter, identity_seed
@@ -31,8 +33,8 @@ from synthetic.render_job import RenderJob
 from synthetic.rig import RigSettings, build_rig
 
 from . import cameras as blender_cameras
-from . import identity_scene, lighting
-from .bpy_data import purge_orphans
+from . import identity_scene, materials, staging
+from .passes import PassOutputs
 from .render_settings import RenderSettings, configure_render
 
 
@@ -47,71 +49,61 @@ class Events:
         self._f.flush()
 
 
-def render_still(scene: bpy.types.Scene, path: Path) -> None:
-    """Render the active camera into ``path`` atomically (temp name in the same folder, then rename)."""
+def render_still(scene: bpy.types.Scene, path: Path, passes: PassOutputs | None = None,
+                 pass_paths: dict[str, Path] | None = None) -> None:
+    """Render the active camera into ``path`` atomically (temp name in the same folder, then rename);
+    with ``passes``, also the EXR passes into ``pass_paths`` ({kind: path}, same folder) the same way."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name("." + path.stem + ".tmp.png")
     scene.render.filepath = str(tmp)
+    if passes is not None:
+        passes.target(path.parent, path.stem)
     bpy.ops.render.render(write_still=True)
+    if passes is not None:
+        passes.commit(pass_paths)
     os.replace(tmp, path)
 
 
-def render_identity(scene, model, job: RenderJob, ds: DatasetWriter, index: int, cam_objects, events: Events) -> None:
+def render_identity(scene, model, job: RenderJob, ds: DatasetWriter, index: int, cam_objects, events: Events,
+                    passes: PassOutputs | None = None) -> None:
     settings: DatasetSettings = ds.settings
     seed = identity_seed(settings.seed_base, index)
     writer = ds.identity(index, overwrite=job.overwrite, n_frames=job.frames)
-    n_perf = max(job.frames - 1, 1)
-    sampler = IdentitySampler(model, IdentityConfig(quality=job.quality, texture_size=job.texture_size, n_frames=n_perf))
-    params = sampler.sample(seed)
-    assets = sampler.build(params)
-    shape = np.asarray(params["shape"])
-    neutral = model.vertices(shape)
-
-    rig = build_rig(settings.rig, stream(seed, "rig"))
-    if job.cameras:
-        rig = [c for c in rig if c.name in job.cameras]
-    for cam in rig:
-        blender_cameras.pose_camera(cam_objects[cam.name], cam, settings.rig.width, settings.rig.height)
-    writer.write_cameras(rig)
-
-    light_objs, light_desc = lighting.build_lighting(scene, stream(seed, "lighting"), target=settings.rig.target)
-    scene.cycles.seed = seed % (2**31)
-    objs = identity_scene.build_identity(scene, model, params, assets, neutral)
-    objs.others.extend(light_objs)
+    staged = staging.stage_identity(scene, model, seed, settings.rig, cam_objects, job.quality, job.texture_size,
+                                    job.frames, job.cameras, bool(settings.generator.get("clothing")))  # fmt: skip
+    objs, rig, assets = staged.objs, staged.rig, staged.assets
     try:
-        perf = assets.performance
+        writer.write_cameras(rig)
         total = job.frames * len(rig)
         done = 0
         for f in range(job.frames):
-            if f == 0:  # the neutral frame: what the back-projected texture is made from
-                expression, pose = np.zeros(model.n_expression), np.zeros((model.n_joints, 3))
-                gaze = np.zeros(2)
-            else:
-                expression, pose, gaze = perf.expression[f - 1], perf.pose[f - 1], perf.gaze[f - 1]
-            verts = identity_scene.update_frame(objs, model, shape, expression, pose)
+            expression, pose, gaze = staging.frame_inputs(model, assets, f)
+            verts = identity_scene.update_frame(objs, model, staged.shape, expression, pose)
             for cam in rig:
                 scene.camera = cam_objects[cam.name]
-                render_still(scene, writer.image_path(f, cam.name))
+                pass_paths = {k: writer.pass_path(f, cam.name, k) for k in settings.passes}
+                render_still(scene, writer.image_path(f, cam.name), passes, pass_paths)
                 done += 1
                 events.emit(event="image", identity=index, frame=f, camera=cam.name, done=done, total=total)
             writer.write_frame(f, expression, pose, gaze)
             if f == 0:
                 _write_textures(writer, model, assets, verts, rig, f, job.texture_size)
         params_out = {
-            **params,
-            "lighting": light_desc,
+            **staged.params,
+            "lighting": staged.lighting,
             "renderer": {"device": scene.cycles.device, "samples": job.samples},
             # per-vertex offsets (m) along the neutral normals that turn the skin into the hair/beard proxy
             # surface; the prior places hair Gaussians and reads x_verts on it
             "proxy_offsets_m": np.round(assets.hair_offsets + assets.beard_offsets, 5).tolist(),
         }
+        if staged.clothing is not None:
+            params_out["clothing"] = staged.clothing
+        if "seg" in settings.passes:
+            params_out["seg_labels"] = materials.SEG_LABELS
         writer.write_identity(params_out)
         writer.finish()
     finally:
-        identity_scene.remove_identity(objs)
-        if scene.world is not None:
-            bpy.data.worlds.remove(scene.world)
-        purge_orphans()
+        staging.clear_identity(scene, objs)
 
 
 def _write_textures(writer, model, assets, verts, rig, frame, size) -> None:
@@ -142,7 +134,8 @@ def main(argv=None) -> int:
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     device = configure_render(scene, RenderSettings(settings.rig.width, settings.rig.height, job.samples, job.device))
-    print(f"synthheads worker: {device}, {len(job.identities)} identities", flush=True)
+    passes = PassOutputs(scene, settings.passes) if settings.passes else None
+    print(f"synthheads worker: {device}, {len(job.identities)} identities, passes {settings.passes}", flush=True)
     model = HeadModel.load()
     rig0 = build_rig(settings.rig)
     cam_objects = {c.name: o for c, o in zip(rig0, blender_cameras.setup_rig_cameras(
@@ -151,7 +144,7 @@ def main(argv=None) -> int:
         events.emit(event="identity_start", identity=index)
         t0 = time.perf_counter()
         try:
-            render_identity(scene, model, job, ds, index, cam_objects, events)
+            render_identity(scene, model, job, ds, index, cam_objects, events, passes)
         except Exception as exc:
             traceback.print_exc()
             events.emit(event="identity_failed", identity=index, message=f"{type(exc).__name__}: {exc}")

@@ -26,6 +26,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="strand counts: render (~60k scalp strands) or preview (5k; quick looks and tests)")
     p.add_argument("--distance", type=float, default=1.0, help="camera distance to the head centre in metres")
     p.add_argument("--focal-mm", type=float, default=None, help="focal length in mm (default: frame the head)")
+    p.add_argument("--passes", default="none",
+                   help="'none' (default) or a comma list of linear EXR passes per camera: depth (m along the optical "
+                        "axis), normal (world, unit), seg (part index)")
+    p.add_argument("--clothing", action="store_true",
+                   help="dress each identity in a collar and a shirt over the shoulders (seg: neck/clothes)")
 
 
 def run(args: argparse.Namespace, progress) -> int:
@@ -50,6 +55,7 @@ def run(args: argparse.Namespace, progress) -> int:
         bad = [c for c in cameras if c not in all_names]
         if bad or not cameras:
             raise UserInputError(f"--cameras: unknown camera name(s) {bad or args.cameras!r}; use cam_00..cam_27")
+    passes = _parse_passes(args.passes)
     indices = shard_identities(args.identities, args.shard)
     rig = RigSettings(width=width, height=height, distance=args.distance, focal_mm=args.focal_mm)
     model = HeadModel.load()
@@ -57,7 +63,9 @@ def run(args: argparse.Namespace, progress) -> int:
         n_identities=args.identities, frames_per_identity=args.frames, seed_base=args.seed,
         head_model_fingerprint=model.fingerprint(), rig=rig,
         generator={"renderer": "blender-cycles", "samples": args.samples, "texture_size": args.texture_size,
-                   "cameras": cameras or "all", "quality": args.hair_quality},
+                   "cameras": cameras or "all", "quality": args.hair_quality,
+                   **({"clothing": True} if args.clothing else {})},
+        passes=passes,
     )  # fmt: skip
     ds = DatasetWriter(args.out, settings)  # writes or checks dataset.json (refuses other settings)
     complete = [i for i in indices if ds.is_complete(i)]
@@ -75,7 +83,8 @@ def run(args: argparse.Namespace, progress) -> int:
         return 0
     job = RenderJob(out=str(args.out), identities=todo, frames=args.frames, width=width, height=height,
                     samples=args.samples, device=args.device, seed_base=args.seed, cameras=cameras,
-                    texture_size=args.texture_size, quality=args.hair_quality, overwrite=args.overwrite, dataset=settings.to_json())  # fmt: skip
+                    texture_size=args.texture_size, quality=args.hair_quality, overwrite=args.overwrite,
+                    dataset=settings.to_json(), passes=list(passes))  # fmt: skip
     install_sigterm_handler()
     log = _log_path(Path(args.out), args.shard)
     failures = run_worker(job, progress, log, total_images=len(todo) * args.frames * n_cams)
@@ -86,3 +95,15 @@ def run(args: argparse.Namespace, progress) -> int:
         progress.message(f"{len(failures)} of {len(todo)} identities failed; see {log}")
         return 1
     return 0
+
+
+def _parse_passes(text: str) -> tuple[str, ...]:
+    """``--passes``: 'none' or a comma list of :data:`synthetic.dataset.layout.PASSES`, returned in that order."""
+    from synthetic.dataset.layout import PASSES
+    from synthetic.errors import UserInputError
+
+    names = [] if text.strip().lower() in ("", "none") else [t.strip() for t in text.split(",") if t.strip()]
+    bad = [n for n in names if n not in PASSES]
+    if bad:
+        raise UserInputError(f"--passes: unknown pass(es) {', '.join(bad)}; choose from {', '.join(PASSES)} or none")
+    return tuple(k for k in PASSES if k in names)

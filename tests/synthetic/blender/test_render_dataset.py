@@ -2,26 +2,13 @@
 `python -m synthetic validate`; resume, shards, refusal to overwrite, and a failing identity."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _cli import synthetic_cli
 
-ROOT = Path(__file__).resolve().parents[3]
 TINY = ["--resolution", "64x48", "--samples", "4", "--cameras", "cam_00,cam_05,cam_09,cam_20",
         "--texture-size", "128", "--hair-quality", "preview", "--device", "cpu"]  # fmt: skip
-
-
-def synthetic_cli(*args, check=True):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "synthetic", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)  # fmt: skip
-    if check and proc.returncode != 0:
-        raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}")
-    return proc
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,96 @@
+"""Prior checkpoints: one torch file that carries its full config, written atomically.
+
+Content (``torch.save`` of plain containers, loadable with ``weights_only=True``)::
+
+    format "synthheads-prior", version, config (dict), head_model_fingerprint, step,
+    model (state dict), optimizer, scheduler, scaler (state dicts or None), rng (torch CPU/CUDA states)
+
+:func:`load_checkpoint` turns every problem (missing, truncated, not a prior checkpoint, another version)
+into a one-line :class:`~synthetic.errors.UserInputError`, i.e. exit code 2 on the command line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from synthetic.atomic import write_atomic
+from synthetic.errors import UserInputError
+
+from .config import PriorConfig
+
+FORMAT = "synthheads-prior"
+VERSION = 1
+LAST = "last.pt"
+
+
+def checkpoint_dir(run: str | Path) -> Path:
+    return Path(run) / "checkpoints"
+
+
+def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
+    """Write ``state`` (see the module docstring; format and version are added) atomically to ``path``."""
+    payload = {"format": FORMAT, "version": VERSION, **state}
+    return write_atomic(path, lambda tmp: torch.save(payload, tmp))
+
+
+def rng_state() -> dict[str, Any]:
+    state = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A run folder (its ``checkpoints/last.pt``) or a checkpoint file."""
+    p = Path(path)
+    if p.is_dir():
+        p = checkpoint_dir(p) / LAST
+    if not p.is_file():
+        raise UserInputError(f"{p}: no prior checkpoint there (expected a run folder or a .pt file)")
+    return p
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read and check a checkpoint (a run folder or a file); ``UserInputError`` naming the file otherwise."""
+    p = resolve_checkpoint(path)
+    try:
+        data = torch.load(p, map_location=map_location, weights_only=True)
+    except Exception as exc:  # truncated zip, not a torch file, unpickling refused ...
+        raise UserInputError(f"{p}: not a readable checkpoint ({type(exc).__name__}: {str(exc)[:120]})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise UserInputError(f"{p}: not a SynthHeads prior checkpoint")
+    if data.get("version") != VERSION:
+        raise UserInputError(f"{p}: checkpoint version {data.get('version')}, this code reads {VERSION}")
+    for key in ("config", "model", "step"):
+        if key not in data:
+            raise UserInputError(f"{p}: checkpoint lacks {key!r}")
+    data["path"] = str(p)
+    return data
+
+
+def load_prior(path: str | Path, device: str | torch.device = "cpu", head_model=None):
+    """The trained prior of a run folder or checkpoint: ``(model in eval mode, config, checkpoint dict)``."""
+    from synthetic.head import HeadModel
+
+    from .model import SynShotPrior
+
+    ckpt = load_checkpoint(path)
+    cfg = PriorConfig.from_dict(ckpt["config"], where=f"{ckpt['path']}: config")
+    head_model = head_model or HeadModel.load()
+    if ckpt.get("head_model_fingerprint") not in (None, head_model.fingerprint()):
+        raise UserInputError(f"{ckpt['path']}: trained with another head model than this checkout's")
+    model = SynShotPrior(cfg, head_model)
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as exc:
+        raise UserInputError(f"{ckpt['path']}: weights do not match the config ({str(exc)[:200]})") from None
+    return model.to(device).eval(), cfg, ckpt

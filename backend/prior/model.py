@@ -1,0 +1,200 @@
+"""The SynShot prior: UV maps -> VQ latents -> decoded maps -> per-part Gaussians -> posed Gaussians.
+
+::
+
+    z_id = E_id(x_tex, x_verts, masks)        z_exp = E_exp(x_exp, valid)           [B, n, h, w]
+    q_id, q_exp = T(VQ(z_id)), T(VQ(z_exp))   (VQ and T switchable off)
+    x_feat = D_feat(q_id, q_exp)   [B, F, S, S]
+    x_tex, x_verts = D_id(q_id)    x_exp = D_exp(q_exp)
+    phi = template + s_v * x_verts + s_e * x_exp                              (m, rest pose, per UV point)
+    per part r: bilinear samples at the part's UV grid -> position, tangent-frame rotation, neighbour
+                scale, opacity 0.7, SH DC from x_tex; R_color and R_gauss add SH and offsets
+    LBS (neck, head, jaw, eyes) + optional global rigid transform -> world Gaussians
+
+Positions are decoded as offsets from the template (SynShot's x_verts = R_uv(delta B_id) is an identity
+offset too); with zero-initialised decoder outputs the untrained prior is the template head, so rendering
+gives useful gradients from the first step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from jaxtyping import Float
+from torch import Tensor, nn
+
+from backend.splat import Cameras, GaussianSet, rasterize
+from backend.splat.gaussians import rgb_to_sh_dc
+
+from .config import PriorConfig
+from .lbs_torch import HeadLBS, matrix_to_quaternion, quaternion_multiply
+from .networks import Decoder, Encoder, Regressor
+from .parts import (PartGrid, build_part, gather_valid, neighbour_distance, part_regions, sample_grid, tangent_frame,
+                    uv_derivatives)
+from .vq import CodeTransformer, VectorQuantizer
+
+GAUSS_CHANNELS = 3 + 4 + 3 + 1  # delta position, rotation (quaternion), log-scale, opacity logit
+
+
+@dataclass
+class PriorOutput:
+    """Everything one forward pass produces (``B`` samples, ``N`` Gaussians per sample)."""
+
+    tex: Float[Tensor, "B 3 S S"]
+    verts: Float[Tensor, "B 3 S S"]
+    exp: Float[Tensor, "B 3 S S"]
+    means: Float[Tensor, "B N 3"]
+    quats: Float[Tensor, "B N 4"]
+    scales: Float[Tensor, "B N 3"]
+    opacities: Float[Tensor, "B N"]
+    sh: Float[Tensor, "B N K 3"]
+    reg: dict[str, Tensor]
+    vq_loss: Tensor
+    stats: dict[str, float]
+
+    def gaussians(self, b: int) -> GaussianSet:
+        """The posed Gaussians of sample ``b``."""
+        return GaussianSet(self.means[b], self.quats[b], self.scales[b], self.opacities[b], self.sh[b])
+
+
+class SynShotPrior(nn.Module):
+    """The generative prior; built from a :class:`PriorConfig` and the head model.
+
+    Args:
+        cfg: the run config (``model`` and ``data`` sections are used).
+        head_model: ``synthetic.head.HeadModel`` (template, UV atlas, regions, skinning).
+    """
+
+    def __init__(self, cfg: PriorConfig, head_model) -> None:
+        super().__init__()
+        m, d = cfg.model, cfg.data
+        self.cfg = cfg
+        ch = m.channels
+        grid = d.map_size // 2 ** (len(ch) - 1)
+        self.E_id = Encoder(3 + 3 + 3, ch, m.id_latent_dim)
+        self.E_exp = Encoder(3 + 1, ch, m.exp_latent_dim)
+        vq = dict(beta=m.commitment, restart_every=m.restart_every, threshold=m.restart_threshold)
+        self.vq_id = VectorQuantizer(m.id_codebook_size, m.id_latent_dim, **vq) if m.vq else None
+        self.vq_exp = VectorQuantizer(m.exp_codebook_size, m.exp_latent_dim, **vq) if m.vq else None
+        layers = m.transformer_layers
+        self.T_id = CodeTransformer(m.id_latent_dim, grid * grid, layers, m.transformer_heads) if layers else None
+        self.T_exp = CodeTransformer(m.exp_latent_dim, grid * grid, layers, m.transformer_heads) if layers else None
+        self.D_feat = Decoder(m.id_latent_dim + m.exp_latent_dim, ch, m.feat_channels)
+        self.D_id = Decoder(m.id_latent_dim, ch, 6, zero_init=True)
+        self.D_exp = Decoder(m.exp_latent_dim, ch, 3, zero_init=True)
+        self.n_sh = (m.sh_degree + 1) ** 2
+        self.parts: dict[str, PartGrid] = {}
+        self.R_color, self.R_gauss = nn.ModuleDict(), nn.ModuleDict()
+        for name, regions in part_regions(head_model, m.single_layer).items():
+            density = (m.hair_density if name == "hair" else m.face_density) if m.sampling else 1.0
+            part = build_part(head_model, name, regions, d.map_size, density, m.jitter if m.sampling else 0.0)
+            self.parts[name] = part
+            for key, value in part.buffers().items():
+                self.register_buffer(f"part_{name}_{key}", value, persistent=False)
+            k = m.regressor_kernel
+            self.R_color[name] = Regressor(m.feat_channels, m.regressor_channels, 3 * self.n_sh, k)
+            self.R_gauss[name] = Regressor(m.feat_channels, m.regressor_channels, GAUSS_CHANNELS, k)
+        self.lbs = HeadLBS(head_model)
+
+    @property
+    def n_gaussians(self) -> int:
+        return sum(len(p) for p in self.parts.values())
+
+    def _part(self, name: str) -> PartGrid:
+        """The part's grid with its tensors on the module's device (buffers follow ``.to()``)."""
+        return PartGrid(name, **{k: getattr(self, f"part_{name}_{k}") for k in self.parts[name].buffers()})
+
+    # ------------------------------------------------------------------ encode / decode
+    def encode(self, batch: dict, step: int | None = None) -> tuple[Tensor, Tensor, Tensor, dict[str, float]]:
+        """Quantised (and transformed) identity and expression codes, the VQ loss and codebook stats."""
+        z_id = self.E_id(torch.cat([batch["x_tex"], batch["x_verts"], batch["masks"]], 1))
+        z_exp = self.E_exp(torch.cat([batch["x_exp"], batch["masks"][:, :1]], 1))
+        loss = z_id.new_zeros((), dtype=torch.float32)
+        stats: dict[str, float] = {}
+        if self.vq_id is not None:
+            z_id, l_id, s_id, _ = self.vq_id(z_id, step)
+            z_exp, l_exp, s_exp, _ = self.vq_exp(z_exp, step)
+            loss = l_id + l_exp
+            stats = {"usage_id": s_id["usage"], "usage_exp": s_exp["usage"], "perplexity_id": s_id["perplexity"]}
+        if self.T_id is not None:
+            z_id, z_exp = self.T_id(z_id), self.T_exp(z_exp)
+        return z_id, z_exp, loss, stats
+
+    def decode(self, q_id: Tensor, q_exp: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Feature map ``[B, F, S, S]``, texture ``[B, 3, S, S]`` in [-1, 1], x_verts and x_exp (normalised)."""
+        feat = self.D_feat(torch.cat([q_id, q_exp], 1))
+        ident = self.D_id(q_id)
+        return feat, ident[:, :3], ident[:, 3:], self.D_exp(q_exp)
+
+    # ------------------------------------------------------------------ Gaussians
+    def forward(self, batch: dict, step: int | None = None, amp_dtype: torch.dtype | None = None) -> PriorOutput:
+        """Encode, decode, sample and pose the Gaussians of a batch (see :mod:`backend.prior.data`)."""
+        dev = batch["x_tex"].device
+        with torch.autocast(dev.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+            q_id, q_exp, vq_loss, stats = self.encode(batch, step)
+            feat, tex, verts, exp = self.decode(q_id, q_exp)
+            per_part = {}
+            for name in self.parts:
+                fs = sample_grid(feat, getattr(self, f"part_{name}_grid"))
+                per_part[name] = (self.R_color[name](fs), self.R_gauss[name](fs))
+        feat, tex, verts, exp = feat.float(), tex.float(), verts.float(), exp.float()
+        d = self.cfg.data
+        offset = verts * d.verts_scale_m + exp * d.exp_scale_m  # m, [B, 3, S, S]
+        du_map, dv_map = uv_derivatives(offset)
+        outs = [self._gaussians(self._part(n), offset, du_map, dv_map, tex, *[t.float() for t in per_part[n]])
+                for n in self.parts]
+        cat = {k: torch.cat([o[k] for o in outs], 1) for k in outs[0] if k not in ("weights", "posedirs")}
+        weights = torch.cat([o["weights"] for o in outs])
+        posedirs = torch.cat([o["posedirs"] for o in outs])
+        rot = self.lbs.rotations(batch["pose"], batch["expression"])
+        means, r = self.lbs.pose_points(cat["means"], weights, posedirs, rot, batch["joints"])
+        if "global_R" in batch:  # optional rigid head pose (inversion, novel poses)
+            means = means @ batch["global_R"].transpose(1, 2) + batch["global_t"][:, None]
+            r = batch["global_R"][:, None] @ r
+        quats = quaternion_multiply(matrix_to_quaternion(r), F.normalize(cat["quats"], dim=-1))
+        reg = {k: (cat[k] ** 2).mean() for k in ("d_pos", "d_scale", "d_opacity")}
+        reg["sh_rest"] = (cat["sh"][:, :, 1:] ** 2).mean() if self.n_sh > 1 else means.new_zeros(())
+        return PriorOutput(tex, verts, exp, means, quats, cat["scales"], cat["opacities"], cat["sh"], reg,
+                           vq_loss, stats)
+
+    def _gaussians(self, part: PartGrid, offset: Tensor, du_map: Tensor, dv_map: Tensor, tex: Tensor,
+                   color: Tensor, gauss: Tensor) -> dict[str, Tensor]:
+        """Gaussians of one part from the decoded maps and its two regressor outputs (grids ``[B, C, Hs, Ws]``)."""
+        m = self.cfg.model
+        b = offset.shape[0]
+        pos_grid = sample_grid(offset, part.grid)  # [B, 3, Hs, Ws]
+        pos = part.template[None] + gather_valid(pos_grid, part.index)
+        with torch.no_grad():
+            t = part.template_du[None] + gather_valid(sample_grid(du_map, part.grid), part.index)
+            bt = part.template_dv[None] + gather_valid(sample_grid(dv_map, part.grid), part.index)
+            q0 = matrix_to_quaternion(tangent_frame(t, bt))
+            dense = torch.zeros(b, 3, part.valid.numel(), device=pos.device, dtype=pos.dtype)
+            dense[:, :, part.index] = pos.detach().transpose(1, 2)
+            nn_dist = neighbour_distance(dense.reshape(b, 3, *part.valid.shape), part.valid)
+            nn_dist = nn_dist.flatten(1)[:, part.index]  # [B, N]
+        g = gather_valid(gauss, part.index)
+        d_pos, d_rot, d_scale, d_opacity = g.split([3, 4, 3, 1], dim=-1)
+        base = m.scale_factor * nn_dist[..., None] * torch.tensor([1.0, 1.0, m.normal_scale_ratio], device=pos.device)
+        rgb = gather_valid(sample_grid(tex, part.grid), part.index) * 0.5 + 0.5
+        sh = gather_valid(color, part.index).reshape(b, -1, self.n_sh, 3)
+        sh = torch.cat([rgb_to_sh_dc(rgb)[:, :, None] + sh[:, :, :1], sh[:, :, 1:]], 2)
+        logit0 = math.log(m.init_opacity / (1 - m.init_opacity))
+        return {
+            "means": pos + m.offset_scale_m * d_pos, "quats": q0 + d_rot,
+            "scales": base * torch.exp(d_scale.clamp(-6.0, 4.0)),
+            "opacities": torch.sigmoid(logit0 + d_opacity[..., 0]), "sh": sh,
+            "d_pos": d_pos, "d_scale": d_scale, "d_opacity": d_opacity,
+            "weights": part.weights, "posedirs": part.posedirs,
+        }  # fmt: skip
+
+
+def render(out: PriorOutput, K: Tensor, w2c: Tensor, background: Tensor, width: int, height: int) -> Tensor:
+    """Render every sample of a batch into its cameras: ``[B, C, 3, H, W]`` (float32)."""
+    images = []
+    for b in range(out.means.shape[0]):
+        cams = Cameras(K[b].float(), w2c[b].float(), width, height)
+        images.append(rasterize(out.gaussians(b), cams, background=background[b].float()).rgb.permute(0, 3, 1, 2))
+    return torch.stack(images)
