@@ -95,7 +95,9 @@ class ModelConfig:
     sh_degree: int = 3
     """SH degree of the colour regressor (16 x 3 coefficients)."""
     offset_scale_m: float = 0.005
-    """Position offset delta-phi is this many metres per regressor unit."""
+    """Position offset delta-phi is this many metres per regressor unit (face part, single layer)."""
+    hair_offset_scale_m: float = 0.02
+    """The same for the hair part: hair leaves the scalp proxy (ponytails, long hair), skin does not."""
     init_opacity: float = 0.7
     """Opacity every Gaussian starts from (SynShot)."""
     scale_factor: float = 0.7

@@ -182,8 +182,9 @@ class SynShotPrior(nn.Module):
         sh = gather_valid(color, part.index).reshape(b, -1, self.n_sh, 3)
         sh = torch.cat([rgb_to_sh_dc(rgb)[:, :, None] + sh[:, :, :1], sh[:, :, 1:]], 2)
         logit0 = math.log(m.init_opacity / (1 - m.init_opacity))
+        step = m.hair_offset_scale_m if part.name == "hair" else m.offset_scale_m
         return {
-            "means": pos + m.offset_scale_m * d_pos, "quats": q0 + d_rot,
+            "means": pos + step * d_pos, "quats": q0 + d_rot,
             "scales": base * torch.exp(d_scale.clamp(-6.0, 4.0)),
             "opacities": torch.sigmoid(logit0 + d_opacity[..., 0]), "sh": sh,
             "d_pos": d_pos, "d_scale": d_scale, "d_opacity": d_opacity,

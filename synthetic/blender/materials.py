@@ -24,6 +24,8 @@ SEG_LABELS = {"0": "background", "1": "skin", "2": "hair", "3": "beard", "4": "e
 def _principled(name: str, part: str) -> tuple[bpy.types.Material, bpy.types.Node, bpy.types.NodeTree]:
     mat = bpy.data.materials.new(name)
     mat.pass_index = PART_INDEX[part]
+    if mat.node_tree is None:  # Blender 4.x creates materials without nodes; 5.0 always has them
+        mat.use_nodes = True
     nt = mat.node_tree
     bsdf = nt.nodes.get("Principled BSDF")
     if bsdf is None:
@@ -86,6 +88,8 @@ def hair_material(name: str, melanin: float, redness: float, part: str = "hair",
     1 = black) and melanin redness (0..1)."""
     mat = bpy.data.materials.new(name)
     mat.pass_index = PART_INDEX[part]
+    if mat.node_tree is None:  # Blender 4.x creates materials without nodes; 5.0 always has them
+        mat.use_nodes = True
     nt = mat.node_tree
     nt.nodes.clear()
     hair = nt.nodes.new("ShaderNodeBsdfHairPrincipled")
