@@ -254,6 +254,8 @@ class Trainer:
                 self.save()
             if self.dist.world > 1 and (last or self.step % t.checkpoint_every == 0):
                 dist.barrier()
+        if not (checkpoint_dir(self.out) / LAST).exists():  # e.g. --steps 0: the untrained prior, for baselines
+            self.save()
         rows = []
         if self.dist.main and (self.out / "eval.csv").exists():
             with (self.out / "eval.csv").open() as f:
