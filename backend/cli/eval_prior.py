@@ -25,12 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=None, help="evenly spaced frames per identity (default all)")
     parser.add_argument("--out", type=Path, default=None, help="folder for the JSON and PNG (default: the run)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is fastest on a busy machine)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: as train-prior)")
 
 
 def run(args: argparse.Namespace, progress) -> int:
-    import torch
-
     from backend.devices import resolve_device
     from backend.prior.checkpoint import load_prior
     from backend.prior.data import PriorDataset
@@ -38,8 +36,9 @@ def run(args: argparse.Namespace, progress) -> int:
     from synthetic.atomic import write_json_atomic
     from synthetic.head import HeadModel
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    from .train_prior import set_threads
+
+    set_threads(args.threads)
     device = resolve_device(args.device)
     head = HeadModel.load()
     model, cfg, ckpt = load_prior(args.prior, device, head)

@@ -55,7 +55,7 @@ def evaluate(model: SynShotPrior, dataset: PriorDataset, device: torch.device, c
         dataset: a split built with ``train=False`` (fixed white backgrounds).
         cameras: camera names (``None`` = every camera).
         frames_per_identity: evenly spaced frames per identity (``None`` = all).
-        keep: how many items to keep renders of (for a comparison image).
+        keep: how many identities to keep renders of (their middle evaluated frame, for a comparison image).
 
     Returns:
         ``{"l1", "psnr", "ssim", "lpips", "images", "identities", "frames", "cameras"}`` with the means, the
@@ -67,6 +67,10 @@ def evaluate(model: SynShotPrior, dataset: PriorDataset, device: torch.device, c
     sums = {"l1": 0.0, "psnr": 0.0, "ssim": 0.0, "lpips": 0.0}
     count, renders, used_cams = 0, [], set()
     items = eval_items(dataset, frames_per_identity)
+    by_identity: dict[int, list[int]] = {}
+    for i in items:
+        by_identity.setdefault(dataset.items[i][0], []).append(i)
+    kept = {v[len(v) // 2] for v in list(by_identity.values())[:keep]}
     w, h = dataset.cfg.render_width, dataset.cfg.render_height
     for n, item in enumerate(items):
         cams = eval_cameras(dataset, dataset.items[item][0], cameras)
@@ -80,7 +84,7 @@ def evaluate(model: SynShotPrior, dataset: PriorDataset, device: torch.device, c
         sums["ssim"] += float(ssim(pred, gt).sum())
         sums["lpips"] += float(lp(pred, gt).sum())
         count += len(cams)
-        if len(renders) < keep:
+        if item in kept:
             renders.append((pred.permute(0, 2, 3, 1).cpu().numpy(), gt.permute(0, 2, 3, 1).cpu().numpy()))
         if progress is not None:
             progress.update("evaluate", n + 1, len(items))

@@ -13,7 +13,9 @@
 
 Positions are decoded as offsets from the template (SynShot's x_verts = R_uv(delta B_id) is an identity
 offset too); with zero-initialised decoder outputs the untrained prior is the template head, so rendering
-gives useful gradients from the first step.
+gives useful gradients from the first step. The regressor's position offsets are 5 mm per unit on the face
+and 2 cm on the hair part (``offset_scale_m``, ``hair_offset_scale_m``): long hair and ponytails leave the
+scalp proxy, skin does not (tiny run, held-out identities: LPIPS 0.155 -> 0.140 at equal PSNR, visibly more hair).
 """
 
 from __future__ import annotations

@@ -271,4 +271,4 @@ class Trainer:
 def _plain(d: dict | None) -> dict | None:
     if d is None:
         return None
-    return {k: (float(v) if k != "step" else int(v)) for k, v in d.items() if k in EVAL_COLUMNS}
+    return {k: (int(float(v)) if k in ("step", "images") else float(v)) for k, v in d.items() if k in EVAL_COLUMNS}
