@@ -77,7 +77,7 @@ def throughput(cfg: dict, tmp: Path) -> dict:
     scene, model, rig_settings, cam_objects = _setup(cfg)
     staged = staging.stage_identity(scene, model, cfg["seed"], rig_settings, cam_objects, cfg["quality"],
                                     cfg["texture_size"], 1, cfg["cameras"])  # fmt: skip
-    expression, pose, _ = staging.frame_inputs(model, staged.assets, 0)
+    expression, pose, _ = staging.frame_inputs(model, staged.assets, 0, 1)
     identity_scene.update_frame(staged.objs, model, staged.shape, expression, pose)
     times = [_render(scene, cam_objects[c.name], tmp, c.name) for c in staged.rig[: cfg["n_images"]]]
     strands = {k: int(v.count) for k, v in staged.assets.strands.items()}
@@ -94,7 +94,7 @@ def memory(cfg: dict, tmp: Path) -> dict:
         t0 = time.perf_counter()
         staged = staging.stage_identity(scene, model, cfg["seed"] + i, rig_settings, cam_objects, cfg["quality"],
                                         cfg["texture_size"], 1, cfg["cameras"])  # fmt: skip
-        expression, pose, _ = staging.frame_inputs(model, staged.assets, 0)
+        expression, pose, _ = staging.frame_inputs(model, staged.assets, 0, 1)
         identity_scene.update_frame(staged.objs, model, staged.shape, expression, pose)
         for c in staged.rig:
             _render(scene, cam_objects[c.name], tmp, c.name)
@@ -124,7 +124,7 @@ def frames(cfg: dict, tmp: Path) -> dict:
         if rebuild:
             staging.clear_identity(scene, objs)
             objs, _ = staging.build_objects(scene, model, seed, params, assets, rig_settings.target)
-        expression, pose, _ = staging.frame_inputs(model, assets, f)
+        expression, pose, _ = staging.frame_inputs(model, assets, f, n)
         identity_scene.update_frame(objs, model, shape, expression, pose)
         prep = time.perf_counter() - t0
         renders = [_render(scene, cam_objects[c.name], tmp, f"{c.name}_{f}") for c in rig]

@@ -55,6 +55,23 @@ class Performance:
         return {f"{prefix}expression": self.expression, f"{prefix}pose": self.pose, f"{prefix}gaze": self.gaze}
 
 
+def pick_frames(n_samples: int, expression: np.ndarray) -> np.ndarray:
+    """Indices of ``n_samples`` frames spread over a performance with ``expression`` ``[F, E]``.
+
+    The performance is cut into ``n_samples`` equal bins and each bin gives its most expressive frame
+    (largest coefficient norm), so a few rendered frames cover the whole performance with real
+    expressions instead of its near-neutral start or the rests between segments. With
+    ``n_samples == F`` every frame is taken in order.
+    """
+    n_frames = int(expression.shape[0])
+    if not 0 <= n_samples <= n_frames:
+        raise ValueError(f"cannot pick {n_samples} frames from a performance of {n_frames}")
+    edges = np.floor(np.arange(n_samples + 1) * n_frames / max(n_samples, 1)).astype(np.int64)
+    strength = np.linalg.norm(expression.reshape(n_frames, -1), axis=1)
+    return np.array([lo + int(np.argmax(strength[lo:hi])) for lo, hi in zip(edges[:-1], edges[1:], strict=True)],
+                    dtype=np.int64)
+
+
 def ease_track(key_t: np.ndarray, key_v: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Interpolate keyframes (times ascending, s) with smoothstep ease between keys; held outside."""
     key_t = np.asarray(key_t, float)

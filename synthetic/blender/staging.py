@@ -14,6 +14,8 @@ import bpy
 import numpy as np
 
 from synthetic.assets import IdentityAssets, IdentityConfig, IdentitySampler
+from synthetic.assets import defaults as D
+from synthetic.assets.performance import pick_frames
 from synthetic.assets.seeds import stream
 from synthetic.rig import RigCamera, RigSettings, build_rig
 
@@ -47,7 +49,7 @@ def sample_assets(model, seed: int, quality: str, texture_size: int, frames: int
     """Parameters and numpy assets of identity ``seed``; ``frames`` counts the neutral frame 0 too.
     Returns (params, assets, {sample_s, assets_s})."""
     t0 = time.perf_counter()
-    n_perf = max(frames - 1, 1)
+    n_perf = max(D.PERFORMANCE_FRAMES, frames - 1)  # rendered frames are spread over it (frame_inputs)
     sampler = IdentitySampler(model, IdentityConfig(quality=quality, texture_size=texture_size, n_frames=n_perf))
     params = sampler.sample(seed)
     t1 = time.perf_counter()
@@ -100,12 +102,18 @@ def stage_identity(scene: bpy.types.Scene, model, seed: int, rig_settings: RigSe
                           timings)  # fmt: skip
 
 
-def frame_inputs(model, assets: IdentityAssets, frame: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(expression ``[E]``, pose ``[J, 3]`` rad, gaze ``[2]``) of ``frame``; frame 0 is neutral."""
+def frame_inputs(model, assets: IdentityAssets, frame: int,
+                 n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(expression ``[E]``, pose ``[J, 3]`` rad, gaze ``[2]``) of ``frame`` of ``n_frames`` (neutral frame 0 included).
+
+    Frame 0 is neutral; frames 1.. are spread over the whole performance
+    (:func:`~synthetic.assets.performance.pick_frames`), so a short render still shows expressions.
+    """
     if frame == 0:  # the neutral frame: what the back-projected texture is made from
         return np.zeros(model.n_expression), np.zeros((model.n_joints, 3)), np.zeros(2)
     perf = assets.performance
-    return perf.expression[frame - 1], perf.pose[frame - 1], perf.gaze[frame - 1]
+    index = int(pick_frames(max(n_frames - 1, 1), perf.expression)[frame - 1])
+    return perf.expression[index], perf.pose[index], perf.gaze[index]
 
 
 def clear_identity(scene: bpy.types.Scene, objs: identity_scene.IdentityObjects) -> None:

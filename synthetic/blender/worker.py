@@ -77,7 +77,7 @@ def render_identity(scene, model, job: RenderJob, ds: DatasetWriter, index: int,
         total = job.frames * len(rig)
         done = 0
         for f in range(job.frames):
-            expression, pose, gaze = staging.frame_inputs(model, assets, f)
+            expression, pose, gaze = staging.frame_inputs(model, assets, f, job.frames)
             verts = identity_scene.update_frame(objs, model, staged.shape, expression, pose)
             for cam in rig:
                 scene.camera = cam_objects[cam.name]

@@ -80,3 +80,15 @@ def test_bad_inputs():
         make_performance(rng, NAMES, 10, expression_ranges=np.zeros((3, 2)))
     with pytest.raises(ValueError, match="unique"):
         make_performance(rng, ["a", "a"], 10)
+
+
+def test_pick_frames_cover_the_whole_performance_with_expressive_frames():
+    from synthetic.assets.performance import pick_frames
+
+    expression = np.zeros((250, 4))
+    expression[[10, 100, 240], 1] = [0.3, 0.5, 0.2]  # one peak per third
+    assert pick_frames(3, expression).tolist() == [10, 100, 240]
+    assert pick_frames(250, expression).tolist() == list(range(250))
+    assert pick_frames(1, expression).tolist() == [100]
+    with pytest.raises(ValueError, match="cannot pick 5 frames from a performance of 4"):
+        pick_frames(5, expression[:4])

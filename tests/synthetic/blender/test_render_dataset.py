@@ -35,6 +35,8 @@ def test_render_writes_a_valid_dataset(dataset):
     assert 0.05 < rgb.mean() < 0.95 and rgb.std() > 0.02, "foreground must be lit, not black, white or flat"
     # frame 1 is a performance frame: it differs from the neutral frame 0
     assert np.abs(ident.image(0, "cam_05") - img).mean() > 1e-3
+    # with only 2 frames, frame 1 is taken from the middle of the performance, not its near-neutral start
+    assert np.abs(ident.frame(1).expression).max() > 0.05 and not np.any(ident.frame(0).expression)
     # two identities are different people (different seeds, shapes, textures)
     other = ds.identity(1)
     assert ident.seed != other.seed and not np.allclose(ident.shape, other.shape)
