@@ -103,7 +103,10 @@ def main() -> None:
     ap.add_argument("--batch", nargs="*", default=[], metavar="PRESET=N",
                     help="per-process batch of a preset (default: the preset's optim.batch_size)")
     ap.add_argument("--devices", nargs="+", default=["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
+    ap.add_argument("--quick", action="store_true", help="smoke size: the tiny preset, one repeat")
     args = ap.parse_args()
+    if args.quick:
+        args.presets, args.repeats = ["tiny"], 1
     if args.threads:
         torch.set_num_threads(args.threads)
     batches = {k: int(v) for k, v in (item.split("=") for item in args.batch)}

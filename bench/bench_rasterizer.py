@@ -48,7 +48,10 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000, 60000])
     ap.add_argument("--resolutions", type=int, nargs="+", default=[128, 512])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="smoke size: one small scene and resolution")
     args = ap.parse_args()
+    if args.quick:
+        args.sizes, args.resolutions, args.repeats = [1000], [128], 1
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     rows = []
     for device in devices:

@@ -32,6 +32,7 @@ def _environment(folder: Path, progress: Progress) -> dict[str, Any]:
 
 
 def build_stages(device: torch.device) -> list[Stage]:
+    from .prior_stage import prior_stage
     from .splat_demo import splat_demo_stage
     from .synthetic_stages import synthetic_stages
 
@@ -39,4 +40,5 @@ def build_stages(device: torch.device) -> list[Stage]:
         Stage("00_environment", "Environment", _environment),
         splat_demo_stage(device),
         *synthetic_stages(),
+        prior_stage(device, "03_synthetic_dataset"),
     ]

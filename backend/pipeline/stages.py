@@ -27,6 +27,9 @@ class Stage:
     """Heading in the report."""
     run: Callable[[Path, Progress], dict[str, Any]]
     """Does the work into the given folder; returns a JSON-serialisable summary for the report."""
+    resumable: bool = False
+    """Its work resumes by itself (``--resume`` of render / train-prior): an interrupted attempt's folder is
+    kept for it instead of being cleared."""
 
 
 def run_stages(stages: list[Stage], root: Path, progress: Progress, force: bool = False) -> list[dict[str, Any]]:
@@ -40,9 +43,9 @@ def run_stages(stages: list[Stage], root: Path, progress: Progress, force: bool 
             summary["cached"] = True
             progress.message(f"[{i + 1}/{len(stages)}] {stage.title}: cached ({summary['seconds']:.1f} s when run)")
         else:
-            if folder.exists():  # an interrupted earlier attempt: start this stage afresh
+            if folder.exists() and not stage.resumable:  # an interrupted earlier attempt: start afresh
                 shutil.rmtree(folder)
-            folder.mkdir(parents=True)
+            folder.mkdir(parents=True, exist_ok=True)
             progress.message(f"[{i + 1}/{len(stages)}] {stage.title} ...")
             t0 = time.perf_counter()
             body = stage.run(folder, progress)

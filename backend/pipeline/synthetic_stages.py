@@ -12,7 +12,7 @@ from synthetic.progress import Progress
 
 from .stages import Stage
 
-DATASET_DEFAULTS = {"identities": 3, "frames": 2, "resolution": "192x128", "samples": 16, "texture_size": 512}
+DATASET_DEFAULTS = {"identities": 6, "frames": 3, "resolution": "192x128", "samples": 16, "texture_size": 512}
 """Small enough for the 2-core CPU machine (a few minutes); a CUDA machine could afford far more."""
 
 
@@ -73,5 +73,6 @@ def _dataset(folder: Path, progress: Progress) -> dict[str, Any]:
 def synthetic_stages() -> list[Stage]:
     return [
         Stage("02_synthetic_preview", "Synthetic heads: random identities (head model + assets)", _preview),
-        Stage("03_synthetic_dataset", "Synthetic multi-view dataset rendered with Blender Cycles", _dataset),
+        Stage("03_synthetic_dataset", "Synthetic multi-view dataset rendered with Blender Cycles", _dataset,
+              resumable=True),
     ]
