@@ -69,7 +69,7 @@ def write_results(name: str, rows: list[dict], columns: list[str], notes: str = 
     if notes:
         print(notes)
     path = OUT_DIR / f"{name}.json"
-    path.write_text(json.dumps({"benchmark": name, "machine": machine(), "columns": columns, "rows": rows, "notes": notes},
-                               indent=2))
+    record = {"benchmark": name, "machine": machine(), "columns": columns, "rows": rows, "notes": notes}
+    path.write_text(json.dumps(record, indent=2))
     print(f"wrote {path}")
     return path

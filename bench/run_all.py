@@ -72,7 +72,7 @@ def section(name: str) -> str:
 def write_results_md(names: list[str]) -> Path:
     body = ["# SynthHeads benchmark results", "",
             "Written by `python bench/run_all.py`; each table names the machine and date it ran on.",
-            "Targets from the papers (PAPERS.md) and the issues are quoted in each script's docstring.", ""]  # fmt: skip
+            "Targets from the papers (PAPERS.md) and the issues are quoted in each script's notes.", ""]  # fmt: skip
     body += [section(n) for n in names]
     RESULTS.write_text("\n".join(body))
     return RESULTS

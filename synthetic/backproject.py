@@ -232,20 +232,88 @@ def backproject(vertices, faces, uv_coords, uv_faces, views: Sequence[View], res
         ``texture`` ``[R, R, 3]`` float in the images' encoding (row 0 = top, v = 1), and ``mask``
         ``[R, R]`` bool, True where at least one view contributed.
     """
+    v = np.asarray(vertices, dtype=np.float64)
+    return backproject_posed([v] * len(views), faces, uv_coords, uv_faces, views, resolution, options)
+
+
+def backproject_posed(meshes: Sequence[np.ndarray], faces, uv_coords, uv_faces, views: Sequence[View],
+                      resolution: int = 512, options: BackprojectOptions | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`backproject` with one mesh pose per view (``meshes[i]`` ``[V, 3]`` is the surface ``views[i]``
+    saw, e.g. the head in that frame's expression); all meshes share ``faces`` and the UV layout, so every
+    view lands in the same texels. The same array object passed for several views is rasterised once."""
+    if len(meshes) != len(views):
+        raise ValueError(f"backproject_posed: {len(meshes)} meshes for {len(views)} views")
     opts = options or BackprojectOptions()
-    surface = texel_surface(vertices, faces, uv_coords, uv_faces, resolution)
-    acc = np.zeros((len(surface.rows), 3))
-    wsum = np.zeros(len(surface.rows))
-    for view in views:
-        idx, rgb, w = visible_samples(surface, vertices, faces, view, opts)
+    surfaces: dict[int, TexelSurface] = {}
+    acc = wsum = None
+    rows = cols = None
+    for mesh, view in zip(meshes, views):
+        if id(mesh) not in surfaces:
+            surfaces[id(mesh)] = texel_surface(mesh, faces, uv_coords, uv_faces, resolution)
+        surface = surfaces[id(mesh)]
+        if acc is None:  # texel rows/cols depend on the UV layout only, the same for every mesh
+            rows, cols = surface.rows, surface.cols
+            acc, wsum = np.zeros((len(rows), 3)), np.zeros(len(rows))
+        idx, rgb, w = visible_samples(surface, mesh, faces, view, opts)
         wsum[idx] += w  # idx has no duplicates, so fancy-index accumulation is exact
         acc[idx] += rgb * w[:, None]
     color = np.zeros((resolution, resolution, 3))
     weight = np.zeros((resolution, resolution))
-    covered = wsum > 0
-    color[surface.rows[covered], surface.cols[covered]] = acc[covered] / wsum[covered, None]
-    weight[surface.rows[covered], surface.cols[covered]] = 1.0
+    if acc is not None:
+        covered = wsum > 0
+        color[rows[covered], cols[covered]] = acc[covered] / wsum[covered, None]
+        weight[rows[covered], cols[covered]] = 1.0
     mask = weight > 0
     if opts.fill:
         color = push_pull(color, weight)
     return np.clip(color, 0.0, 1.0), mask
+
+
+def head_proxy_vertices(model, vertices: np.ndarray, proxy_offsets_m: np.ndarray | None) -> np.ndarray:
+    """The head mesh pushed out along its vertex normals by the hair/beard proxy offsets.
+
+    Args:
+        model: a :class:`synthetic.head.HeadModel` (its ``normals``).
+        vertices: ``[V, 3]`` posed head-model vertices (m).
+        proxy_offsets_m: ``[V]`` offsets (m) along the normals (identity.json ``proxy_offsets_m``), or None = 0.
+
+    Returns:
+        ``[V, 3]`` proxy surface vertices (m).
+    """
+    v = np.asarray(vertices, dtype=np.float64)
+    if proxy_offsets_m is None:
+        return v
+    return v + model.normals(vertices=v) * np.asarray(proxy_offsets_m, dtype=np.float64)[:, None]
+
+
+def backproject_head(model, vertices, views: Sequence[View], proxy_offsets_m: np.ndarray | None = None,
+                     resolution: int = 512, options: BackprojectOptions | None = None):
+    """Back-project views onto the head model's UV atlas through the posed mesh plus hair proxy.
+
+    The dataset renderer (``backprojected.png``) and photo preparation (few-shot inversion's texture)
+    both go through this function.
+
+    Args:
+        model: a :class:`synthetic.head.HeadModel` (faces, UV layout, normals).
+        vertices: ``[V, 3]`` posed vertices (m) shared by every view, or a sequence of them, one per view.
+        views: calibrated RGBA images (:class:`View`).
+        proxy_offsets_m: ``[V]`` hair/beard proxy offsets (m) along the posed vertex normals, or None.
+        resolution: texture size R.
+        options: :class:`BackprojectOptions`.
+
+    Returns:
+        ``texture`` ``[R, R, 3]`` (row 0 = top) and ``mask`` ``[R, R]`` bool, as :func:`backproject`.
+    """
+    shared = isinstance(vertices, np.ndarray) and vertices.ndim == 2
+    if shared:
+        proxy = head_proxy_vertices(model, vertices, proxy_offsets_m)
+        meshes = [proxy] * len(views)
+    else:
+        if len(vertices) != len(views):
+            raise ValueError(f"backproject_head: {len(vertices)} meshes for {len(views)} views")
+        cache: dict[int, np.ndarray] = {}
+        for v in vertices:  # the same pose array for several views: one proxy, one rasterisation
+            if id(v) not in cache:
+                cache[id(v)] = head_proxy_vertices(model, v, proxy_offsets_m)
+        meshes = [cache[id(v)] for v in vertices]
+    return backproject_posed(meshes, model.faces, model.uv_coords, model.uv_faces, views, resolution, options)

@@ -114,7 +114,7 @@ def _run(folder: Path, progress: Progress, device: torch.device, size: int, n: i
     return {
         "facts": {"Gaussians": n, "steps": steps, "image": f"{size}x{size}", "PSNR at step 0": f"{first:.2f} dB",
                   "splats": "fitted.ply (3DGS layout)"},  # fmt: skip
-        "tables": {"Fit quality": [{k: v for k, v in metrics.items()}], "Loss history": history[:: max(1, len(history) // 8)]},
+        "tables": {"Fit quality": [dict(metrics)], "Loss history": history[:: max(1, len(history) // 8)]},
         "images": [f"{folder.name}/target.png", f"{folder.name}/fitted.png", f"{folder.name}/oblique.png"],
     }
 

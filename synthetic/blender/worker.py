@@ -25,7 +25,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from synthetic.backproject import View, backproject
+from synthetic.backproject import View, backproject_head
 from synthetic.dataset.files import read_png
 from synthetic.dataset.writer import DatasetSettings, DatasetWriter, identity_seed
 from synthetic.head import HeadModel
@@ -109,10 +109,8 @@ def render_identity(scene, model, job: RenderJob, ds: DatasetWriter, index: int,
 def _write_textures(writer, model, assets, verts, rig, frame, size) -> None:
     """Generated albedo, and the neutral frame's views back-projected through the mesh plus hair proxy."""
     writer.write_texture("albedo.png", assets.textures.albedo_srgb8())
-    normals = model.normals(vertices=verts)
-    proxy = verts + normals * (assets.hair_offsets + assets.beard_offsets)[:, None]
     views = [View(read_png(writer.image_path(frame, c.name)).astype(np.float32) / 255.0, c.K, c.w2c) for c in rig]
-    tex, mask = backproject(proxy, model.faces, model.uv_coords, model.uv_faces, views, resolution=min(size, 1024))
+    tex, mask = backproject_head(model, verts, views, assets.hair_offsets + assets.beard_offsets, min(size, 1024))
     writer.write_texture("backprojected.png", tex)
     writer.write_texture("backprojected_mask.png", mask)
 
