@@ -237,7 +237,8 @@ def backproject(vertices, faces, uv_coords, uv_faces, views: Sequence[View], res
 
 
 def backproject_posed(meshes: Sequence[np.ndarray], faces, uv_coords, uv_faces, views: Sequence[View],
-                      resolution: int = 512, options: BackprojectOptions | None = None) -> tuple[np.ndarray, np.ndarray]:
+                      resolution: int = 512,
+                      options: BackprojectOptions | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`backproject` with one mesh pose per view (``meshes[i]`` ``[V, 3]`` is the surface ``views[i]``
     saw, e.g. the head in that frame's expression); all meshes share ``faces`` and the UV layout, so every
     view lands in the same texels. The same array object passed for several views is rasterised once."""

@@ -1,0 +1,58 @@
+"""prepare_photos end to end on two real photos: views, fit, texture, overlays."""
+
+import numpy as np
+import pytest
+
+from backend.photos import PreparedPhotos, prepare_photos, read_photo
+from synthetic.errors import UserInputError
+
+
+@pytest.fixture(scope="module")
+def prepared(head_model, astronaut, grace_hopper_path) -> PreparedPhotos:
+    return prepare_photos([astronaut, grace_hopper_path], head_model, (384, 256), texture_size=128)
+
+
+def test_views_are_calibrated_rgba_crops(prepared, head_model):
+    assert [v.name for v in prepared.views] == ["image_0", "grace_hopper"]
+    for v in prepared.views:
+        assert v.image.shape == (256, 384, 4) and v.image.dtype == np.float32
+        assert v.K.shape == (3, 3) and v.w2c.shape == (4, 4)
+        np.testing.assert_allclose(v.w2c[:3, :3] @ v.w2c[:3, :3].T, np.eye(3), atol=1e-9)
+        assert v.expression.shape == (head_model.n_expression,) and np.all(v.pose == 0)
+        assert v.landmarks.shape == (478, 2)
+        alpha = v.image[..., 3]
+        assert 0.2 < alpha.mean() < 0.8  # the person, not the whole crop
+        nose = v.landmarks[1].astype(int)
+        assert alpha[nose[1], nose[0]] > 0.95
+        # the fitted camera puts the model's nose tip on the detected one (within a few pixels)
+        tip = head_model.landmarks(head_model.vertices(prepared.shape, v.expression))
+        p = v.K @ (v.w2c[:3, :3] @ tip[list(head_model.landmark_mediapipe).index(1)] + v.w2c[:3, 3])
+        assert np.linalg.norm(p[:2] / p[2] - v.landmarks[1]) < 4.0
+    assert prepared.proxy_offsets_m.shape == (head_model.n_vertices,) and not prepared.proxy_offsets_m.any()
+    assert np.all(np.array(prepared.info["residual_px"]) < 3.0)
+
+
+def test_texture_is_not_blank_and_covers_the_face(prepared, head_model):
+    tex, mask = prepared.texture, prepared.texture_mask
+    assert tex.shape == (128, 128, 3) and mask.shape == (128, 128)
+    assert 0.1 < mask.mean() < 0.5, mask.mean()
+    assert tex[mask].std() > 0.05
+    face = head_model.texel_mask("face", 128) if "face" in head_model.region_names else None
+    if face is not None:
+        assert mask[face].mean() > 0.5
+
+
+def test_overlays(prepared):
+    assert len(prepared.overlays) == 2
+    for o in prepared.overlays:
+        assert o.shape == (512, 768, 3) and o.dtype == np.uint8
+        assert o.std() > 20
+
+
+def test_unreadable_and_missing_files(tmp_path, head_model):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"not a jpeg")
+    with pytest.raises(UserInputError, match="broken.jpg: not a readable image"):
+        read_photo(bad)
+    with pytest.raises(UserInputError, match="missing.jpg: photo not found"):
+        prepare_photos([tmp_path / "missing.jpg"], head_model)
