@@ -99,12 +99,13 @@ class TrainPriorSettings:
 @dataclass
 class InvertSettings:
     prior_dir: str
-    out_dir: str
+    out_path: str
+    """The avatar file to write."""
     images: list[str] = field(default_factory=list)
 
     def args(self) -> list[str]:
-        if not self.prior_dir or not self.out_dir:
-            raise _error("Invert from Photos: choose the prior run folder and the avatar folder")
+        if not self.prior_dir or not self.out_path:
+            raise _error("Invert from Photos: choose the prior run folder and the avatar file")
         if not self.images:
             raise _error("Invert from Photos: choose at least one photo")
         missing = [p for p in self.images if not os.path.isfile(p)]
@@ -112,21 +113,21 @@ class InvertSettings:
             raise _error(f"Invert from Photos: photo not found: {missing[0]}")
         images = [os.path.abspath(p) for p in self.images]
         return ["-m", "backend", "invert", "--prior", os.path.abspath(self.prior_dir), "--images", *images,
-                "--out", os.path.abspath(self.out_dir), "--progress", "json"]  # fmt: skip
+                "--out", os.path.abspath(self.out_path), "--progress", "json"]  # fmt: skip
 
 
 @dataclass
 class DistillSettings:
-    avatar_dir: str
+    avatar_path: str
     out_path: str
     components: int = 30
 
     def args(self) -> list[str]:
-        if not self.avatar_dir or not self.out_path:
-            raise _error("Distill GEM: choose the avatar folder and the .gem file to write")
+        if not self.avatar_path or not self.out_path:
+            raise _error("Distill GEM: choose the avatar file and the .gem file to write")
         if not self.out_path.lower().endswith(".gem"):
             raise _error(f"Distill GEM: the output {self.out_path!r} should end in .gem")
-        return ["-m", "backend", "distill-gem", "--avatar", os.path.abspath(self.avatar_dir), "--components",
+        return ["-m", "backend", "distill-gem", "--avatar", os.path.abspath(self.avatar_path), "--components",
                 str(self.components), "--out", os.path.abspath(self.out_path), "--progress", "json"]  # fmt: skip
 
 

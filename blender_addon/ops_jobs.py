@@ -187,8 +187,8 @@ class SCENE_OT_synthheads_invert(_JobOperator, bpy.types.Operator):
 
         b = context.scene.synthheads.backend
         images = [bpy.path.abspath(p.path) for p in b.photos]
-        s = InvertSettings(bpy.path.abspath(b.prior_dir), bpy.path.abspath(b.avatar_dir), images)
-        return job_spec(self.kind, backend(context), s.args(), log_dir(), s.out_dir)
+        s = InvertSettings(bpy.path.abspath(b.prior_dir), bpy.path.abspath(b.avatar_path), images)
+        return job_spec(self.kind, backend(context), s.args(), log_dir(), s.out_path)
 
 
 class SCENE_OT_synthheads_distill_gem(_JobOperator, bpy.types.Operator):
@@ -202,7 +202,7 @@ class SCENE_OT_synthheads_distill_gem(_JobOperator, bpy.types.Operator):
         from .job_commands import DistillSettings, job_spec
 
         b = context.scene.synthheads.backend
-        s = DistillSettings(bpy.path.abspath(b.avatar_dir), bpy.path.abspath(b.gem_path), b.components)
+        s = DistillSettings(bpy.path.abspath(b.avatar_path), bpy.path.abspath(b.gem_path), b.components)
         return job_spec(self.kind, backend(context), s.args(), log_dir(), s.out_path)
 
     def after_success(self, context, job) -> None:

@@ -59,7 +59,8 @@ class SynthHeadsBackendSettings(bpy.types.PropertyGroup):
     data_dir: StringProperty(name="Dataset", subtype="DIR_PATH", default="//synthheads_dataset")
     prior_config: StringProperty(name="Config", default="tiny", description="Preset of backend train-prior")
     prior_dir: StringProperty(name="Prior Run", subtype="DIR_PATH", default="//prior")
-    avatar_dir: StringProperty(name="Avatar", subtype="DIR_PATH", default="//avatar")
+    avatar_path: StringProperty(name="Avatar", subtype="FILE_PATH", default="//avatar.pt",
+                                 description="Avatar file that Invert from Photos writes and Distill GEM reads")
     gem_path: StringProperty(name="GEM File", subtype="FILE_PATH", default="//avatar.gem")
     components: IntProperty(name="Components", min=1, max=512, default=30)
     import_when_done: BoolProperty(name="Import When Done", default=True)

@@ -6,9 +6,21 @@ from collections.abc import Sequence
 
 from synthetic.cli_support import main as _main
 
-from . import eval_prior, info, main_job, train_prior
+from . import (
+    distill_gem,
+    drive_gem,
+    eval_inversion,
+    eval_prior,
+    fit_photos,
+    info,
+    invert,
+    main_job,
+    render,
+    train_prior,
+)
 
-COMMANDS = [info, main_job, train_prior, eval_prior]
+COMMANDS = [info, main_job, train_prior, eval_prior, fit_photos, invert, render, distill_gem, drive_gem,
+            eval_inversion]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,13 +32,16 @@ def _environment(folder: Path, progress: Progress) -> dict[str, Any]:
 
 
 def build_stages(device: torch.device) -> list[Stage]:
+    from .avatar_stages import addon_stage, gem_stage, invert_photo_stage, invert_synthetic_stage
     from .prior_stage import prior_stage
-    from .splat_demo import splat_demo_stage
     from .synthetic_stages import synthetic_stages
 
     return [
         Stage("00_environment", "Environment", _environment),
-        splat_demo_stage(device),
         *synthetic_stages(),
         prior_stage(device, "03_synthetic_dataset"),
+        invert_synthetic_stage(device, "03_synthetic_dataset", "04_prior"),
+        invert_photo_stage(device, "04_prior"),
+        gem_stage(device, "06_invert_photo", "astronaut.avatar.pt"),
+        addon_stage(),
     ]

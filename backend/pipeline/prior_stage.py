@@ -18,7 +18,8 @@ PRIOR_STEPS = {"cpu": 600, "cuda": 3000}
 """Training steps of the main job's prior: minutes on the 2-core CPU machine; a CUDA machine affords more."""
 
 
-def _backend(argv: list[str]) -> None:
+def run_backend(argv: list[str]) -> None:
+    """Run ``python -m backend ARGV`` in this process; a non-zero exit code raises."""
     from backend.cli import main as backend_main
 
     rc = backend_main(argv)
@@ -34,9 +35,9 @@ def prior_stage(device: torch.device, data_stage: str) -> Stage:
         run_dir = folder / "prior"
         steps = PRIOR_STEPS[device.type] if device.type in PRIOR_STEPS else PRIOR_STEPS["cpu"]
         resume = ["--resume"] if (run_dir / "checkpoints" / "last.pt").exists() else []
-        _backend(["train-prior", "--data", str(data), "--config", "tiny", "--out", str(run_dir), "--steps",
+        run_backend(["train-prior", "--data", str(data), "--config", "tiny", "--out", str(run_dir), "--steps",
                   str(steps), "--device", device.type, "--progress", "none", *resume])  # fmt: skip
-        _backend(["eval-prior", "--prior", str(run_dir), "--data", str(data), "--identities", "held-out",
+        run_backend(["eval-prior", "--prior", str(run_dir), "--data", str(data), "--identities", "held-out",
                   "--device", device.type, "--progress", "none"])  # fmt: skip
         summary = json.loads((run_dir / "summary.json").read_text())
         held = json.loads((run_dir / "eval_held-out.json").read_text())

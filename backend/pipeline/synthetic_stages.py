@@ -6,27 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from synthetic.progress import Progress
 
+from .images import contact_sheet, save_png
 from .stages import Stage
 
 DATASET_DEFAULTS = {"identities": 6, "frames": 3, "resolution": "192x128", "samples": 16, "texture_size": 512}
 """Small enough for the 2-core CPU machine (a few minutes); a CUDA machine could afford far more."""
-
-
-def contact_sheet(images: list[np.ndarray], columns: int, background=(0.35, 0.35, 0.35)) -> np.ndarray:
-    """Tile RGBA images ``[H, W, 4]`` (float, [0, 1]) over a grey background into one RGB sheet."""
-    h, w = images[0].shape[:2]
-    rows = (len(images) + columns - 1) // columns
-    sheet = np.empty((rows * h, columns * w, 3), dtype=np.float32)
-    sheet[:] = background
-    for i, img in enumerate(images):
-        r, c = divmod(i, columns)
-        a = img[..., 3:4]
-        sheet[r * h : (r + 1) * h, c * w : (c + 1) * w] = img[..., :3] * a + (1 - a) * np.asarray(background)
-    return sheet
 
 
 def _preview(folder: Path, progress: Progress) -> dict[str, Any]:
@@ -40,7 +26,6 @@ def _preview(folder: Path, progress: Progress) -> dict[str, Any]:
 
 
 def _dataset(folder: Path, progress: Progress) -> dict[str, Any]:
-    from backend.pipeline.splat_demo import save_png
     from synthetic.cli import main as synthetic_main
     from synthetic.dataset import Dataset
 

@@ -59,17 +59,27 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return p
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read and check a checkpoint (a run folder or a file); ``UserInputError`` naming the file otherwise."""
-    p = resolve_checkpoint(path)
+def load_versioned(p: Path, fmt: str, version: int, what: str,
+                   map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """``torch.load`` (``weights_only``) of a dict stamped with ``format`` and ``version``; one-line
+    ``UserInputError`` naming the file for a missing, unreadable, foreign or other-version file."""
+    if not p.is_file():
+        raise UserInputError(f"{p}: no such {what}")
     try:
         data = torch.load(p, map_location=map_location, weights_only=True)
     except Exception as exc:  # truncated zip, not a torch file, unpickling refused ...
-        raise UserInputError(f"{p}: not a readable checkpoint ({type(exc).__name__}: {str(exc)[:120]})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise UserInputError(f"{p}: not a SynthHeads prior checkpoint")
-    if data.get("version") != VERSION:
-        raise UserInputError(f"{p}: checkpoint version {data.get('version')}, this code reads {VERSION}")
+        raise UserInputError(f"{p}: not a readable {what} ({type(exc).__name__}: {str(exc)[:120]})") from None
+    if not isinstance(data, dict) or data.get("format") != fmt:
+        raise UserInputError(f"{p}: not a SynthHeads {what}")
+    if data.get("version") != version:
+        raise UserInputError(f"{p}: {what} version {data.get('version')}, this code reads {version}")
+    return data
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read and check a checkpoint (a run folder or a file); ``UserInputError`` naming the file otherwise."""
+    p = resolve_checkpoint(path)
+    data = load_versioned(p, FORMAT, VERSION, "prior checkpoint", map_location)
     for key in ("config", "model", "step"):
         if key not in data:
             raise UserInputError(f"{p}: checkpoint lacks {key!r}")

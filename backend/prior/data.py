@@ -31,7 +31,7 @@ from synthetic.dataset import Dataset as DiskDataset
 from synthetic.errors import UserInputError
 
 from .config import DataConfig
-from .uv_raster import UVRasterizer
+from .inputs import UVInputs
 
 SPLITS = ("train", "held-out", "all")
 
@@ -79,16 +79,7 @@ class PriorDataset(Dataset):
                                  f"({len(self.disk.identities)} complete in total)")
         self.cfg, self.model, self.seed, self.train = cfg, model, int(seed), bool(train)
         self.items = [(i, f) for i in self.identities for f in range(self.disk.identity(i).n_frames)]
-        self.rast = UVRasterizer.for_head_model(model, cfg.map_size)
-        self.valid = self.rast.mask.float()[None]
-        self.scalp = torch.as_tensor(model.texel_mask("scalp", cfg.map_size), dtype=torch.float32)[None]
-        # expression offsets are linear in the coefficients: rasterise the basis once, [E, 3, S, S]
-        basis = torch.as_tensor(model.expression_basis, dtype=torch.float32).permute(2, 0, 1)  # [E, V, 3]
-        self._exp_maps = self.rast(basis) / cfg.exp_scale_m
-        reg = model.joint_regressor
-        self._joint_template = reg @ model.template  # [J, 3]
-        self._joint_shape = np.einsum("jv,vcs->jcs", reg, model.shape_basis)  # [J, 3, S]
-        self._joint_expr = np.einsum("jv,vce->jce", reg, model.expression_basis)  # [J, 3, E]
+        self.inputs = UVInputs(model, cfg)
         self._identities: dict[int, object] = {}
 
     def __len__(self) -> int:
@@ -104,25 +95,11 @@ class PriorDataset(Dataset):
     def identity_maps(self, identity: int) -> dict[str, torch.Tensor]:
         """x_tex, tex_mask, x_verts, hair mask and the numpy shape of one identity."""
         ident = self._identity(identity)
-        s, m = self.cfg.map_size, self.model
         shape = ident.shape
         if shape is None or "proxy_offsets_m" not in ident.params:
             raise UserInputError(f"{ident.path}: identity.json lacks shape or proxy_offsets_m (re-render the dataset)")
-        proxy = np.asarray(ident.params["proxy_offsets_m"], dtype=np.float64)
-        neutral = m.shaped(shape)
-        surface = neutral + m.normals(vertices=neutral) * proxy[:, None]
-        attrs = torch.as_tensor(np.concatenate([surface - m.template, proxy[:, None]], axis=1), dtype=torch.float32)
-        maps = self.rast(attrs)
-        tex = _resize(ident.texture("backprojected.png"), s)
-        seen = _resize(ident.texture("backprojected_mask.png")[..., None], s)
-        hair = torch.maximum(self.scalp, (maps[3:4] > 1e-3).float()) * self.valid
-        return {
-            "x_tex": tex * 2.0 - 1.0,
-            "tex_mask": self.valid * (seen > 0.5).float(),
-            "x_verts": maps[:3] / self.cfg.verts_scale_m,
-            "masks": torch.cat([self.valid, self.valid * (1 - hair), hair]),
-            "shape": torch.as_tensor(shape),
-        }
+        return self.inputs.identity(shape, ident.params["proxy_offsets_m"], ident.texture("backprojected.png"),
+                                    ident.texture("backprojected_mask.png"))
 
     # ------------------------------------------------------------------ samples
     def sample(self, item: int, cameras: list[str] | None = None, number: int = 0,
@@ -144,7 +121,7 @@ class PriorDataset(Dataset):
         frame = ident.frame(frame_index)
         maps = self.identity_maps(identity)
         expression = torch.as_tensor(frame.expression)
-        joints = self._joint_template + self._joint_shape @ maps["shape"].numpy() + self._joint_expr @ frame.expression
+        joints = self.inputs.joints(maps["shape"].numpy(), frame.expression)
         if random_background is None:
             random_background = self.train and self.cfg.random_background
         if random_background:
@@ -154,14 +131,14 @@ class PriorDataset(Dataset):
         images, alphas = [], []
         for c, bg in zip(cameras, background):
             rgba = torch.as_tensor(ident.image(frame_index, c)).permute(2, 0, 1)
-            rgb, alpha = _premultiplied_resize(rgba, height, width)
+            rgb, alpha = premultiplied_resize(rgba, height, width)
             images.append(rgb + (1 - alpha) * bg[:, None, None])
             alphas.append(alpha)
         sx, sy = width / ident.cameras.width, height / ident.cameras.height
         K = torch.as_tensor(ident.cameras.K[idx], dtype=torch.float32) * torch.tensor([[sx], [sy], [1.0]])
         return {
             "x_tex": maps["x_tex"], "tex_mask": maps["tex_mask"], "x_verts": maps["x_verts"],
-            "x_exp": torch.einsum("e,ecij->cij", expression.float(), self._exp_maps), "masks": maps["masks"],
+            "x_exp": torch.einsum("e,ecij->cij", expression.float(), self.inputs.exp_maps), "masks": maps["masks"],
             "expression": expression.float(), "pose": torch.as_tensor(frame.pose, dtype=torch.float32),
             "joints": torch.as_tensor(joints, dtype=torch.float32),
             "images": torch.stack(images), "alpha": torch.stack(alphas), "background": background,
@@ -215,14 +192,7 @@ def _permutation(n: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch, 11]).permutation(n)
 
 
-def _resize(image: np.ndarray, size: int) -> torch.Tensor:
-    """``[R, R, C]`` float image -> ``[C, size, size]`` (area resampling)."""
-    t = torch.as_tensor(image, dtype=torch.float32)
-    t = t[..., None] if t.ndim == 2 else t
-    return F.interpolate(t.permute(2, 0, 1)[None], size=(size, size), mode="area")[0]
-
-
-def _premultiplied_resize(rgba: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+def premultiplied_resize(rgba: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Straight-alpha ``[4, h, w]`` -> premultiplied colour ``[3, H, W]`` and alpha ``[1, H, W]`` (area)."""
     pm = torch.cat([rgba[:3] * rgba[3:], rgba[3:]])
     h, w = pm.shape[1:]

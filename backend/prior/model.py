@@ -90,15 +90,11 @@ class SynShotPrior(nn.Module):
         self.n_sh = (m.sh_degree + 1) ** 2
         self.parts: dict[str, PartGrid] = {}
         self.R_color, self.R_gauss = nn.ModuleDict(), nn.ModuleDict()
-        for name, regions in part_regions(head_model, m.single_layer).items():
-            density = (m.hair_density if name == "hair" else m.face_density) if m.sampling else 1.0
-            part = build_part(head_model, name, regions, d.map_size, density, m.jitter if m.sampling else 0.0)
-            self.parts[name] = part
-            for key, value in part.buffers().items():
-                self.register_buffer(f"part_{name}_{key}", value, persistent=False)
+        for name in part_regions(head_model, m.single_layer):
             k = m.regressor_kernel
             self.R_color[name] = Regressor(m.feat_channels, m.regressor_channels, 3 * self.n_sh, k)
             self.R_gauss[name] = Regressor(m.feat_channels, m.regressor_channels, GAUSS_CHANNELS, k)
+        self.rebuild_parts(head_model, d.map_size)
         self.lbs = HeadLBS(head_model)
 
     @property
@@ -109,21 +105,49 @@ class SynShotPrior(nn.Module):
         """The part's grid with its tensors on the module's device (buffers follow ``.to()``)."""
         return PartGrid(name, **{k: getattr(self, f"part_{name}_{k}") for k in self.parts[name].buffers()})
 
+    def rebuild_parts(self, head_model, map_size: int) -> None:
+        """(Re)build the per-part sample grids as if the maps were ``map_size`` texels wide.
+
+        The decoded maps keep their size; only the UV sample points change (bilinear sampling works at any
+        point), so the Gaussian count scales with ``map_size ** 2``. The regressors see the features of each
+        sample; with ``regressor_kernel`` 1 they are per-Gaussian MLPs and grid-independent, with a larger
+        kernel their receptive field shrinks in UV as the grid gets denser.
+        """
+        m = self.cfg.model
+        device = next(self.parameters()).device
+        for name, regions in part_regions(head_model, m.single_layer).items():
+            density = (m.hair_density if name == "hair" else m.face_density) if m.sampling else 1.0
+            part = build_part(head_model, name, regions, map_size, density, m.jitter if m.sampling else 0.0)
+            self.parts[name] = part
+            for key, value in part.buffers().items():
+                self.register_buffer(f"part_{name}_{key}", value.to(device), persistent=False)
+
     # ------------------------------------------------------------------ encode / decode
+    def encode_identity(self, x_tex: Tensor, x_verts: Tensor, masks: Tensor,
+                        step: int | None = None) -> tuple[Tensor, Tensor, dict[str, float]]:
+        """Quantised (and transformed) identity code ``[B, n_id, h, w]``, its VQ loss and codebook stats."""
+        z_id = self.E_id(torch.cat([x_tex, x_verts, masks], 1))
+        loss, stats = z_id.new_zeros((), dtype=torch.float32), {}
+        if self.vq_id is not None:
+            z_id, loss, s_id, _ = self.vq_id(z_id, step)
+            stats = {"usage_id": s_id["usage"], "perplexity_id": s_id["perplexity"]}
+        return (self.T_id(z_id) if self.T_id is not None else z_id), loss, stats
+
+    def encode_expression(self, x_exp: Tensor, valid: Tensor,
+                          step: int | None = None) -> tuple[Tensor, Tensor, dict[str, float]]:
+        """Quantised (and transformed) expression code ``[B, n_exp, h, w]``, its VQ loss and stats."""
+        z_exp = self.E_exp(torch.cat([x_exp, valid], 1))
+        loss, stats = z_exp.new_zeros((), dtype=torch.float32), {}
+        if self.vq_exp is not None:
+            z_exp, loss, s_exp, _ = self.vq_exp(z_exp, step)
+            stats = {"usage_exp": s_exp["usage"]}
+        return (self.T_exp(z_exp) if self.T_exp is not None else z_exp), loss, stats
+
     def encode(self, batch: dict, step: int | None = None) -> tuple[Tensor, Tensor, Tensor, dict[str, float]]:
         """Quantised (and transformed) identity and expression codes, the VQ loss and codebook stats."""
-        z_id = self.E_id(torch.cat([batch["x_tex"], batch["x_verts"], batch["masks"]], 1))
-        z_exp = self.E_exp(torch.cat([batch["x_exp"], batch["masks"][:, :1]], 1))
-        loss = z_id.new_zeros((), dtype=torch.float32)
-        stats: dict[str, float] = {}
-        if self.vq_id is not None:
-            z_id, l_id, s_id, _ = self.vq_id(z_id, step)
-            z_exp, l_exp, s_exp, _ = self.vq_exp(z_exp, step)
-            loss = l_id + l_exp
-            stats = {"usage_id": s_id["usage"], "usage_exp": s_exp["usage"], "perplexity_id": s_id["perplexity"]}
-        if self.T_id is not None:
-            z_id, z_exp = self.T_id(z_id), self.T_exp(z_exp)
-        return z_id, z_exp, loss, stats
+        q_id, l_id, s_id = self.encode_identity(batch["x_tex"], batch["x_verts"], batch["masks"], step)
+        q_exp, l_exp, s_exp = self.encode_expression(batch["x_exp"], batch["masks"][:, :1], step)
+        return q_id, q_exp, l_id + l_exp, {**s_id, **s_exp}
 
     def decode(self, q_id: Tensor, q_exp: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """Feature map ``[B, F, S, S]``, texture ``[B, 3, S, S]`` in [-1, 1], x_verts and x_exp (normalised)."""
@@ -137,6 +161,22 @@ class SynShotPrior(nn.Module):
         dev = batch["x_tex"].device
         with torch.autocast(dev.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
             q_id, q_exp, vq_loss, stats = self.encode(batch, step)
+        out = self.decode_gaussians(q_id, q_exp, amp_dtype)
+        means, quats = self.pose(out["means"], out["quats"], batch["pose"], batch["expression"], batch["joints"],
+                                 batch.get("global_R"), batch.get("global_t"))
+        return PriorOutput(out["tex"], out["verts"], out["exp"], means, quats, out["scales"], out["opacities"],
+                           out["sh"], out["reg"], vq_loss, stats)
+
+    def decode_gaussians(self, q_id: Tensor, q_exp: Tensor, amp_dtype: torch.dtype | None = None) -> dict[str, Tensor]:
+        """Decoded maps and rest-pose Gaussians from the two codes.
+
+        Returns:
+            ``tex``, ``verts``, ``exp`` ``[B, 3, S, S]``; rest-pose (unposed) ``means`` ``[B, N, 3]`` (m),
+            ``quats`` ``[B, N, 4]`` (not normalised), ``scales`` ``[B, N, 3]`` (m), ``opacities`` ``[B, N]``,
+            ``sh`` ``[B, N, K, 3]``; ``reg`` (the L2 regularisers of the offsets and of SH degree >= 1).
+        """
+        dev = q_id.device
+        with torch.autocast(dev.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
             feat, tex, verts, exp = self.decode(q_id, q_exp)
             per_part = {}
             for name in self.parts:
@@ -148,19 +188,25 @@ class SynShotPrior(nn.Module):
         du_map, dv_map = uv_derivatives(offset)
         outs = [self._gaussians(self._part(n), offset, du_map, dv_map, tex, *[t.float() for t in per_part[n]])
                 for n in self.parts]
-        cat = {k: torch.cat([o[k] for o in outs], 1) for k in outs[0] if k not in ("weights", "posedirs")}
-        weights = torch.cat([o["weights"] for o in outs])
-        posedirs = torch.cat([o["posedirs"] for o in outs])
-        rot = self.lbs.rotations(batch["pose"], batch["expression"])
-        means, r = self.lbs.pose_points(cat["means"], weights, posedirs, rot, batch["joints"])
-        if "global_R" in batch:  # optional rigid head pose (inversion, novel poses)
-            means = means @ batch["global_R"].transpose(1, 2) + batch["global_t"][:, None]
-            r = batch["global_R"][:, None] @ r
-        quats = quaternion_multiply(matrix_to_quaternion(r), F.normalize(cat["quats"], dim=-1))
+        cat = {k: torch.cat([o[k] for o in outs], 1) for k in outs[0]}
         reg = {k: (cat[k] ** 2).mean() for k in ("d_pos", "d_scale", "d_opacity")}
-        reg["sh_rest"] = (cat["sh"][:, :, 1:] ** 2).mean() if self.n_sh > 1 else means.new_zeros(())
-        return PriorOutput(tex, verts, exp, means, quats, cat["scales"], cat["opacities"], cat["sh"], reg,
-                           vq_loss, stats)
+        reg["sh_rest"] = (cat["sh"][:, :, 1:] ** 2).mean() if self.n_sh > 1 else offset.new_zeros(())
+        return {"tex": tex, "verts": verts, "exp": exp, "means": cat["means"], "quats": cat["quats"],
+                "scales": cat["scales"], "opacities": cat["opacities"], "sh": cat["sh"], "reg": reg}
+
+    def pose(self, means: Float[Tensor, "B N 3"], quats: Float[Tensor, "B N 4"], pose: Float[Tensor, "B J 3"],
+             expression: Float[Tensor, "B E"], joints: Float[Tensor, "B J 3"], global_R: Tensor | None = None,
+             global_t: Tensor | None = None) -> tuple[Float[Tensor, "B N 3"], Float[Tensor, "B N 4"]]:
+        """LBS (neck, head, jaw, eyes) of rest-pose Gaussians, then the optional rigid ``global_R`` ``[B, 3, 3]``,
+        ``global_t`` ``[B, 3]`` (m); returns world means and unit quaternions."""
+        weights = torch.cat([self._part(n).weights for n in self.parts])
+        posedirs = torch.cat([self._part(n).posedirs for n in self.parts])
+        rot = self.lbs.rotations(pose, expression)
+        means, r = self.lbs.pose_points(means, weights, posedirs, rot, joints)
+        if global_R is not None:  # optional rigid head pose (inversion, novel poses)
+            means = means @ global_R.transpose(1, 2) + global_t[:, None]
+            r = global_R[:, None] @ r
+        return means, quaternion_multiply(matrix_to_quaternion(r), F.normalize(quats, dim=-1))
 
     def _gaussians(self, part: PartGrid, offset: Tensor, du_map: Tensor, dv_map: Tensor, tex: Tensor,
                    color: Tensor, gauss: Tensor) -> dict[str, Tensor]:
@@ -190,7 +236,6 @@ class SynShotPrior(nn.Module):
             "scales": base * torch.exp(d_scale.clamp(-6.0, 4.0)),
             "opacities": torch.sigmoid(logit0 + d_opacity[..., 0]), "sh": sh,
             "d_pos": d_pos, "d_scale": d_scale, "d_opacity": d_opacity,
-            "weights": part.weights, "posedirs": part.posedirs,
         }  # fmt: skip
 
 

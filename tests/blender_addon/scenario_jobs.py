@@ -42,7 +42,7 @@ report["render_bad_state"] = jobs.REGISTRY.get("render").status.state
 
 b = scene.synthheads.backend
 b.data_dir, b.prior_dir = os.path.join(A["out"], "no_dataset"), os.path.join(A["out"], "prior")
-b.avatar_dir, b.gem_path = os.path.join(A["out"], "no_avatar"), os.path.join(A["out"], "avatar.gem")
+b.avatar_path, b.gem_path = os.path.join(A["out"], "no_avatar.pt"), os.path.join(A["out"], "avatar.gem")
 with T("train_bad"):
     report["train_error"] = B.operator_error(lambda: bpy.ops.scene.synthheads_train_prior())
 bpy.ops.scene.synthheads_choose_photos(directory=A["photos_dir"], files=[{"name": n} for n in A["photos"]])

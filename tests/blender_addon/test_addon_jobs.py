@@ -57,6 +57,7 @@ def test_failures_become_blender_error_reports(run):
                        ("distill_error", "Distill GEM")):  # fmt: skip
         msg = report[key]
         assert msg is not None and msg.startswith(f"Error: {title} ") and "(log: " in msg, msg
+        assert "invalid choice" not in msg, f"the backend does not know the {title} command: {msg}"
     assert "not an executable file" in report["no_python_error"]
     assert len(report["photos"]) == 2 and report["photos"][0].endswith("a.png")
     assert len(report["logs"]) == 5  # one kept log per job run

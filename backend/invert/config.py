@@ -1,0 +1,85 @@
+"""Settings of few-shot inversion (SynShot 3.3, two-stage pivotal tuning); one dataclass, documented fields.
+
+Step counts follow the paper's "10 x the number of input frames" with a floor, so a 3-photo inversion still
+gets enough steps on CPU: ``steps = max(min_steps, steps_per_input * n_inputs)`` per stage, then early
+stopping (after ``warmup`` steps) when an EMA of the loss stops improving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from synthetic.errors import UserInputError
+
+
+@dataclass
+class InvertConfig:
+    """Two-stage inversion: stage 1 tunes E_id only, stage 2 freezes q_id and tunes decoders + regressors."""
+
+    stage1_steps_per_input: int = 10
+    """Stage 1 steps per input view (the paper: 10 x the input frames)."""
+    stage1_min_steps: int = 60
+    """Stage 1 runs at least this many steps (before early stopping)."""
+    stage2_steps_per_input: int = 10
+    """Stage 2 steps per input view."""
+    stage2_min_steps: int = 150
+    """Stage 2 runs at least this many steps (before early stopping)."""
+    lr_stage1: float = 3e-4
+    """Adam learning rate of E_id in stage 1."""
+    lr_stage2: float = 2e-4
+    """Adam learning rate of the decoders (D_feat, D_id, D_exp) and the per-part regressors in stage 2."""
+    warmup: int = 30
+    """Steps per stage before early stopping may trigger."""
+    ema_decay: float = 0.9
+    """Decay of the loss EMA early stopping watches."""
+    patience: int = 25
+    """Stop when the loss EMA has not improved by ``min_delta`` (relative) for this many steps."""
+    min_delta: float = 2e-3
+    """Relative improvement of the loss EMA that counts as progress."""
+    l1: float = 1.0
+    """Weight of L1 between rendered and input images (composited over ``background``)."""
+    ssim: float = 0.2
+    """Weight of (1 - SSIM)."""
+    lpips: float = 0.1
+    """Weight of LPIPS (AlexNet)."""
+    identity: float = 0.1
+    """Weight of the face-recognition identity loss; used only when such a model is installed."""
+    reg: float = 0.01
+    """Weight of the prior's L2 regularisers (offsets, scales, opacities, SH degree >= 1) in stage 2."""
+    views_per_step: int = 4
+    """Input views rendered per step (a random subset when there are more)."""
+    max_inputs: int = 20
+    """More input views than this are reduced by farthest-point sampling in expression space."""
+    render_width: int = 0
+    """Render/compare width in px (0 = the prior's training render width)."""
+    render_height: int = 0
+    """Render/compare height in px (0 = the prior's training render height)."""
+    background: float = 1.0
+    """Grey level behind the person in targets and renders (1 = white)."""
+    seed: int = 0
+    """Seed of the per-step view choice."""
+
+    def steps(self, n_inputs: int) -> tuple[int, int]:
+        """Step budgets (stage 1, stage 2) for ``n_inputs`` input views."""
+        return (max(self.stage1_min_steps, self.stage1_steps_per_input * n_inputs),
+                max(self.stage2_min_steps, self.stage2_steps_per_input * n_inputs))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_overrides(overrides: list[str] | None) -> InvertConfig:
+        """``key=value`` strings (e.g. ``stage2_min_steps=40``) over the defaults; ``UserInputError`` on typos."""
+        cfg = InvertConfig()
+        known = {f.name: f for f in fields(cfg)}
+        for item in overrides or []:
+            key, sep, raw = item.partition("=")
+            if not sep or key not in known:
+                raise UserInputError(f"--set {item!r}: expected key=value with key one of {sorted(known)}")
+            default = getattr(cfg, key)
+            try:
+                value = type(default)(float(raw)) if not isinstance(default, bool) else raw.lower() in ("1", "true")
+            except ValueError:
+                raise UserInputError(f"--set {item!r}: {raw!r} is not a number") from None
+            setattr(cfg, key, value)
+        return cfg

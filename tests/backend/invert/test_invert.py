@@ -1,0 +1,87 @@
+"""Inversion: frame selection, early stopping, what each stage may change, and that it fits the inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from backend.avatar import Avatar
+from backend.invert import EarlyStopping, InvertConfig, invert, select_frames, stage1_parameters, stage2_parameters
+from backend.invert.invert import avatar_forward, prepare_targets
+from backend.invert.optimise import PhotoLoss, run_stage, set_trainable
+from tests.backend.avatar.avatar_fixture import flat_prepared, teacher_views
+
+FAST = dict(stage1_min_steps=4, stage2_min_steps=4, stage1_steps_per_input=1, stage2_steps_per_input=1, lpips=0.0,
+            warmup=100)
+
+
+def test_select_frames_extremes_first_and_nested():
+    x = np.array([[0.0, 0.0], [0.1, 0.0], [3.0, 0.0], [-2.0, 0.1], [0.0, 1.5], [0.05, 0.05]])
+    order = select_frames(x, 6)
+    assert order[0] == 2  # largest expression first
+    assert order[1] == 3  # then the farthest from it
+    assert sorted(order) == list(range(6))
+    assert select_frames(x, 3) == order[:3]
+    assert select_frames(x, 10) == order and select_frames(x, 0) == []
+
+
+def test_early_stopping_triggers_on_plateau_only_after_warmup():
+    s = EarlyStopping(warmup=10, patience=5, min_delta=1e-3, decay=0.5)
+    stops = [s.update(1.0) for _ in range(30)]
+    assert not any(stops[:10]) and any(stops) and s.stopped_at == 11
+    s = EarlyStopping(warmup=10, patience=5, min_delta=1e-3, decay=0.5)
+    assert not any(s.update(1.0 / (i + 1)) for i in range(50))  # steady progress never stops
+
+
+def test_steps_scale_with_inputs():
+    cfg = InvertConfig(stage1_steps_per_input=10, stage1_min_steps=30, stage2_steps_per_input=10, stage2_min_steps=5)
+    assert cfg.steps(2) == (30, 20) and cfg.steps(5) == (50, 50)
+
+
+def _setup(head_model, prior):
+    prepared = flat_prepared(head_model, views=teacher_views(head_model, prior, 3))
+    avatar = Avatar.from_prior(prior, prepared, head_model)
+    cfg = InvertConfig(**FAST)
+    targets, _ = prepare_targets(prepared, cfg, prior)
+    return avatar, targets, cfg
+
+
+def _snapshot(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def test_stage1_changes_only_e_id_and_stage2_keeps_q_id(head_model, prior):
+    avatar, targets, cfg = _setup(head_model, prior)
+    loss = PhotoLoss(cfg, torch.device("cpu"))
+    before = _snapshot(avatar)
+    run_stage("s1", set_trainable(avatar, stage1_parameters(avatar)), avatar_forward(avatar, 1.0, 1), targets, 3,
+              1e-3, cfg, loss)
+    after1 = _snapshot(avatar)
+    changed = {k for k in before if not torch.equal(before[k], after1[k])}
+    assert changed and all(k.startswith("prior.E_id.") for k in changed), sorted(changed)[:5]
+    avatar.freeze_identity()
+    q_id = avatar.q_id.clone()
+    frozen = _snapshot(avatar)
+    run_stage("s2", set_trainable(avatar, stage2_parameters(avatar)), avatar_forward(avatar, 1.0, 2, 0.01), targets,
+              3, 1e-3, cfg, loss)
+    after2 = _snapshot(avatar)
+    changed2 = {k for k in frozen if not torch.equal(frozen[k], after2[k])}
+    assert torch.equal(avatar.q_id, q_id)
+    allowed = ("prior.D_feat.", "prior.D_id.", "prior.D_exp.", "prior.R_color.", "prior.R_gauss.")
+    assert changed2 and all(k.startswith(allowed) for k in changed2), sorted(changed2)[:5]
+    assert any(k.startswith("prior.R_gauss.") for k in changed2) and any(k.startswith("prior.D_id.") for k in changed2)
+
+
+def test_inversion_fits_the_inputs(head_model, prior):
+    prepared = flat_prepared(head_model, views=teacher_views(head_model, prior, 3))
+    cfg = InvertConfig(stage1_min_steps=10, stage2_min_steps=40, stage1_steps_per_input=1, stage2_steps_per_input=1,
+                       lr_stage2=2e-3, lpips=0.0, warmup=100)
+    result = invert(prior, prepared, cfg, head_model)
+    s = result.summary
+    log2 = [r["loss"] for r in result.log if r["stage"] == "invert-stage2"]
+    assert s["stage1"]["steps"] == 10 and s["stage2"]["steps"] == 40
+    assert np.mean(log2[-5:]) < 0.8 * np.mean(log2[:5])
+    assert s["psnr_inputs_after"] > s["psnr_inputs_before"] + 1.0
+    assert "identity loss" in s["identity_loss"]
+    # the caller's prior is untouched
+    assert all(p.requires_grad for p in prior.parameters()) and result.avatar.prior is not prior
