@@ -1,4 +1,5 @@
-"""Landmark regressor: 3-sigma bound, numpy .npz round trip, corrupt file refused; analysis-by-synthesis fit."""
+"""Landmark regressor: features, 3-sigma bound on extreme inputs, exact numpy .npz round trip, corrupt file refused,
+loss weights; analysis-by-synthesis fit."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from backend.gem.regressor import (
     RegressorConfig,
     landmark_features,
     load_regressor,
+    loss_weights,
     normalise_landmarks,
     save_regressor,  # fmt: skip
     train_regressor,
@@ -43,8 +45,13 @@ def test_features_invariant_to_similarity():
     a = np.radians(20)
     moved = lm.copy()
     moved[:, :2] = lm[:, :2] @ np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]).T * 3 + 7
-    moved[:, 2] *= 3
+    moved[:, 2] += 0.5  # z is relative to mediapipe's face crop: an image similarity leaves it unscaled
     np.testing.assert_allclose(landmark_features(moved, ref), 0, atol=1e-9)
+    # a small turn of the head in 3D (in normalised units) is removed by the 3D similarity fit as well
+    b = np.radians(8)
+    turned = ref @ np.array([[np.cos(b), 0, np.sin(b)], [0, 1, 0], [-np.sin(b), 0, np.cos(b)]]).T
+    turned[:, 2] /= 9.0  # back to mediapipe z units (Z_GAIN)
+    assert np.abs(landmark_features(turned, ref)).max() < 0.1 * np.abs(ref).max()
 
 
 def test_regressor_learns_and_respects_three_sigma(tmp_path):
@@ -58,9 +65,27 @@ def test_regressor_learns_and_respects_three_sigma(tmp_path):
     with torch.no_grad():
         extreme = reg(torch.randn(50, 478 * 3) * 1e3).numpy()
     assert np.all(np.abs(extreme) <= 3 * sigma + 1e-5)
+    wild = rng.normal(size=(10, 478, 3)) * [1e4, 1e4, 50.0]  # nonsense landmark sets, huge and flat alike
+    wild[0] = 0.0
+    out = reg.predict_landmarks(wild)
+    assert np.all(np.isfinite(out)) and np.all(np.abs(out) <= 3 * sigma * (1 + 1e-6))
     path = save_regressor(tmp_path / "r.npz", reg)
     again = load_regressor(path)
-    np.testing.assert_allclose(again.predict_landmarks(lms[:5]), pred[:5], atol=1e-5)
+    np.testing.assert_array_equal(again.predict_landmarks(lms[:5]), pred[:5])
+    for name, buf in reg.state_dict().items():
+        assert torch.equal(again.state_dict()[name], buf), name
+
+
+def test_variance_weights_and_driver_neutral():
+    sigma = np.array([4.0, 2.0, 1.0, 0.3, 0.1])
+    w = loss_weights(sigma, [3, 2], "variance")
+    assert w.mean() == pytest.approx(1.0) and w[0] > w[1] > w[2] and w[3] > w[4]
+    np.testing.assert_array_equal(loss_weights(sigma, None, "variance"), np.ones(5))
+    rng = np.random.default_rng(1)
+    base, lms, coeffs = _fake_landmarks(rng, 40, 2)
+    reg, _ = train_regressor(lms, base, coeffs, np.ones(2), RegressorConfig(steps=20, components=8))
+    f = reg.features(lms[:3], driver_neutral=lms[0])
+    np.testing.assert_allclose(f[0], 0, atol=1e-12)  # the driver's neutral maps to r = 0
 
 
 def test_corrupt_regressor_refused(tmp_path):
