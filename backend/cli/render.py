@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--width", type=int, default=192, help="image width (px)")
     parser.add_argument("--height", type=int, default=128, help="image height (px)")
-    parser.add_argument("--distance", type=float, default=0.7, help="camera distance from the head centre (m)")
+    parser.add_argument("--distance", type=float, default=1.0, help="camera distance from the head centre (m)")
     parser.add_argument("--fov", type=float, default=30.0, help="horizontal field of view (degrees)")
     parser.add_argument("--fps", type=float, default=12.0, help="video frame rate")
     parser.add_argument("--resample", type=int, default=None, metavar="S",

@@ -46,6 +46,9 @@ class InvertConfig:
     """Weight of the face-recognition identity loss; used only when such a model is installed."""
     reg: float = 0.01
     """Weight of the prior's L2 regularisers (offsets, scales, opacities, SH degree >= 1) in stage 2."""
+    pivot: float = 0.01
+    """Weight of the stage-2 locality term keeping Gaussians no input view saw at the stage-1 pivot
+    (:mod:`backend.invert.pivot`); 0 turns it off."""
     views_per_step: int = 4
     """Input views rendered per step (a random subset when there are more)."""
     max_inputs: int = 20

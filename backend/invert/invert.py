@@ -5,7 +5,8 @@
     avatar = Avatar.from_prior(prior, prepared)          # identity inputs encoded by the prior
     stage 1: only E_id trains (decoders, regressors, E_exp, VQ, transformer frozen) -> z_id, then q_id is frozen
     stage 2: q_id fixed; D_feat, D_id, D_exp and the face and hair regressors (R_color, R_gauss) train,
-             plus the prior's L2 regularisers so the tuned decoders stay near the prior
+             plus the prior's L2 regularisers so the tuned decoders stay near the prior, and a locality term
+             that holds the Gaussians no input saw at the stage-1 pivot (backend.invert.pivot)
 
 Both stages minimise ``l1 * L1 + ssim * (1 - SSIM) + lpips * LPIPS`` between renders of the input views
 (each with its own expression, joint pose and camera) and the segmented inputs over a flat background;
@@ -30,6 +31,7 @@ from backend.prior.model import SynShotPrior
 
 from .config import InvertConfig
 from .optimise import PhotoLoss, identity_loss_note, mean_psnr, render_all, render_targets, run_stage, set_trainable
+from .pivot import PIVOT_SCALES, pivot_loss, seen_gaussians
 from .select import select_frames
 from .targets import Targets, targets_from_views
 
@@ -58,15 +60,20 @@ def stage2_parameters(avatar: Avatar) -> list[torch.nn.Parameter]:
     return [q for m in mods for q in m.parameters()]
 
 
-def avatar_forward(avatar: Avatar, background: float, stage: int, reg: float = 0.0):
+def avatar_forward(avatar: Avatar, background: float, stage: int, reg: float = 0.0, pivot: dict | None = None):
     """Closure rendering target subsets: stage 1 through the live E_id code, stage 2 with the frozen q_id
-    (plus ``reg`` times the prior's L2 regularisers)."""
+    (plus ``reg`` times the prior's L2 regularisers and, with ``pivot`` = {"weight", "unseen", "names",
+    "gaussians"}, the locality term of :mod:`backend.invert.pivot`)."""
 
     def forward(sub: Targets) -> tuple[Tensor, Tensor]:
         q_id = avatar.encode_identity() if stage == 1 else None
         g = avatar.posed(sub.expression, sub.pose, q_id=q_id)
         pred = render_targets(g, sub, background)
         extra = reg * sum(g["reg"].values()) if stage == 2 and reg else pred.new_zeros(())
+        if stage == 2 and pivot is not None and pivot["weight"] > 0:
+            rows = [pivot["names"].index(n) for n in sub.names]
+            ref = {k: v[rows] for k, v in pivot["gaussians"].items()}
+            extra = extra + pivot["weight"] * pivot_loss(g, ref, pivot["unseen"])
         return pred, extra
 
     return forward
@@ -116,9 +123,14 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
                    avatar_forward(avatar, cfg.background, 1), targets, steps1, cfg.lr_stage1, cfg, loss_fn,
                    progress, log)
     avatar.freeze_identity()
+    with torch.no_grad():
+        g0 = avatar.posed(targets.expression, targets.pose)
+        pivot = {"weight": cfg.pivot, "names": list(targets.names),
+                 "gaussians": {k: g0[k].detach() for k in PIVOT_SCALES},
+                 "unseen": ~seen_gaussians(g0, targets.K, targets.w2c, targets.alpha)}  # fmt: skip
     s2 = run_stage("invert-stage2", set_trainable(avatar, stage2_parameters(avatar)),
-                   avatar_forward(avatar, cfg.background, 2, cfg.reg), targets, steps2, cfg.lr_stage2, cfg, loss_fn,
-                   progress, log)
+                   avatar_forward(avatar, cfg.background, 2, cfg.reg, pivot), targets, steps2, cfg.lr_stage2, cfg,
+                   loss_fn, progress, log)
     for p in avatar.parameters():
         p.requires_grad_(True)
     avatar.eval()
@@ -126,5 +138,6 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
     summary = {"inputs": targets.names, "selected": chosen, "render_size": list(targets.size),
                "stage1": s1, "stage2": s2, "psnr_inputs_before": mean_psnr(before, targets.images),
                "psnr_inputs_after": mean_psnr(after, targets.images), "identity_loss": note,
-               "config": cfg.to_dict(), "n_gaussians": avatar.n_gaussians}
+               "config": cfg.to_dict(), "n_gaussians": avatar.n_gaussians,
+               "unseen_fraction": float(pivot["unseen"].float().mean())}
     return InversionResult(avatar, targets, before, after, summary, log)
