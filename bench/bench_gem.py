@@ -29,7 +29,10 @@ def main() -> None:
     parser.add_argument("--expressions", type=int, default=60)
     parser.add_argument("--heldout", type=int, default=6)
     parser.add_argument("--refine-steps", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="smoke size: 10 components, map 32, few expressions")
     args = parser.parse_args()
+    if args.quick:
+        args.components, args.maps, args.expressions, args.heldout, args.refine_steps = [10], [32], 12, 2, 0
     if args.full:
         args.components, args.maps = [10, 30, 50], [64, 128, 256]
 

@@ -44,7 +44,10 @@ def main() -> None:
     parser.add_argument("--data", default=None)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps-scale", type=float, default=1.0, help="multiply the default step budgets")
+    parser.add_argument("--quick", action="store_true", help="smoke size: K=1 and a tenth of the steps")
     args = parser.parse_args()
+    if args.quick:
+        args.k, args.steps_scale = 1, 0.1
     import torch
 
     from backend.invert import InvertConfig, invert
@@ -64,7 +67,7 @@ def main() -> None:
              "seconds": s[st]["seconds"]} for st in ("stage1", "stage2")]
     rows.append({"k": args.k, "stage": "total (incl. setup, renders)", "steps": sum(r["steps"] for r in rows),
                  "seconds": total, "psnr_before": s["psnr_inputs_before"], "psnr_after": s["psnr_inputs_after"]})
-    write_results("bench_inversion", rows, ["k", "stage", "steps", "s_per_step", "seconds", "psnr_before",
+    write_results("inversion", rows, ["k", "stage", "steps", "s_per_step", "seconds", "psnr_before",
                                             "psnr_after"],
                   notes=f"{source}; {s['n_gaussians']} Gaussians, {s['render_size']} px, "
                         f"{args.threads} thread(s), views/step {cfg.views_per_step}")

@@ -37,6 +37,19 @@ TITLES = {
     "gem": "GEM: distillation quality, size, decode and render speed",
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
+MAIN = ROOT / "runs" / "main"
+
+
+def extra_args(name: str) -> list[str]:
+    """Real inputs from the main job's outputs when it has run (``./run.sh main``); otherwise each script
+    falls back to its self-contained stand-ins (an untrained prior, the head-model mesh teacher)."""
+    prior, data = MAIN / "04_prior" / "prior", MAIN / "03_synthetic_dataset" / "data"
+    avatar = MAIN / "06_invert_photo" / "astronaut.avatar.pt"
+    if name == "inversion" and (prior / "checkpoints" / "last.pt").exists() and data.exists():
+        return ["--prior", str(prior), "--data", str(data)]
+    if name == "gem" and avatar.exists():
+        return ["--avatar", str(avatar)]
+    return []
 
 
 def run_one(name: str, quick: bool) -> tuple[bool, float, str]:
@@ -44,7 +57,7 @@ def run_one(name: str, quick: bool) -> tuple[bool, float, str]:
     script = Path(__file__).resolve().parent / BENCHMARKS[name]
     if not script.exists():
         return False, 0.0, f"{script.name} does not exist"
-    cmd = [sys.executable, str(script)] + (["--quick"] if quick else [])
+    cmd = [sys.executable, str(script), *extra_args(name)] + (["--quick"] if quick else ["--full"] * (name == "gem"))
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     tail = (proc.stdout + proc.stderr)[-2000:]

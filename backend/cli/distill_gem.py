@@ -77,8 +77,17 @@ def run(args: argparse.Namespace, progress) -> int:
 
     before = report()
     rcfg = RefineConfig(steps=args.refine_steps, qr_every=args.qr_every, width=width, height=height, seed=args.seed)
+    pca_state = {k: v.clone() for k, v in gem.state_dict().items()}
+    pca_k = {m: k.clone() for m, k in train_k.items()}
     stats = refine(gem, res.train_canonical, train_k, cams, rcfg, progress)
     after = report() if args.refine_steps > 0 else before
+    stats["kept"] = args.refine_steps > 0 and after["train"] >= before["train"]
+    if args.refine_steps > 0 and not stats["kept"]:  # refinement only adds optimiser noise to a near-exact PCA
+        gem.load_state_dict(pca_state)
+        train_k.update(pca_k)
+        progress.message(f"distill-gem: refinement lowered the training PSNR ({before['train']:.2f} -> "
+                         f"{after['train']:.2f} dB); keeping the PCA bases")
+        after = before
     progress.message(f"distill-gem: PSNR train {before['train']:.2f} -> {after['train']:.2f} dB, held-out "
                      f"{before.get('heldout', float('nan')):.2f} -> {after.get('heldout', float('nan')):.2f} dB")
     meta = dict(res.model.metadata, source_avatar=str(args.avatar), psnr=after.get("heldout", after["train"]),
@@ -94,7 +103,7 @@ def run(args: argparse.Namespace, progress) -> int:
     sheet = save_png(path.with_suffix(".png"), distill_sheet(gem, res.heldout_canonical, held_flat, sheet_cam))
     summary = {"gem": str(path), "sheet": str(sheet), "n_gaussians": model.n_gaussians,
                "components": model.component_counts, "size_mb": path.stat().st_size / 1e6,
-               "psnr_before": before, "psnr_after": after, "refine": stats,
+               "psnr_before": before, "psnr_after": after, "refine": stats, "refinement_kept": stats.get("kept"),
                "explained_variance": res.stats["explained_variance"]}  # fmt: skip
     write_json_atomic(path.with_suffix(".json"), summary)
     print(json.dumps({k: summary[k] for k in ("gem", "n_gaussians", "psnr_before", "psnr_after", "size_mb")}))

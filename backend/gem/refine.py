@@ -39,8 +39,10 @@ class RefineConfig:
     """Adam learning rate of the raw means (metres for position, log/logit units otherwise)."""
     lr_basis: float = 4e-6
     """Adam learning rate of the basis entries."""
-    lr_coefficients: float = 2e-4
-    """Adam learning rate of the training frames' coefficients (0 keeps them fixed)."""
+    lr_coefficients: float = 1e-2
+    """Adam learning rate of the training frames' coefficients, in units of each component's standard deviation
+    (coefficients are optimised whitened, so a component with a tiny spread is not swamped by Adam's unit-size
+    steps); 0 keeps them fixed."""
     ssim_weight: float = 0.2
     """w in (1 - w) L1 + w D-SSIM [0.2, D3GA]."""
     lpips_weight: float = 0.005
@@ -129,13 +131,20 @@ def refine(gem: TorchGem, canon: dict[str, Tensor], coeffs: dict[str, Tensor], c
     if cfg.steps <= 0:
         return {"steps": 0}
     gen = torch.Generator().manual_seed(cfg.seed)
-    ks = {m: torch.nn.Parameter(c.detach().to(gem.mean(m).dtype).clone()) for m, c in coeffs.items()}
+
+    def whitened(values: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """(trainable coefficients in units of the current standard deviations, those units)."""
+        units = {m: gem.std(m).detach().clamp(min=1e-8).clone() for m in MODALITIES}
+        return {m: torch.nn.Parameter((values[m].detach().to(units[m].dtype) / units[m]).clone())
+                for m in MODALITIES}, units  # fmt: skip
+
+    zs, units = whitened(coeffs)
 
     def optimiser() -> torch.optim.Optimizer:
         groups = [{"params": [gem.mean(m) for m in MODALITIES], "lr": cfg.lr_mean},
                   {"params": [gem.basis(m) for m in MODALITIES], "lr": cfg.lr_basis}]  # fmt: skip
         if cfg.lr_coefficients > 0:
-            groups.append({"params": list(ks.values()), "lr": cfg.lr_coefficients})
+            groups.append({"params": list(zs.values()), "lr": cfg.lr_coefficients})
         return torch.optim.Adam(groups)
 
     opt = optimiser()
@@ -148,7 +157,7 @@ def refine(gem: TorchGem, canon: dict[str, Tensor], coeffs: dict[str, Tensor], c
             cams = cameras[torch.randperm(len(cameras), generator=gen)[: cfg.cameras_per_step]]
             with torch.no_grad():
                 target = render_canonical(canon, i, cams, cfg.background)
-            g = gem.decode({m: k[i : i + 1] for m, k in ks.items()})
+            g = gem.decode({m: z[i : i + 1] * units[m] for m, z in zs.items()})
             pred = rasterize(gem.gaussian_set(g), cams, background=bg).rgb
             loss = loss + image_loss(pred, target, cfg) / len(frames)
         opt.zero_grad(set_to_none=True)
@@ -156,12 +165,14 @@ def refine(gem: TorchGem, canon: dict[str, Tensor], coeffs: dict[str, Tensor], c
         opt.step()
         losses.append(float(loss.detach()))
         if step % cfg.qr_every == 0 or step == cfg.steps:
+            ks = {m: (z * units[m]).detach() for m, z in zs.items()}
             qr_step(gem, ks)
-            opt = optimiser()  # the Adam moments belong to the old bases
+            zs, units = whitened(ks)
+            opt = optimiser()  # the Adam moments belong to the old bases and units
         if progress is not None:
             progress.update("refine", step, cfg.steps, loss=losses[-1])
     for m in MODALITIES:
-        coeffs[m] = ks[m].detach().clone()
+        coeffs[m] = (zs[m] * units[m]).detach().clone()
     tail = max(1, len(losses) // 10)
     return {"steps": cfg.steps, "loss_first": float(np.mean(losses[:tail])),
             "loss_last": float(np.mean(losses[-tail:]))}  # fmt: skip

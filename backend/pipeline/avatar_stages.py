@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from backend.cli.invert import output_paths
 from synthetic.progress import Progress
 
 from .images import contact_sheet, read_rgba, save_png
@@ -68,11 +69,19 @@ def render_avatar_sheets(folder: Path, avatar: Path, label: str, device: torch.d
 
 
 def _inversion_facts(avatar: Path) -> dict[str, Any]:
-    log = json.loads(avatar.with_name(avatar.name.removesuffix(".pt") + ".log.json").read_text())
-    keep = ("steps", "stage1_steps", "stage2_steps", "seconds", "early_stopped", "loss_before", "loss_after",
-            "psnr_before", "psnr_after")  # fmt: skip
-    summary = log.get("summary", log)
-    return {k: summary[k] for k in keep if k in summary}
+    """Headline numbers of an ``invert`` run from its ``.log.json``."""
+    summary = json.loads(output_paths(avatar)[1].read_text())["summary"]
+    facts = {"Gaussians": summary.get("n_gaussians"),
+             "input-view PSNR before -> after (dB)": f"{summary['psnr_inputs_before']:.2f} -> "
+                                                     f"{summary['psnr_inputs_after']:.2f}",
+             "Gaussians no input saw (kept near the pivot)": f"{100 * summary.get('unseen_fraction', 0):.0f} %",
+             "identity loss": summary.get("identity_loss")}  # fmt: skip
+    for st in ("stage1", "stage2"):
+        if st in summary:
+            r = summary[st]
+            early = ", stopped early" if r["stopped_early"] else ""
+            facts[st] = f"{r['steps']}/{r['steps_budget']} steps in {r['seconds']:.0f} s{early}"
+    return facts
 
 
 def invert_synthetic_stage(device: torch.device, data_stage: str, prior_stage: str) -> Stage:
@@ -87,7 +96,7 @@ def invert_synthetic_stage(device: torch.device, data_stage: str, prior_stage: s
         run_backend(["invert", "--prior", str(prior), "--data", str(data), "--identity", str(identity),
                      "--views", SYNTHETIC_VIEWS, "--out", str(avatar), "--device", device.type,
                      "--progress", "none"])  # fmt: skip
-        preview = avatar.with_name("synthetic.preview.png")
+        preview = output_paths(avatar)[0]
         images = [f"{folder.name}/{preview.name}", *render_avatar_sheets(folder, avatar, "synthetic", device)]
         return {"facts": {"identity (held out of training)": identity, "input views": SYNTHETIC_VIEWS,
                           **_inversion_facts(avatar)},
@@ -109,7 +118,7 @@ def invert_photo_stage(device: torch.device, prior_stage: str) -> Stage:
         avatar = folder / "astronaut.avatar.pt"
         run_backend(["invert", "--prior", str(prior), "--images", str(photo), "--out", str(avatar),
                      "--device", device.type, "--progress", "none"])  # fmt: skip
-        preview = avatar.with_name("astronaut.preview.png")
+        preview = output_paths(avatar)[0]
         images = [f"{folder.name}/{photo.name}", f"{folder.name}/{preview.name}",
                   *render_avatar_sheets(folder, avatar, "astronaut", device)]  # fmt: skip
         return {"facts": {"photo": "skimage.data.astronaut()", **_inversion_facts(avatar)}, "images": images}

@@ -14,7 +14,7 @@ from synthetic.progress import Progress
 
 from .stages import Stage
 
-PRIOR_STEPS = {"cpu": 600, "cuda": 3000}
+PRIOR_STEPS = {"cpu": 1000, "cuda": 4000}
 """Training steps of the main job's prior: minutes on the 2-core CPU machine; a CUDA machine affords more."""
 
 
