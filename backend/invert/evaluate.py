@@ -112,6 +112,35 @@ def evaluate_identity(prior: SynShotPrior, head_model, root, identity: int, k: i
     return row
 
 
+@torch.no_grad()
+def score_avatar(avatar: Avatar, root, identity: int, inputs: list[tuple[int, str]], size: tuple[int, int],
+                 background: float = 1.0) -> dict[str, dict[str, float]]:
+    """Score an inverted avatar on its dataset identity: ``novel_views`` (the input frames from every camera
+    that was not an input) and ``novel_expressions`` (every other frame from the input cameras).
+
+    Args:
+        avatar: the avatar (``invert`` on ``inputs`` of this identity).
+        root, identity: the dataset and identity index.
+        inputs: the ``(frame, camera)`` pairs the avatar was inverted from.
+        size: (width, height) of the comparison renders in px.
+    """
+    ident = Dataset(root).identity(int(identity))
+    names = list(ident.cameras.names)
+    used = sorted({c for _, c in inputs}, key=names.index)
+    frames = sorted({f for f, _ in inputs})
+    pairs = {"novel_views": [(f, c) for f in frames for c in names if c not in used],
+             "novel_expressions": [(f, c) for f in range(ident.n_frames) if f not in frames for c in used]}
+    lp = get_lpips("alex", avatar.device)
+    out = {}
+    for name, split in pairs.items():
+        if split:
+            t = targets_from_views(dataset_views(ident, split), *size, background).to(avatar.device)
+            pred = render_all(lambda sub: (render_targets(avatar.posed(sub.expression, sub.pose), sub, background),
+                                           None), t)  # fmt: skip
+            out[name] = score(pred, t.images, lp)
+    return out
+
+
 def parse_ks(text: str) -> list[int]:
     try:
         ks = [int(x) for x in text.split(",") if x.strip()]

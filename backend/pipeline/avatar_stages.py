@@ -84,6 +84,17 @@ def _inversion_facts(avatar: Path) -> dict[str, Any]:
     return facts
 
 
+def _novel_scores(avatar_path: Path, data: Path, identity: int, device: torch.device) -> list[dict[str, Any]]:
+    from backend.avatar import load_avatar
+    from backend.invert.evaluate import score_avatar
+
+    avatar = load_avatar(avatar_path, device)
+    size = (avatar.prior.cfg.data.render_width, avatar.prior.cfg.data.render_height)
+    inputs = [(int(f), c) for f, c in (v.split(":") for v in SYNTHETIC_VIEWS.split(","))]
+    scores = score_avatar(avatar, data, identity, inputs, size)
+    return [{"split": name.replace("_", " "), **row} for name, row in scores.items()]
+
+
 def invert_synthetic_stage(device: torch.device, data_stage: str, prior_stage: str) -> Stage:
     """Invert a held-out identity of the main job's dataset from three views."""
 
@@ -98,8 +109,10 @@ def invert_synthetic_stage(device: torch.device, data_stage: str, prior_stage: s
                      "--progress", "none"])  # fmt: skip
         preview = output_paths(avatar)[0]
         images = [f"{folder.name}/{preview.name}", *render_avatar_sheets(folder, avatar, "synthetic", device)]
+        scores = _novel_scores(avatar, data, identity, device)
         return {"facts": {"identity (held out of training)": identity, "input views": SYNTHETIC_VIEWS,
                           **_inversion_facts(avatar)},
+                "tables": {"Avatar vs ground truth on views and expressions it never saw": scores},
                 "images": images}  # fmt: skip
 
     return Stage("05_invert_synthetic", "Few-shot inversion: three views of a held-out synthetic identity", run)
@@ -144,9 +157,14 @@ def gem_stage(device: torch.device, avatar_stage: str, avatar_name: str) -> Stag
             images.append(_sheet(folder, out, f"sweep_{j}.png", 7))
         run_backend(["render", "--gem", str(gem), "--sweep", "1", "--out", str(folder / "ply_frame"), "--ply",
                      str(folder / "neutral.ply"), "--ply-frame", "0", "--progress", "none"])  # fmt: skip
-        facts = {"file": gem.name, "size (MB)": round(gem.stat().st_size / 1e6, 2), "PLY of a frame": "neutral.ply"}
-        facts.update({k: v for k, v in report.items() if isinstance(v, (int, float, str))})
-        return {"facts": facts, "images": images}
+        facts = {"file": gem.name, "size (MB)": round(gem.stat().st_size / 1e6, 2), "PLY of a frame": "neutral.ply",
+                 "Gaussians": report["n_gaussians"], "components per modality": report["components"],
+                 "explained variance": {k: round(v, 4) for k, v in report["explained_variance"].items()},
+                 "refinement": f"{report['refine'].get('steps', 0)} steps, "
+                               + ("kept" if report.get("refinement_kept") else "not kept (the PCA was better)")}
+        rows = [{"expressions": split, "PCA (dB)": report["psnr_before"].get(split),
+                 "after refinement (dB)": report["psnr_after"].get(split)} for split in ("train", "heldout")]
+        return {"facts": facts, "tables": {"GEM vs the avatar (PSNR, rig views)": rows}, "images": images}
 
     return Stage("07_gem", "GEM distilled from the photo avatar: coefficient sweeps (-3 sigma .. +3 sigma)", run)
 

@@ -48,10 +48,11 @@ def prior_stage(device: torch.device, data_stage: str) -> Stage:
             images.append(f"{folder.name}/preview_last.png")
         shutil.copy(run_dir / "eval_held-out.png", folder / "eval_held_out.png")
         images.append(f"{folder.name}/eval_held_out.png")
-        rows = [{"when": f"step {e['step']} (training eval)", **{k: e[k] for k in ("l1", "psnr", "ssim", "lpips")}}
+        metrics = ("l1", "psnr", "ssim", "lpips")
+        rows = [{"when": f"during training, step {e['step']} (held-out views)", **{k: e[k] for k in metrics}}
                 for e in (summary.get("first_eval"), summary.get("last_eval")) if e]  # fmt: skip
-        rows.append({"when": f"held-out identities {held['identities']}, all frames",
-                     **{k: held[k] for k in ("l1", "psnr", "ssim", "lpips")}})  # fmt: skip
+        rows.append({"when": f"eval-prior: held-out identities {held['identities']}, every frame",
+                     **{k: held[k] for k in metrics}})  # fmt: skip
         return {
             "facts": {"run": str(run_dir), "steps": steps, "Gaussians": summary.get("n_gaussians"),
                       "median step (s)": round(summary.get("step_time_median_s", float("nan")), 3)},
