@@ -38,7 +38,7 @@ def build_stages(device: torch.device) -> list[Stage]:
 
     return [
         Stage("00_environment", "Environment", _environment),
-        *synthetic_stages(),
+        *synthetic_stages(device.type),
         prior_stage(device, "03_synthetic_dataset"),
         invert_synthetic_stage(device, "03_synthetic_dataset", "04_prior"),
         invert_photo_stage(device, "04_prior"),
