@@ -8,13 +8,13 @@ import numpy as np
 from PIL import Image
 
 from synthetic.atomic import write_atomic
+from synthetic.dataset.files import write_png
 
 
 def save_frames(folder: str | Path, frames: list[np.ndarray], prefix: str = "frame") -> list[Path]:
     """Write ``[H, W, 3]`` uint8 frames as ``<prefix>_0000.png`` ... (each atomically)."""
     folder = Path(folder)
-    return [write_atomic(folder / f"{prefix}_{i:04d}.png", lambda p, f=f: Image.fromarray(f).save(p))
-            for i, f in enumerate(frames)]
+    return [write_png(folder / f"{prefix}_{i:04d}.png", f) for i, f in enumerate(frames)]
 
 
 def save_video(path: str | Path, frames: list[np.ndarray], fps: float = 12.0) -> Path:

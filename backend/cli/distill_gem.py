@@ -44,8 +44,9 @@ def run(args: argparse.Namespace, progress) -> int:
     from backend.gem.refine import RefineConfig, evaluate_psnr, refine
     from backend.gem.sheet import distill_sheet
     from backend.gem.teacher import load_teacher
-    from backend.gem.views import FRONTAL, rig_cameras, save_png
+    from backend.gem.views import FRONTAL, rig_cameras
     from synthetic.atomic import write_json_atomic
+    from synthetic.dataset.files import write_png
     from synthetic.errors import UserInputError
     from synthetic.gem_format import write_gem
     from synthetic.head import HeadModel
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace, progress) -> int:
     held_flat = None
     if res.heldout_canonical is not None:
         held_flat = gem.flatten(project_frames(gem, res.heldout_canonical, res.neutral_quats))
-    sheet = save_png(path.with_suffix(".png"), distill_sheet(gem, res.heldout_canonical, held_flat, sheet_cam))
+    sheet = write_png(path.with_suffix(".png"), distill_sheet(gem, res.heldout_canonical, held_flat, sheet_cam))
     summary = {"gem": str(path), "sheet": str(sheet), "n_gaussians": model.n_gaussians,
                "components": model.component_counts, "size_mb": path.stat().st_size / 1e6,
                "psnr_before": before, "psnr_after": after, "refine": stats, "refinement_kept": stats.get("kept"),

@@ -86,9 +86,10 @@ def run(args: argparse.Namespace, progress) -> int:
     from backend.gem.decode import TorchGem
     from backend.gem.regressor import RegressorConfig, load_regressor, save_regressor, train_regressor
     from backend.gem.regressor_data import face_cameras, landmark_dataset, render_gem_rgb
-    from backend.gem.views import grid, save_png
+    from backend.gem.views import grid
     from backend.photos import detect_face
     from synthetic.atomic import write_atomic, write_json_atomic
+    from synthetic.dataset.files import write_png
     from synthetic.errors import UserInputError
     from synthetic.gem_format import read_gem
 
@@ -146,7 +147,7 @@ def run(args: argparse.Namespace, progress) -> int:
     write_atomic(args.out / "coefficients.npy", lambda p: np.save(p, coeffs))
     pngs = save_frames(args.out, frames)
     cols = 2 if len(frames) > 3 else len(frames)
-    save_png(args.out / "sheet.png", grid([frames[i : i + cols] for i in range(0, len(frames), cols)]))
+    write_png(args.out / "sheet.png", grid([frames[i : i + cols] for i in range(0, len(frames), cols)]))
     sig = reg.sigma.numpy()
     summary = {"gem": str(args.gem), "regressor": str(args.regressor), "neutral": str(args.neutral),
                "images": [str(p) for p in args.images], "coefficients": str(args.out / "coefficients.npy"),

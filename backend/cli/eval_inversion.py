@@ -112,9 +112,9 @@ def run(args: argparse.Namespace, progress) -> int:
     from backend.devices import resolve_device
     from backend.invert import InvertConfig
     from backend.invert.evaluate import evaluate_identity, parse_ks
-    from backend.invert.report import save_png
     from backend.prior.checkpoint import load_prior
     from synthetic.atomic import write_atomic, write_json_atomic
+    from synthetic.dataset.files import write_png
     from synthetic.dataset.reader import Dataset
     from synthetic.head import HeadModel
 
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace, progress) -> int:
                 cols = [renders["gt"]["novel_views"][:4], renders["prior"]["novel_views"][:4]]
                 cols += [renders["baseline"]["novel_views"][:4]] if "baseline" in renders else []
                 grid = torch.cat([torch.cat(list(c), 2) for c in cols], 1).permute(1, 2, 0).cpu().numpy()
-                save_png(Path(out) / f"examples_k{k}.png", (grid.clip(0, 1) * 255 + 0.5).astype("uint8"))
+                write_png(Path(out) / f"examples_k{k}.png", grid)
             rows.append(row)
             progress.update("eval-inversion", i * len(ks) + j + 1, total, k=k,
                             prior_psnr=row["prior"].get("novel_views", {}).get("psnr", float("nan")))

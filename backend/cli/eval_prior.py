@@ -32,8 +32,9 @@ def run(args: argparse.Namespace, progress) -> int:
     from backend.devices import resolve_device
     from backend.prior.checkpoint import load_prior
     from backend.prior.data import PriorDataset
-    from backend.prior.evaluate import comparison_image, evaluate, save_png
+    from backend.prior.evaluate import comparison_image, evaluate
     from synthetic.atomic import write_json_atomic
+    from synthetic.dataset.files import write_png
     from synthetic.head import HeadModel
 
     from .train_prior import set_threads
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace, progress) -> int:
     out = args.out or (args.prior if args.prior.is_dir() else args.prior.parent)
     res.update(split=args.identities, step=int(ckpt["step"]), checkpoint=ckpt["path"], data=str(args.data))
     path = write_json_atomic(Path(out) / f"eval_{args.identities}.json", res)
-    image = save_png(Path(out) / f"eval_{args.identities}.png", comparison_image(renders))
+    image = write_png(Path(out) / f"eval_{args.identities}.png", comparison_image(renders))
     print(json.dumps({k: res[k] for k in ("l1", "psnr", "ssim", "lpips", "images", "identities", "step")}))
     progress.message(f"eval-prior: {path} and {image}")
     progress.done(metrics=str(path), image=str(image), **{k: res[k] for k in ("l1", "psnr", "ssim", "lpips")})

@@ -72,8 +72,9 @@ def output_paths(out: Path) -> tuple[Path, Path]:
 def run(args: argparse.Namespace, progress) -> int:
     from backend.devices import resolve_device
     from backend.invert import InvertConfig, invert
-    from backend.invert.report import preview_grid, save_log, save_png
+    from backend.invert.report import preview_grid, save_log
     from backend.prior.checkpoint import load_prior
+    from synthetic.dataset.files import write_png
     from synthetic.head import HeadModel
 
     from .train_prior import set_threads
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace, progress) -> int:
                   "psnr_inputs_after": result.summary["psnr_inputs_after"], "invert_config": cfg.to_dict()}
     path = result.avatar.save(args.out, provenance)
     preview_path, log_path = output_paths(args.out)
-    save_png(preview_path, preview_grid(result.targets.images, result.after, result.before))
+    write_png(preview_path, preview_grid(result.targets.images, result.after, result.before))
     save_log(log_path, {**result.summary, "prior": ckpt["path"]}, result.log)
     s = result.summary
     progress.message(f"invert: {path} ({s['n_gaussians']} Gaussians); input PSNR {s['psnr_inputs_before']:.2f} -> "

@@ -6,7 +6,6 @@ Images are ``[C, H, W, 3]`` float32 in [0, 1] (display sRGB, as the 3DGS code re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -14,7 +13,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from backend.splat import Cameras, GaussianSet, rasterize
-from synthetic.atomic import write_atomic
+from synthetic.dataset.files import to_uint8 as files_to_uint8
 from synthetic.rig import RigSettings, build_rig
 
 FRONTAL = (2, 6, 11)
@@ -49,8 +48,8 @@ def render(g: dict[str, Tensor], cameras: Cameras, background: float = 1.0) -> F
 
 
 def to_uint8(images: Tensor | np.ndarray) -> np.ndarray:
-    a = images.detach().cpu().numpy() if isinstance(images, Tensor) else np.asarray(images)
-    return (np.clip(a, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    """Float images in [0, 1] (tensor or array) -> uint8 (:func:`synthetic.dataset.files.to_uint8`)."""
+    return files_to_uint8(images.detach().cpu().numpy() if isinstance(images, Tensor) else np.asarray(images))
 
 
 def grid(rows: Sequence[Sequence[np.ndarray]], pad: int = 2) -> np.ndarray:
@@ -64,10 +63,3 @@ def grid(rows: Sequence[Sequence[np.ndarray]], pad: int = 2) -> np.ndarray:
             y, x = pad + i * (h + pad), pad + j * (w + pad)
             canvas[y : y + im.shape[0], x : x + im.shape[1]] = im[..., :3]
     return canvas
-
-
-def save_png(path: str | Path, image: np.ndarray) -> Path:
-    """Write a uint8 ``[H, W, 3]`` image atomically as PNG."""
-    from PIL import Image
-
-    return write_atomic(path, lambda p: Image.fromarray(image).save(p, format="PNG"))

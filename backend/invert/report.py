@@ -8,10 +8,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from backend.prior.evaluate import save_png
 from synthetic.atomic import write_json_atomic
 
-__all__ = ["preview_grid", "save_log", "save_png"]
+__all__ = ["preview_grid", "save_log"]
 
 
 def preview_grid(inputs: Tensor, renders: Tensor, before: Tensor | None = None, max_views: int = 8,

@@ -16,9 +16,10 @@ import numpy as np
 import torch
 
 from backend.cli.invert import output_paths
+from synthetic.dataset.files import read_png, write_png
 from synthetic.progress import Progress
 
-from .images import contact_sheet, read_rgba, save_png
+from .images import contact_sheet
 from .prior_stage import run_backend
 from .stages import Stage
 
@@ -40,10 +41,10 @@ EXPRESSIONS = (
 
 def _sheet(folder: Path, frames_dir: Path, name: str, columns: int) -> str:
     """Contact sheet of ``frames_dir/frame_*.png`` saved as ``folder/name``; returns its report path."""
-    frames = [read_rgba(p) for p in sorted(frames_dir.glob("frame_*.png"))]
+    frames = [read_png(p) / 255.0 for p in sorted(frames_dir.glob("frame_*.png"))]
     if not frames:
         raise RuntimeError(f"{frames_dir}: the render command wrote no frames")
-    save_png(folder / name, contact_sheet(frames, columns, background=(1.0, 1.0, 1.0)))
+    write_png(folder / name, contact_sheet(frames, columns, background=(1.0, 1.0, 1.0)))
     return f"{folder.name}/{name}"
 
 

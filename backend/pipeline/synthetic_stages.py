@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from synthetic.dataset.files import write_png
 from synthetic.progress import Progress
 
-from .images import contact_sheet, save_png
+from .images import contact_sheet
 from .stages import Stage
 
 DATASET_DEFAULTS = {
@@ -48,9 +49,9 @@ def _dataset(folder: Path, progress: Progress, device: str = "cpu") -> dict[str,
     for i in ds.identities:
         ident = ds.identity(i)
         views = [ident.image(0, name) for name in ident.cameras.names]
-        save_png(folder / f"views_id{i}.png", contact_sheet(views, columns=7))
+        write_png(folder / f"views_id{i}.png", contact_sheet(views, columns=7))
         images.append(f"{folder.name}/views_id{i}.png")
-        save_png(folder / f"texture_id{i}.png", ident.texture("backprojected.png"))
+        write_png(folder / f"texture_id{i}.png", ident.texture("backprojected.png"))
         images.append(f"{folder.name}/texture_id{i}.png")
     return {
         "facts": {**{k: v for k, v in d.items()}, "cameras": 28, "root": str(root), "validated": "yes"},

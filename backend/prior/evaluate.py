@@ -8,14 +8,10 @@ from every evaluation camera.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
-from PIL import Image
 
 from backend.metrics import get_lpips, l1, psnr, ssim
-from synthetic.atomic import write_atomic
 
 from .data import PriorDataset, collate
 from .model import SynShotPrior, render
@@ -108,6 +104,3 @@ def comparison_image(renders: list[tuple[np.ndarray, np.ndarray]], max_cameras: 
     img = np.repeat(np.repeat(img, zoom, axis=0), zoom, axis=1)
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
-
-def save_png(path: str | Path, image: np.ndarray) -> Path:
-    return write_atomic(path, lambda p: Image.fromarray(image).save(p))

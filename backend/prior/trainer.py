@@ -24,12 +24,13 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from synthetic.atomic import write_json_atomic
+from synthetic.dataset.files import write_png
 from synthetic.errors import UserInputError
 
 from .checkpoint import LAST, checkpoint_dir, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import PriorConfig
 from .data import PriorDataset, StepSampler, collate
-from .evaluate import comparison_image, eval_cameras, evaluate, save_png, to_device
+from .evaluate import comparison_image, eval_cameras, evaluate, to_device
 from .losses import PriorLoss
 from .model import SynShotPrior, render
 
@@ -216,7 +217,7 @@ class Trainer:
             renders.append((pred.clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy(),
                             batch["images"][0].permute(0, 2, 3, 1).cpu().numpy()))
         image = comparison_image(renders, zoom=max(1, int(round(2 / t.preview_scale))))
-        return save_png(self.out / "previews" / f"step_{self.step:06d}.png", image)
+        return write_png(self.out / "previews" / f"step_{self.step:06d}.png", image)
 
     # ------------------------------------------------------------------ loop
     def fit(self) -> dict:
