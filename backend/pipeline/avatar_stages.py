@@ -39,9 +39,9 @@ EXPRESSIONS = (
 """The expression sweep rendered for every avatar (head-model expression names and weights)."""
 
 
-def _sheet(folder: Path, frames_dir: Path, name: str, columns: int) -> str:
-    """Contact sheet of ``frames_dir/frame_*.png`` saved as ``folder/name``; returns its report path."""
-    frames = [read_png(p) / 255.0 for p in sorted(frames_dir.glob("frame_*.png"))]
+def _sheet(folder: Path, frames_dir: Path, name: str, columns: int, pick: slice = slice(None)) -> str:
+    """Contact sheet of the ``pick`` of ``frames_dir/frame_*.png`` saved as ``folder/name``; returns its report path."""
+    frames = [read_png(p) / 255.0 for p in sorted(frames_dir.glob("frame_*.png"))[pick]]
     if not frames:
         raise RuntimeError(f"{frames_dir}: the render command wrote no frames")
     write_png(folder / name, contact_sheet(frames, columns, background=(1.0, 1.0, 1.0)))
@@ -153,11 +153,12 @@ def gem_stage(device: torch.device, avatar_stage: str, avatar_name: str) -> Stag
         images = [f"{folder.name}/avatar.png"]
         for j in (1, 2, 3):
             out = folder / f"sweep_{j}"
+            # frame 6 of a sweep (-3..+3 sigma in 13 steps, then back) is the GEM's mean: exported once as a PLY
+            ply = ["--ply", str(folder / "neutral.ply"), "--ply-frame", "6"] if j == 1 else []
             run_backend(["render", "--gem", str(gem), "--sweep", str(j), "--out", str(out), "--device", device.type,
-                         "--progress", "none"])  # fmt: skip
-            images.append(_sheet(folder, out, f"sweep_{j}.png", 7))
-        run_backend(["render", "--gem", str(gem), "--sweep", "1", "--out", str(folder / "ply_frame"), "--ply",
-                     str(folder / "neutral.ply"), "--ply-frame", "0", "--progress", "none"])  # fmt: skip
+                         "--progress", "none", *ply])  # fmt: skip
+            # the sweep is a -3..+3..-3 sigma loop of 25 frames (for the video): every other frame of the way up
+            images.append(_sheet(folder, out, f"sweep_{j}.png", 7, slice(0, 13, 2)))
         facts = {"file": gem.name, "size (MB)": round(gem.stat().st_size / 1e6, 2), "PLY of a frame": "neutral.ply",
                  "Gaussians": report["n_gaussians"], "components per modality": report["components"],
                  "explained variance": {k: round(v, 4) for k, v in report["explained_variance"].items()},

@@ -54,7 +54,7 @@ def _dataset(folder: Path, progress: Progress, device: str = "cpu") -> dict[str,
         write_png(folder / f"texture_id{i}.png", ident.texture("backprojected.png"))
         images.append(f"{folder.name}/texture_id{i}.png")
     return {
-        "facts": {**{k: v for k, v in d.items()}, "cameras": 28, "root": str(root), "validated": "yes"},
+        "facts": {**d, "cameras": 28, "root": str(root), "validated": "yes"},
         "images": images,
     }
 
