@@ -68,7 +68,8 @@ def load_versioned(p: Path, fmt: str, version: int, what: str,
     try:
         data = torch.load(p, map_location=map_location, weights_only=True)
     except Exception as exc:  # truncated zip, not a torch file, unpickling refused ...
-        raise UserInputError(f"{p}: not a readable {what} ({type(exc).__name__}: {str(exc)[:120]})") from None
+        reason = str(exc).split(". ")[0][:120]  # torch's first sentence; the rest is advice for torch developers
+        raise UserInputError(f"{p}: not a readable {what} ({type(exc).__name__}: {reason})") from None
     if not isinstance(data, dict) or data.get("format") != fmt:
         raise UserInputError(f"{p}: not a SynthHeads {what}")
     if data.get("version") != version:
