@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
-from pathlib import Path
+from synthetic.cli_support import IN_DIR, OUT_FILE
 
 NAME = "distill-gem"
 HELP = "distil a Gaussian Eigen Model (.gem) from an avatar: PCA per modality plus photometric refinement"
@@ -20,11 +20,11 @@ HELP = "distil a Gaussian Eigen Model (.gem) from an avatar: PCA per modality pl
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--avatar", required=True, help="avatar file, or 'mesh' / 'mesh:SEED' (head-model teacher)")
-    parser.add_argument("--out", type=Path, required=True, help="output .gem file (PNG and JSON go beside it)")
+    parser.add_argument("--out", type=OUT_FILE, required=True, help="output .gem file (PNG and JSON go beside it)")
     parser.add_argument("--components", type=int, default=30, help="principal components per modality (10/30/50)")
     parser.add_argument("--expressions", type=int, default=120, help="training expressions (neutral included)")
     parser.add_argument("--heldout", type=int, default=16, help="held-out expressions for the PSNR report")
-    parser.add_argument("--trajectory", action="append", default=[], type=Path,
+    parser.add_argument("--trajectory", action="append", default=[], type=IN_DIR,
                         help="dataset identity folder whose frames' expressions join training (repeatable)")
     parser.add_argument("--map-size", type=int, default=None, help="resample the avatar to this UV map size")
     parser.add_argument("--gaussians", type=int, default=4096, help="mesh teacher Gaussian count (no --map-size)")

@@ -25,19 +25,20 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from synthetic.cli_support import IN_FILE, OUT_DIR, OUT_FILE
 
 NAME = "drive-gem"
 HELP = "drive a GEM from images (landmark regressor); --train N builds the regressor from GEM renders"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--gem", type=Path, required=True, help=".gem file")
-    parser.add_argument("--regressor", type=Path, required=True, help="regressor .npz (written with --train)")
-    parser.add_argument("--images", type=Path, nargs="*", default=[], help="driving images (RGB photos or renders)")
+    parser.add_argument("--gem", type=IN_FILE, required=True, help=".gem file")
+    parser.add_argument("--regressor", type=OUT_FILE, required=True, help="regressor .npz (written with --train)")
+    parser.add_argument("--images", type=IN_FILE, nargs="*", default=[], help="driving images (RGB photos or renders)")
     parser.add_argument("--neutral", default="gem",
                         help="the driver's neutral: 'gem' (GEM's neutral landmarks, default), 'first' (the first "
                              "image) or an image file")  # fmt: skip
-    parser.add_argument("--out", type=Path, default=None, help="output folder for frames and coefficients")
+    parser.add_argument("--out", type=OUT_DIR, default=None, help="output folder for frames and coefficients")
     parser.add_argument("--train", type=int, default=None, metavar="N",
                         help="train the regressor on N GEM renders when --regressor does not exist yet")
     parser.add_argument("--teacher", default=None,

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from synthetic.errors import UserInputError
+from synthetic.cli_support import IN_DIR, OUT_DIR
 
 NAME = "eval-inversion"
 HELP = "evaluate few-shot inversion against a from-scratch baseline on held-out synthetic identities"
@@ -25,7 +26,7 @@ METRICS = ("psnr", "ssim", "lpips")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prior", type=Path, required=True, help="prior run folder or checkpoint file")
-    parser.add_argument("--data", type=Path, required=True, help="dataset root")
+    parser.add_argument("--data", type=IN_DIR, required=True, help="dataset root")
     parser.add_argument("--k", default="1,2,3,5,8,13", help="comma list of input-view counts")
     parser.add_argument("--identities", default="first",
                         help="'first' (first held-out identity), 'all' (every held-out one) or a comma list")
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip the from-scratch baseline")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help=f"InvertConfig field (eval defaults: {' '.join(EVAL_DEFAULTS)})")
-    parser.add_argument("--out", type=Path, default=None, help="output folder")
+    parser.add_argument("--out", type=OUT_DIR, default=None, help="output folder")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--threads", type=int, default=None)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from synthetic.cli_support import IN_DIR, OUT_DIR
 
 NAME = "eval-prior"
 HELP = "evaluate a trained prior (L1, PSNR, SSIM, LPIPS) on held-out or training identities"
@@ -17,13 +18,13 @@ HELP = "evaluate a trained prior (L1, PSNR, SSIM, LPIPS) on held-out or training
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prior", type=Path, required=True, help="run folder or checkpoint file")
-    parser.add_argument("--data", type=Path, required=True, help="dataset root")
+    parser.add_argument("--data", type=IN_DIR, required=True, help="dataset root")
     parser.add_argument("--identities", default="held-out", choices=("held-out", "train", "all"),
                         help="which split of the dataset's identities (the run's deterministic split)")
     parser.add_argument("--cameras", default="config",
                         help="'config' (the run's eval cameras), 'all', or a comma list of camera names")
     parser.add_argument("--frames", type=int, default=None, help="evenly spaced frames per identity (default all)")
-    parser.add_argument("--out", type=Path, default=None, help="folder for the JSON and PNG (default: the run)")
+    parser.add_argument("--out", type=OUT_DIR, default=None, help="folder for the JSON and PNG (default: the run)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: as train-prior)")
 

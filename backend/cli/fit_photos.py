@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from synthetic.cli_support import IN_FILE, OUT_DIR
 
 NAME = "fit-photos"
 HELP = "fit the head model to photos of one person (landmarks, mask, crop, cameras, texture)"
@@ -20,8 +21,8 @@ FORMAT_VERSION = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--images", type=Path, nargs="+", required=True, help="photos of one person (JPEG/PNG)")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--images", type=IN_FILE, nargs="+", required=True, help="photos of one person (JPEG/PNG)")
+    parser.add_argument("--out", type=OUT_DIR, required=True, help="output folder")
     parser.add_argument("--size", default="384x256", help="crop size WxH in pixels (default the dataset's 3:2)")
     parser.add_argument("--texture-size", type=int, default=256, help="UV texture size in texels")
 

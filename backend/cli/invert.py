@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from synthetic.errors import UserInputError
+from synthetic.cli_support import IN_DIR, IN_FILE, OUT_FILE
 
 NAME = "invert"
 HELP = "few-shot inversion (two-stage pivotal tuning) of a trained prior on photos or dataset views -> avatar"
@@ -20,11 +21,11 @@ HELP = "few-shot inversion (two-stage pivotal tuning) of a trained prior on phot
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prior", type=Path, required=True, help="prior run folder or checkpoint file")
-    parser.add_argument("--images", type=Path, nargs="+", default=None, help="photos of one person")
-    parser.add_argument("--data", type=Path, default=None, help="dataset root (synthetic input instead of photos)")
+    parser.add_argument("--images", type=IN_FILE, nargs="+", default=None, help="photos of one person")
+    parser.add_argument("--data", type=IN_DIR, default=None, help="dataset root (synthetic input instead of photos)")
     parser.add_argument("--identity", type=int, default=None, help="dataset identity index (with --data)")
     parser.add_argument("--views", default="0:cam_00", help="comma list of frame:camera input views (with --data)")
-    parser.add_argument("--out", type=Path, required=True, help="avatar file to write (e.g. me.avatar.pt)")
+    parser.add_argument("--out", type=OUT_FILE, required=True, help="avatar file to write (e.g. me.avatar.pt)")
     parser.add_argument("--texture-size", type=int, default=256, help="back-projected texture resolution (texels)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="inversion setting (backend.invert.InvertConfig field), e.g. stage2_min_steps=50")

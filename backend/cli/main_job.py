@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from synthetic.cli_support import OUT_DIR
 
 NAME = "main"
 HELP = "run the main job (all stages on embedded defaults) and write an HTML report"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=Path("runs/main"), help="output folder (default runs/main)")
+    parser.add_argument("--out", type=OUT_DIR, default=Path("runs/main"), help="output folder (default runs/main)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--force", action="store_true", help="re-run stages that already finished")
 

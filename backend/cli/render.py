@@ -16,18 +16,19 @@ from pathlib import Path
 import numpy as np
 
 from synthetic.errors import UserInputError
+from synthetic.cli_support import IN_FILE, OUT_DIR, OUT_FILE
 
 NAME = "render"
 HELP = "render an avatar file as an orbit or driven by an expression sequence (PNG frames + video)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--avatar", type=Path, default=None, help="avatar file (python -m backend invert)")
+    parser.add_argument("--avatar", type=IN_FILE, default=None, help="avatar file (python -m backend invert)")
     parser.add_argument("--orbit", type=int, nargs="?", const=36, default=None, metavar="N",
                         help="render N views on a circle around the head (default 36)")
     parser.add_argument("--expressions", type=Path, default=None, metavar="SEQ",
                         help=".npy [T, E] expression coefficients, or a dataset identity folder")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--out", type=OUT_DIR, required=True, help="output folder")
     parser.add_argument("--width", type=int, default=192, help="image width (px)")
     parser.add_argument("--height", type=int, default=128, help="image height (px)")
     parser.add_argument("--distance", type=float, default=1.0, help="camera distance from the head centre (m)")
@@ -54,12 +55,12 @@ def run(args: argparse.Namespace, progress) -> int:
 
 def add_gem_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``--gem`` branch (see :mod:`backend.cli.render_gem`)."""
-    parser.add_argument("--gem", type=Path, default=None, help=".gem file (python -m backend distill-gem)")
-    parser.add_argument("--coefficients", type=Path, default=None, metavar="SEQ",
+    parser.add_argument("--gem", type=IN_FILE, default=None, help=".gem file (python -m backend distill-gem)")
+    parser.add_argument("--coefficients", type=IN_FILE, default=None, metavar="SEQ",
                         help="GEM coefficients: .npy [T, k] or JSON (list of lists, or {modality: [[...]]})")
     parser.add_argument("--sweep", type=int, nargs="?", const=1, default=None, metavar="J",
                         help="GEM: sweep position component J (1-based) from -3 to +3 sigma")
-    parser.add_argument("--ply", type=Path, default=None, help="GEM: also export --ply-frame as a 3DGS PLY")
+    parser.add_argument("--ply", type=OUT_FILE, default=None, help="GEM: also export --ply-frame as a 3DGS PLY")
     parser.add_argument("--ply-frame", type=int, default=0, help="GEM: frame index exported by --ply")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-from pathlib import Path
+from synthetic.cli_support import IN_DIR, OUT_DIR
 
 NAME = "train-prior"
 HELP = "train the generative Gaussian head prior (SynShot) on a synthetic dataset"
@@ -17,10 +17,10 @@ RUN_FILES = ("config.json", "log.csv", "eval.csv", "summary.json", "checkpoints"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, required=True, help="dataset root (python -m synthetic render output)")
+    parser.add_argument("--data", type=IN_DIR, required=True, help="dataset root (python -m synthetic render output)")
     parser.add_argument("--config", default="tiny",
                         help="preset (tiny, small, paper) or a JSON config file; --resume uses the run's own config")
-    parser.add_argument("--out", type=Path, required=True, help="run folder")
+    parser.add_argument("--out", type=OUT_DIR, required=True, help="run folder")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a config value, e.g. --set model.vq=false (repeatable)")
     parser.add_argument("--steps", type=int, default=None, help="override optim.steps (also when resuming)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from ..cli_support import OUT_DIR
 
 NAME = "render"
 HELP = "render synthetic identities (28 cameras, several frames each) into a dataset with Blender Cycles"
@@ -12,7 +13,7 @@ HELP = "render synthetic identities (28 cameras, several frames each) into a dat
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--identities", type=int, required=True, help="number of identities in the whole dataset")
     p.add_argument("--frames", type=int, default=4, help="frames per identity; frame 0 is neutral (default 4)")
-    p.add_argument("--out", type=Path, required=True, help="dataset root")
+    p.add_argument("--out", type=OUT_DIR, required=True, help="dataset root")
     p.add_argument("--shard", default="0/1", help="K/N: render only shard K (0-based) of N (default 0/1)")
     p.add_argument("--resume", action="store_true", help="skip complete identities; redo unfinished ones")
     p.add_argument("--overwrite", action="store_true", help="re-render identities that are already complete")

@@ -12,14 +12,15 @@ import sys
 
 from ..errors import UserInputError
 from ..progress import Progress
+from ..cli_support import IN_DIR, IN_FILE
 
 NAME = "validate"
 HELP = "check every file, camera and mask of a dataset; exit 0 if valid, 2 if problems"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("root", help="dataset root folder (holds dataset.json)")
-    parser.add_argument("--head-model", default=None, metavar="PATH",
+    parser.add_argument("root", type=IN_DIR, help="dataset root folder (holds dataset.json)")
+    parser.add_argument("--head-model", type=IN_FILE, default=None, metavar="PATH",
                         help="head model .npz the dataset was made with (default: the packaged or cached model)")
     parser.add_argument("--no-landmarks", action="store_true",
                         help="skip projecting head-model landmarks into the masks (no head model needed)")
