@@ -7,9 +7,9 @@ stopping (after ``warmup`` steps) when an EMA of the loss stops improving.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
-from synthetic.errors import UserInputError
+from synthetic.overrides import apply_overrides
 
 
 @dataclass
@@ -72,17 +72,6 @@ class InvertConfig:
 
     @staticmethod
     def from_overrides(overrides: list[str] | None) -> InvertConfig:
-        """``key=value`` strings (e.g. ``stage2_min_steps=40``) over the defaults; ``UserInputError`` on typos."""
-        cfg = InvertConfig()
-        known = {f.name: f for f in fields(cfg)}
-        for item in overrides or []:
-            key, sep, raw = item.partition("=")
-            if not sep or key not in known:
-                raise UserInputError(f"--set {item!r}: expected key=value with key one of {sorted(known)}")
-            default = getattr(cfg, key)
-            try:
-                value = type(default)(float(raw)) if not isinstance(default, bool) else raw.lower() in ("1", "true")
-            except ValueError:
-                raise UserInputError(f"--set {item!r}: {raw!r} is not a number") from None
-            setattr(cfg, key, value)
-        return cfg
+        """``key=value`` strings (e.g. ``stage2_min_steps=40``) over the defaults, typed by
+        :func:`synthetic.overrides.apply_overrides`; ``UserInputError`` on typos and values that do not convert."""
+        return apply_overrides(InvertConfig(), overrides)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from synthetic.errors import UserInputError
+from synthetic.overrides import apply_overrides
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 PRESETS = ("tiny", "small", "paper")
@@ -242,29 +243,9 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
     return value
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``section.key=value`` strings (value parsed as JSON, else kept as a string) to a config dict."""
-    out = json.loads(json.dumps(data))
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or "." not in key:
-            raise UserInputError(f"--set {item!r}: expected section.key=value, e.g. model.vq=false")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        node = out
-        *parents, last = key.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-            if not isinstance(node, dict):
-                raise UserInputError(f"--set {item!r}: {p} is not a section")
-        node[last] = value
-    return out
-
-
 def load_config(name_or_path: str | Path, overrides: list[str] | None = None) -> PriorConfig:
-    """A preset name (``tiny``, ``small``, ``paper``) or a JSON file path, plus ``--set`` overrides."""
+    """A preset name (``tiny``, ``small``, ``paper``) or a JSON file path, plus ``--set`` overrides
+    (``section.key=value``, typed by :func:`synthetic.overrides.apply_overrides`)."""
     path = Path(name_or_path)
     if not path.suffix and str(name_or_path) in PRESETS:
         path = CONFIG_DIR / f"{name_or_path}.json"
@@ -274,5 +255,4 @@ def load_config(name_or_path: str | Path, overrides: list[str] | None = None) ->
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise UserInputError(f"{path}: not valid JSON ({exc})") from None
-    data = apply_overrides(data, overrides or [])
-    return PriorConfig.from_dict(data, where=str(path)).validate()
+    return apply_overrides(PriorConfig.from_dict(data, where=str(path)), overrides).validate()
