@@ -16,6 +16,7 @@ The neutral frame of the driver (``--neutral``; the regressor's features are lan
   first image maps to the GEM's mean face, whatever its expression.
 - a path: that image is the driver's neutral.
 
+Images are read by :func:`synthetic.dataset.files.read_photo` (EXIF orientation applied, as in ``fit-photos``).
 Every image must show one face; an image without one stops the command with exit status 2 and one line naming it.
 """
 
@@ -51,20 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=float, default=6.0)
 
 
-def _read_rgb(path: Path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    from synthetic.errors import UserInputError
-
-    if not path.is_file():
-        raise UserInputError(f"{path}: no such image")
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise UserInputError(f"{path}: not a readable image ({exc})") from None
-
-
 def face_crop(rgb: np.ndarray, box, size: int) -> np.ndarray:
     """A square ``size`` px crop of ``rgb`` around a face box ``(x0, y0, x1, y1)`` (1.6x its side, white outside)."""
     from PIL import Image
@@ -90,18 +77,18 @@ def run(args: argparse.Namespace, progress) -> int:
     from backend.gem.views import grid
     from backend.photos import detect_face
     from synthetic.atomic import write_atomic, write_json_atomic
-    from synthetic.dataset.files import write_png
+    from synthetic.dataset.files import read_photo, write_png
     from synthetic.errors import UserInputError
-    from synthetic.gem_format import read_gem
+    from synthetic.formats.gem import read_gem
 
     torch.set_num_threads(1)
     if args.size < 128:
         raise UserInputError(f"--size {args.size}: mediapipe needs renders of at least 128 px")
     if args.images and args.out is None:
         raise UserInputError("--out DIR is needed with --images")
-    photos = [_read_rgb(p) for p in args.images]  # unreadable inputs fail before any long work
+    photos = [read_photo(p) for p in args.images]  # unreadable inputs fail before any long work
     neutral_path = None if args.neutral in ("gem", "first") else Path(args.neutral)
-    neutral_rgb = _read_rgb(neutral_path) if neutral_path is not None else None
+    neutral_rgb = read_photo(neutral_path) if neutral_path is not None else None
     gem = TorchGem.from_model(read_gem(args.gem))
     if not args.regressor.exists():
         if not args.train:

@@ -6,10 +6,10 @@
 """
 
 from .landmarks import DetectedFace, detect_face
-from .prepare import prepare_photos, read_photo
+from .prepare import prepare_photos
 from .prepared import PreparedPhotos, PreparedView
 from .segmentation import foreground_alpha
 from .synthetic_inputs import prepare_synthetic
 
 __all__ = ["DetectedFace", "PreparedPhotos", "PreparedView", "detect_face", "foreground_alpha", "prepare_photos",
-           "prepare_synthetic", "read_photo"]
+           "prepare_synthetic"]

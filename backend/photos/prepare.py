@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from synthetic.backproject import View, backproject_head
+from synthetic.dataset.files import read_photo
 from synthetic.errors import UserInputError
 
 from .crop import DEFAULT_SIZE, crop_image, face_crop
@@ -25,20 +26,6 @@ from .landmarks import detect_face
 from .overlay import fit_overlay
 from .prepared import PreparedPhotos, PreparedView
 from .segmentation import foreground_alpha
-
-
-def read_photo(path: str | Path) -> np.ndarray:
-    """``[H, W, 3]`` uint8 sRGB of an image file (EXIF orientation applied); UserInputError naming the file."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    p = Path(path)
-    if not p.is_file():
-        raise UserInputError(f"{p}: photo not found")
-    try:
-        with Image.open(p) as im:
-            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise UserInputError(f"{p}: not a readable image ({type(exc).__name__})") from None
 
 
 def _named_inputs(paths_or_images) -> list[tuple[str, str, np.ndarray]]:

@@ -1,4 +1,4 @@
-"""Reading and writing the dataset's JSON and PNG files, with errors that name the file.
+"""Reading and writing the dataset's JSON and PNG files, and reading photos, with errors that name the file.
 
 All writes are atomic (:mod:`synthetic.atomic`). PNGs go through pillow, imported lazily so that
 importing the dataset package needs numpy only. Image arrays are row 0 = top.
@@ -109,6 +109,22 @@ def read_png(path: str | Path) -> np.ndarray:
         raise
     except Exception as exc:  # pillow raises many types for broken files
         raise UserInputError(f"{path}: cannot read image ({type(exc).__name__}: {exc})") from None
+
+
+def read_photo(path: str | Path) -> np.ndarray:
+    """``[H, W, 3]`` uint8 sRGB of any image file pillow reads (JPEG, PNG, ...), EXIF orientation applied (a phone
+    photo comes upright); ``UserInputError`` naming the file. The one photo reader of ``fit-photos``, ``invert``
+    and ``drive-gem``."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    p = Path(path)
+    if not p.is_file():
+        raise UserInputError(f"{p}: photo not found")
+    try:
+        with Image.open(p) as im:
+            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise UserInputError(f"{p}: not a readable image ({type(exc).__name__})") from None
 
 
 def png_info(path: str | Path) -> tuple[str, int, int, int]:

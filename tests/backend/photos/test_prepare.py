@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from backend.photos import PreparedPhotos, prepare_photos, read_photo
+from backend.photos import PreparedPhotos, prepare_photos
+from synthetic.dataset.files import read_photo
 from synthetic.errors import UserInputError
 
 
