@@ -5,11 +5,11 @@ The zip holds:
 * the add-on package (``blender_addon/``), with ``blender_manifest.toml`` (the one source of the
   version) completed by a ``wheels`` entry;
 * ``_vendor/``: modules the add-on bundles unchanged from the rest of the repository (they import only
-  bpy, numpy, the standard library and each other): ``backend/io/ply_numpy.py`` (the 3DGS PLY
-  layout) and ``synthetic/blender/{bpy_data,materials}.py`` (the renderer's image, mesh, hair and
-  material builders, so the add-on's heads look like the dataset's);
+  bpy, numpy, the standard library and each other): ``synthetic/blender/{bpy_data,materials}.py`` (the
+  renderer's image, mesh, hair and material builders, so the add-on's heads look like the dataset's);
 * ``wheels/synthheads_core-<version>-py3-none-any.whl``: the numpy-only ``synthetic`` core (without
-  ``synthetic/blender`` and the scipy-only model build) plus the built head model
+  ``synthetic/blender`` and the scipy-only model build; with the file formats of ``synthetic/formats``:
+  ``.gem``, 3DGS PLY, GEM coefficient sequences) plus the built head model
   ``synthetic/head/data/head_model.npz``. Blender installs the wheel when the extension is enabled.
 
 Steps, each refusing to go on (exit 1, one line saying what is wrong) when it fails: check the
@@ -42,8 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 ADDON_ID = "synthheads"
 CORE_DIST = "synthheads_core"
-VENDOR = {"ply_numpy.py": "backend/io/ply_numpy.py", "bpy_data.py": "synthetic/blender/bpy_data.py",
-          "materials.py": "synthetic/blender/materials.py"}  # fmt: skip
+VENDOR = {"bpy_data.py": "synthetic/blender/bpy_data.py", "materials.py": "synthetic/blender/materials.py"}
 """``_vendor/<name>`` in the zip <- repository file, copied unchanged."""
 CORE_EXCLUDE = ("synthetic/blender/", "synthetic/head/build/", "synthetic/head/template.py", "synthetic/head/data/")
 """Left out of the core wheel: bpy code (vendored selectively above) and the scipy-only model build."""

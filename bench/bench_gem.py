@@ -45,7 +45,7 @@ def main() -> None:
     from backend.gem.teacher import load_teacher
     from backend.gem.views import FRONTAL, rig_cameras
     from backend.splat import rasterize
-    from synthetic.gem_format import write_gem
+    from synthetic.formats.gem import write_gem
     from synthetic.head import HeadModel
 
     head = HeadModel.load()

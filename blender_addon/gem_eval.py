@@ -11,22 +11,13 @@ How an imported GEM is driven (see :mod:`.scene_gem` for the objects):
   also uses zero for them). With ``shared_coefficients`` the GN inputs are driven by the ``Pos###``
   sliders instead, so one set of sliders drives everything.
 
-Coefficient sequences (Load Sequence), one frame per row:
-
-* ``.npz``: arrays named ``position``, ``rotation``, ``scale``, ``opacity`` ([F, k_m], k_m <= K_m,
-  missing modalities are zero) or one array ``coefficients`` [F, K]; optional ``fps`` (scalar).
-* ``.npy``: one [F, K] array.
-* ``.json``: ``{"fps": 30, "position": [[...], ...], ...}`` or ``{"coefficients": [[...], ...]}``.
-
-A combined [F, K] array is the concatenation position | rotation | scale | opacity (K = sum of the
-component counts) or, for a GEM with shared coefficients, the one shared vector (K <= K_shared).
+Coefficient sequences (Load Sequence): the format of :mod:`synthetic.formats.coefficients` (``.npy``,
+``.npz`` or ``.json``, one frame per row, optional ``fps``), read by the same function as the backend's
+``render --gem --coefficients``.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,101 +110,12 @@ def point_attributes(gem, counts: dict[str, int]) -> dict[str, tuple[str, np.nda
 
 
 # ----------------------------------------------------------------------------- sequences
-@dataclass
-class Sequence:
-    """Coefficients per frame: ``{modality: [F, K_m]}`` (full component counts, zero-padded), and fps."""
+def load_sequence(path, gem):
+    """Read a coefficient sequence for ``gem`` (:mod:`synthetic.formats.coefficients`, the reader the backend's
+    ``render --gem --coefficients`` uses); ``UserInputError`` names the problem."""
+    from synthetic.formats.coefficients import read_sequence
 
-    coefficients: dict[str, np.ndarray]
-    fps: float | None = None
-
-    @property
-    def n_frames(self) -> int:
-        return int(next(iter(self.coefficients.values())).shape[0])
-
-
-def _error(path, problem: str):
-    from synthetic.errors import UserInputError
-
-    return UserInputError(f"{path}: {problem}")
-
-
-def _read_sequence_file(path: Path) -> tuple[dict[str, np.ndarray], float | None]:
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".npy":
-            return {"coefficients": np.load(path, allow_pickle=False)}, None
-        if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-            fps = arrays.pop("fps", None)
-            return arrays, None if fps is None else float(fps)
-        if suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                raise _error(path, "expected a JSON object with 'position', ... or 'coefficients' lists")
-            fps = data.pop("fps", None)
-            return {k: np.asarray(v, dtype=np.float64) for k, v in data.items()}, None if fps is None else float(fps)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise _error(path, f"cannot read the coefficient sequence ({exc})") from None
-    raise _error(path, f"unknown sequence type {suffix!r}; use .npy, .npz or .json")
-
-
-def load_sequence(path, gem) -> Sequence:
-    """Read a coefficient sequence for ``gem`` (see the module docstring); ``UserInputError`` names the problem."""
-    from synthetic.gem_format import MODALITIES
-
-    path = Path(path)
-    if not path.is_file():
-        raise _error(path, "no such file")
-    arrays, fps = _read_sequence_file(path)
-    counts = gem.component_counts
-    if "coefficients" in arrays:
-        extra = sorted(set(arrays) - {"coefficients"})
-        if extra:
-            raise _error(path, f"holds both 'coefficients' and {extra}; use one layout")
-        combined = _frames(path, "coefficients", arrays["coefficients"])
-        if gem.shared_coefficients:
-            per = {m: combined for m in MODALITIES}
-        else:
-            total = sum(counts.values())
-            if combined.shape[1] != total:
-                raise _error(path, f"'coefficients' has {combined.shape[1]} columns; this GEM needs {total} "
-                                   f"(position {counts['position']} | rotation {counts['rotation']} | scale "
-                                   f"{counts['scale']} | opacity {counts['opacity']})")  # fmt: skip
-            splits = np.cumsum([counts[m] for m in MODALITIES])[:-1]
-            per = dict(zip(MODALITIES, np.split(combined, splits, axis=1)))
-    else:
-        unknown = sorted(set(arrays) - set(MODALITIES))
-        if unknown or not arrays:
-            raise _error(path, f"unknown array(s) {unknown}; expected {', '.join(MODALITIES)} or 'coefficients'")
-        per = {m: _frames(path, m, a) for m, a in arrays.items()}
-    frames = {m: a.shape[0] for m, a in per.items()}
-    if len(set(frames.values())) != 1:
-        raise _error(path, f"modalities have different frame counts {frames}")
-    n_frames = next(iter(frames.values()))
-    out = {}
-    for m in MODALITIES:
-        a = per.get(m, np.zeros((n_frames, 0)))
-        if a.shape[1] > counts[m]:
-            raise _error(path, f"{m}: {a.shape[1]} coefficients per frame, the GEM has {counts[m]} components")
-        full = np.zeros((n_frames, counts[m]))
-        full[:, : a.shape[1]] = a
-        out[m] = full
-    if fps is not None and not (math.isfinite(fps) and fps > 0):
-        raise _error(path, f"fps must be a positive number, got {fps}")
-    return Sequence(out, fps)
-
-
-def _frames(path, name: str, a) -> np.ndarray:
-    a = np.asarray(a)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2 or a.shape[0] < 1 or not np.issubdtype(a.dtype, np.number):
-        raise _error(path, f"{name!r} must be a [frames, components] number array, got shape {a.shape}")
-    a = a.astype(np.float64)
-    if not np.all(np.isfinite(a)):
-        raise _error(path, f"{name!r} holds non-finite values")
-    return a
+    return read_sequence(path, gem.component_counts, gem.shared_coefficients)
 
 
 # ----------------------------------------------------------------------------- export
@@ -234,8 +136,8 @@ def coefficients_from_controls(gem, position_values: np.ndarray, position_units:
 
 
 def ply_arrays(instance):
-    """Activated GEM Gaussians -> the vendored PLY module's ``GaussianArrays`` (float32)."""
-    from ._vendor.ply_numpy import GaussianArrays
+    """Activated GEM Gaussians -> ``synthetic.formats.ply.GaussianArrays`` (float32)."""
+    from synthetic.formats.ply import GaussianArrays
 
     return GaussianArrays(means=instance.means.astype(np.float32), quats=instance.quats.astype(np.float32),
                           scales=instance.scales.astype(np.float32), opacities=instance.opacities.astype(np.float32),
@@ -243,10 +145,9 @@ def ply_arrays(instance):
 
 
 def write_ply(path, instance, comments=()) -> Path:
-    """Write ``instance`` as a 3DGS PLY atomically (the vendored ``backend/io/ply_numpy.py`` layout)."""
+    """Write ``instance`` as a 3DGS PLY atomically (the ``synthetic/formats/ply.py`` layout)."""
     from synthetic.atomic import write_atomic
-
-    from ._vendor.ply_numpy import gaussians_to_ply_arrays, write_ply_stream
+    from synthetic.formats.ply import gaussians_to_ply_arrays, write_ply_stream
 
     records = gaussians_to_ply_arrays(ply_arrays(instance))
 

@@ -38,7 +38,7 @@ def gem_info(obj) -> dict | None:
 
 
 def read_model(info: dict):
-    from synthetic.gem_format import read_gem
+    from synthetic.formats.gem import read_gem
 
     return read_gem(info["path"])
 
@@ -49,7 +49,7 @@ def import_gem(context, path, options: GemImportOptions) -> tuple[bpy.types.Obje
 
     Returns the object and warnings for the user (components left out of the geometry nodes).
     """
-    from synthetic.gem_format import read_gem
+    from synthetic.formats.gem import read_gem
 
     gem = read_gem(path)
     name = Path(path).stem
@@ -303,7 +303,7 @@ def current_coefficients(obj, gem) -> dict[str, np.ndarray]:
     return gem_eval.coefficients_from_controls(gem, pos, gem_info(obj)["position_units"], gn)
 
 
-def key_sequence(obj, seq: gem_eval.Sequence, frame_start: int) -> int:
+def key_sequence(obj, seq, frame_start: int) -> int:
     """Keyframe every frame of ``seq`` from ``frame_start``; returns the number of F-curves written."""
     info = gem_info(obj)
     key = obj.data.shape_keys

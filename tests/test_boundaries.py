@@ -5,7 +5,8 @@
 - ``synthetic/`` outside ``synthetic/blender/`` imports no Blender module, no torch, no gsplat,
   and nothing that would pull them in (``synthetic.blender``, ``backend``, ``blender_addon``).
 - ``backend/`` imports no Blender module, nor ``synthetic.blender`` or ``blender_addon``.
-- ``backend/io/ply_numpy.py`` imports only numpy and the standard library (the add-on vendors it).
+- ``synthetic/formats/`` imports only numpy, the standard library and the synthetic core (the add-on reads
+  every shared file format through it).
 
 Every import counts: module level or inside functions, ``import``/``from ... import``, relative
 imports (resolved against the file's package) and ``importlib.import_module("...")`` /
@@ -116,9 +117,9 @@ def _forbid(roots: frozenset[str], prefixes: tuple[str, ...], why: str) -> Check
 
 def _only_numpy(name: str) -> str | None:
     root = name.split(".")[0]
-    if root in STDLIB or root == "numpy":
+    if root in STDLIB or root == "numpy" or (root == "synthetic" and not _under(name, "synthetic.blender")):
         return None
-    return "ply_numpy.py is vendored by the add-on: numpy and stdlib only"
+    return "synthetic/formats/ is shared with the add-on: numpy, stdlib and the synthetic core only"
 
 
 def addon_package_names(root: Path) -> frozenset[str]:
@@ -142,7 +143,7 @@ def rules(root: Path) -> list[tuple[str, tuple[str, ...], Check]]:
          _forbid(BLENDER_MODULES | TORCH_MODULES, ("synthetic.blender", "backend", "blender_addon"), no_blender)),
         ("backend", (),
          _forbid(BLENDER_MODULES, ("synthetic.blender", "blender_addon"), "backend/ never imports Blender modules")),
-        ("backend/io/ply_numpy.py", (), _only_numpy),
+        ("synthetic/formats", (), _only_numpy),
     ]  # fmt: skip
 
 
@@ -215,7 +216,7 @@ def test_checker_reports_violations(tmp_path):
         "x = __import__('gsplat')\n"                   # 6 violation
     ))  # fmt: skip
     _write(tmp_path, "synthetic/blender/scene.py", "import bpy\nimport mathutils\n")  # allowed there
-    _write(tmp_path, "backend/io/ply_numpy.py", "import numpy\nimport torch\n")  # 2: vendorable module
+    _write(tmp_path, "synthetic/formats/ply.py", "import numpy\nimport PIL\n")  # 2: shared with the add-on
     _write(tmp_path, "backend/render.py", "import torch\nfrom synthetic import errors\nfrom bpy import types\n")
     _write(tmp_path, "backend/broken.py", "def f(:\n")
 
@@ -230,7 +231,7 @@ def test_checker_reports_violations(tmp_path):
         ("synthetic/core.py", 4, "bpy.types"),
         ("synthetic/core.py", 5, ".blender import scene"),
         ("synthetic/core.py", 6, "gsplat"),
-        ("backend/io/ply_numpy.py", 2, "torch"),
+        ("synthetic/formats/ply.py", 2, "PIL"),
         ("backend/render.py", 3, "bpy import types"),
         ("backend/broken.py", 1, "?"),
     }

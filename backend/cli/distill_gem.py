@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, progress) -> int:
     from synthetic.atomic import write_json_atomic
     from synthetic.dataset.files import write_png
     from synthetic.errors import UserInputError
-    from synthetic.gem_format import write_gem
+    from synthetic.formats.gem import write_gem
     from synthetic.head import HeadModel
     from synthetic.rig import parse_resolution
 

@@ -33,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--height", type=int, default=128, help="image height (px)")
     parser.add_argument("--distance", type=float, default=1.0, help="camera distance from the head centre (m)")
     parser.add_argument("--fov", type=float, default=30.0, help="horizontal field of view (degrees)")
-    parser.add_argument("--fps", type=float, default=12.0, help="video frame rate")
+    parser.add_argument("--fps", type=float, default=None,
+                        help="video frame rate (default: a GEM coefficient sequence's own fps, else 12)")
     parser.add_argument("--resample", type=int, default=None, metavar="S",
                         help="rebuild the Gaussian grids at S x S UV texels (more or fewer Gaussians)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -57,7 +58,7 @@ def add_gem_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``--gem`` branch (see :mod:`backend.cli.render_gem`)."""
     parser.add_argument("--gem", type=IN_FILE, default=None, help=".gem file (python -m backend distill-gem)")
     parser.add_argument("--coefficients", type=IN_FILE, default=None, metavar="SEQ",
-                        help="GEM coefficients: .npy [T, k] or JSON (list of lists, or {modality: [[...]]})")
+                        help="GEM coefficient sequence: .npy [T, k], .npz or .json (synthetic.formats.coefficients)")
     parser.add_argument("--sweep", type=int, nargs="?", const=1, default=None, metavar="J",
                         help="GEM: sweep position component J (1-based) from -3 to +3 sigma")
     parser.add_argument("--ply", type=OUT_FILE, default=None, help="GEM: also export --ply-frame as a 3DGS PLY")
@@ -128,7 +129,7 @@ def run_avatar(args: argparse.Namespace, progress) -> int:
             img = avatar.render(e, pose, cams.K[i : i + 1][None], cams.w2c[i : i + 1][None], args.width, args.height)
         frames.append((img[0, 0].clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8))
     pngs = save_frames(args.out, frames)
-    video = save_video(args.out / "video.mp4", frames, args.fps)
+    video = save_video(args.out / "video.mp4", frames, args.fps or 12.0)
     progress.message(f"render: {len(pngs)} frames in {args.out}, video {video}")
     progress.done(out=str(args.out), frames=len(pngs), video=str(video))
     return 0

@@ -1,9 +1,9 @@
 """Torch GEM decoding: one matrix product per modality, then the activations.
 
-:class:`TorchGem` holds a :class:`~synthetic.gem_format.GemModel` as tensors (learnable in refinement).
+:class:`TorchGem` holds a :class:`~synthetic.formats.gem.GemModel` as tensors (learnable in refinement).
 Coefficients are a dict ``{modality: [B, k_m]}`` or one flat vector ``[B, sum k_m]`` in modality order
 (position, rotation, scale, opacity) -- the layout of coefficient sequences on disk. The numpy path for
-the Blender add-on is ``GemModel.decode`` in ``synthetic.gem_format``; tests check the two agree.
+the Blender add-on is ``GemModel.decode`` in ``synthetic.formats.gem``; tests check the two agree.
 
 Example::
 
@@ -22,7 +22,7 @@ from jaxtyping import Float
 from torch import Tensor, nn
 
 from backend.splat import GaussianSet
-from synthetic.gem_format import DIMS, MODALITIES, GemModality, GemModel
+from synthetic.formats.gem import DIMS, MODALITIES, GemModality, GemModel
 
 Coefficients = Mapping[str, Tensor]
 

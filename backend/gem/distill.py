@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from synthetic.errors import UserInputError
-from synthetic.gem_format import MODALITIES, GemModel
+from synthetic.formats.gem import MODALITIES, GemModel
 
 from .decode import TorchGem
 from .pca import build_gem, encode_raw, explained_variance, project

@@ -21,7 +21,7 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from synthetic.gem_format import DIMS, MODALITIES, GemModality, GemModel
+from synthetic.formats.gem import DIMS, MODALITIES, GemModality, GemModel
 
 OPACITY_EPS = 1e-4
 

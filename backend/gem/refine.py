@@ -21,7 +21,7 @@ from torch import Tensor
 
 from backend.metrics import dssim, get_lpips, psnr
 from backend.splat import Cameras, rasterize
-from synthetic.gem_format import MODALITIES
+from synthetic.formats.gem import MODALITIES
 
 from .decode import TorchGem
 from .views import gaussian_set

@@ -1,7 +1,7 @@
 """Read and write a :class:`GaussianSet` as a PLY file in the original 3D Gaussian Splatting layout.
 
 The layout, the raw encoding (log-scales, logit opacities, channel-major ``f_rest``) and the
-exact-round-trip rule live in the numpy-only :mod:`backend.io.ply_numpy`; this module converts
+exact-round-trip rule live in the numpy-only :mod:`synthetic.formats.ply`; this module converts
 between tensors and those arrays, writes atomically and turns format problems into
 :class:`~synthetic.errors.UserInputError` naming the file.
 
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from backend import __version__
-from backend.io.ply_numpy import (
+from synthetic.formats.ply import (
     GaussianArrays,
     PlyFormatError,
     decode_ply,

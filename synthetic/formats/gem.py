@@ -53,8 +53,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_atomic
-from .errors import UserInputError
+from ..atomic import write_atomic
+from ..errors import UserInputError
 
 FORMAT_NAME = "synthheads-gem"
 FORMAT_VERSION = 1

@@ -1,7 +1,7 @@
 """The 3D Gaussian Splatting PLY layout in plain numpy: header, property order, raw encoding.
 
-This module imports only numpy and the standard library, so the Blender add-on may vendor
-(copy) it unchanged. ``backend.io.ply`` wraps it for torch's :class:`GaussianSet`.
+This module imports only numpy and the standard library (part of the numpy core the Blender add-on
+ships). ``backend.io.ply`` wraps it for torch's :class:`GaussianSet`.
 
 The layout is the one the original 3D Gaussian Splatting code writes and common splat
 viewers open: ``binary_little_endian 1.0``, one ``element vertex N``, float32 properties::

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthetic.gem_format import SH_C0, GemModality, GemModel
+from synthetic.formats.gem import SH_C0, GemModality, GemModel
 
 EXPRESSIONS = ("jaw_open", ("mouth_smile_left", "mouth_smile_right"), "brow_inner_up",
                ("eye_blink_left", "eye_blink_right"), ("cheek_puff_left", "cheek_puff_right"), "mouth_pucker")

@@ -20,7 +20,7 @@ sys.path.insert(1, str(HERE.parents[1]))
 from _addon_gem_fixture import head_gem  # noqa: E402
 from _addon_harness import ROOT, build_zip, run_scenario  # noqa: E402
 
-from synthetic.gem_format import write_gem  # noqa: E402
+from synthetic.formats.gem import write_gem  # noqa: E402
 
 MAX_BYTES = 200_000
 

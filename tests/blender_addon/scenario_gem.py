@@ -16,7 +16,7 @@ T = B.Timer()
 B.install(A["zip"])
 from bl_ext.user_default.synthheads import gem_eval, scene_gem  # noqa: E402
 
-from synthetic.gem_format import read_gem  # noqa: E402
+from synthetic.formats.gem import read_gem  # noqa: E402
 
 report = {}
 scene = bpy.context.scene

@@ -14,7 +14,7 @@ A = B.args()
 B.install(A["zip"])
 from bl_ext.user_default.synthheads import scene_gem  # noqa: E402
 
-from synthetic.gem_format import read_gem  # noqa: E402
+from synthetic.formats.gem import read_gem  # noqa: E402
 
 SIZE, SAMPLES = tuple(A["size"]), A["samples"]
 scene = bpy.context.scene

@@ -18,7 +18,7 @@ def test_zip_layout_and_manifest(addon_zip):
     with zipfile.ZipFile(addon_zip) as z:
         names = set(z.namelist())
         manifest = tomllib.loads(z.read("blender_manifest.toml").decode())
-        vendored = {n: z.read(f"_vendor/{n}") for n in ("ply_numpy.py", "bpy_data.py", "materials.py")}
+        vendored = {n: z.read(f"_vendor/{n}") for n in ("bpy_data.py", "materials.py")}
         with z.open(f"wheels/synthheads_core-{version}-py3-none-any.whl") as f, zipfile.ZipFile(f) as w:
             wheel = set(w.namelist())
             head_model = w.getinfo("synthetic/head/data/head_model.npz").file_size
@@ -30,10 +30,10 @@ def test_zip_layout_and_manifest(addon_zip):
     assert addon_files <= names and "blender_manifest.toml" in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names | wheel)
     # vendored unchanged
-    assert vendored["ply_numpy.py"] == (ROOT / "backend/io/ply_numpy.py").read_bytes()
     assert vendored["materials.py"] == (ROOT / "synthetic/blender/materials.py").read_bytes()
     # the core: numpy-only modules and the head model, nothing that needs bpy or scipy
-    assert {"synthetic/__init__.py", "synthetic/gem_format.py", "synthetic/head/model.py",
+    assert not any(n.startswith("_vendor/ply") for n in names)  # the PLY layout ships in the core wheel
+    assert {"synthetic/__init__.py", "synthetic/formats/gem.py", "synthetic/formats/ply.py", "synthetic/head/model.py",
             "synthetic/assets/identity.py"} <= wheel  # fmt: skip
     assert head_model > 1_000_000
     assert not any(n.startswith(("synthetic/blender/", "synthetic/head/build/")) for n in wheel)

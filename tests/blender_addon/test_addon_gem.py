@@ -7,8 +7,8 @@ import pytest
 from _addon_gem_fixture import BIG_STD_COMPONENT, head_gem
 from _addon_harness import run_scenario
 
-from backend.io.ply_numpy import decode_ply, ply_arrays_to_gaussians
-from synthetic.gem_format import MODALITIES, GemModality, GemModel, write_gem
+from synthetic.formats.ply import decode_ply, ply_arrays_to_gaussians
+from synthetic.formats.gem import MODALITIES, GemModality, GemModel, write_gem
 
 GN_COMPONENTS = 2  # fewer than the rotation components (3): the limit is exercised
 FRAMES, FPS = 6, 24.0
@@ -40,7 +40,7 @@ def run(addon_zip, tmp_path_factory, gem, sequence):
     np.savez(work / "seq.npz", **sequence, fps=np.array(FPS))
     write_gem(work / "shared.gem", shared_gem(gem))
     (work / "corrupt.gem").write_bytes((work / "demo.gem").read_bytes()[:4000])
-    np.save(work / "bad.npy", np.zeros((3, 5)))
+    np.save(work / "bad.npy", np.zeros((3, 99)))
     report = run_scenario("gem", work, zip=str(addon_zip), gem=str(work / "demo.gem"), gn_components=GN_COMPONENTS,
                           frame_start=3, sequence=str(work / "seq.npz"), check_frames=CHECK_FRAMES,
                           corrupt=str(work / "corrupt.gem"), bad_sequence=str(work / "bad.npy"),
@@ -142,7 +142,7 @@ def test_exported_ply_is_the_gem_at_that_frame(run, gem):
 def test_bad_files_are_reported(run):
     report, work = run
     assert "corrupt.gem: is not a readable .gem archive" in report["errors"]["corrupt"]
-    assert "bad.npy: 'coefficients' has 5 columns" in report["errors"]["bad_sequence"]
+    assert "bad.npy: rows have 99 values" in report["errors"]["bad_sequence"]
     assert report["objects_after_errors"] == ["demo"]  # nothing half-imported
 
 

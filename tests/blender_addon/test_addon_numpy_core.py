@@ -11,7 +11,7 @@ from _addon_gem_fixture import head_gem
 from _addon_harness import addon_source_module
 
 from synthetic.errors import UserInputError
-from synthetic.gem_format import MODALITIES
+from synthetic.formats.gem import MODALITIES
 from synthetic.head import HeadModel
 
 head_data = addon_source_module("head_data")
@@ -138,16 +138,24 @@ def test_sequence_formats(tmp_path, gem):
     assert np.all(seq.coefficients["position"][:, 2:] == 0) and np.all(seq.coefficients["opacity"] == 0)
     (tmp_path / "s.json").write_text(json.dumps({"fps": 30, "rotation": [[0.1], [0.2]], "scale": [[1, 2], [3, 4]]}))
     seq = gem_eval.load_sequence(tmp_path / "s.json", gem)
-    assert seq.n_frames == 2 and seq.coefficients["scale"].tolist() == [[1, 2], [3, 4]]
+    assert seq.n_frames == 2 and seq.coefficients["scale"].tolist() == [[1, 2], [3, 4]] and seq.fps == 30
+    # short rows are the first position coefficients (as render --gem --coefficients always read them)
+    np.save(tmp_path / "short.npy", combined[:, :2])
+    seq = gem_eval.load_sequence(tmp_path / "short.npy", gem)
+    np.testing.assert_array_equal(seq.coefficients["position"][:, :2], combined[:, :2])
+    assert np.all(seq.coefficients["position"][:, 2:] == 0) and np.all(seq.flat()[:, k["position"]:] == 0)
+    (tmp_path / "rows.json").write_text(json.dumps([[0.5], [0.25]]))
+    assert gem_eval.load_sequence(tmp_path / "rows.json", gem).coefficients["position"][:, 0].tolist() == [0.5, 0.25]
 
 
 @pytest.mark.parametrize("name, content, message", [
-    ("few.npy", np.zeros((3, 2)), r"'coefficients' has 2 columns; this GEM needs"),
+    ("wide.npy", np.zeros((3, 8)), r"rows have 8 values; give 14 \(all modalities: position 7 \| rotation 3"),
     ("many.npz", {"position": np.zeros((2, 99))}, r"position: 99 coefficients per frame, the GEM has 7"),
     ("frames.npz", {"position": np.zeros((2, 1)), "scale": np.zeros((3, 1))}, r"different frame counts"),
     ("unknown.npz", {"colour": np.zeros((2, 1))}, r"unknown array\(s\) \['colour'\]"),
     ("nan.npz", {"position": np.full((2, 1), np.nan)}, r"non-finite"),
-    ("text.json", "[1, 2]", r"expected a JSON object"),
+    ("text.json", "42", r"expected a JSON list of rows or an object"),
+    ("fps.npz", {"position": np.zeros((2, 1)), "fps": np.array(-1.0)}, r"fps must be a positive number"),
     ("broken.json", "{", r"cannot read the coefficient sequence"),
     ("seq.txt", "1 2 3", r"unknown sequence type '.txt'"),
 ])  # fmt: skip
@@ -165,7 +173,7 @@ def test_bad_sequences_are_refused(tmp_path, gem, name, content, message):
 
 
 def test_shared_coefficient_sequences(tmp_path):
-    from synthetic.gem_format import GemModel
+    from synthetic.formats.gem import GemModel
 
     base = head_gem(n=200)
     k = 2

@@ -10,7 +10,7 @@ from PIL import Image
 
 from backend.cli import main
 from backend.io import read_ply
-from synthetic.gem_format import read_gem, write_gem
+from synthetic.formats.gem import read_gem, write_gem
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +88,11 @@ def test_gem_file_round_trip_exact(gem_file, tmp_path):
     again = read_gem(write_gem(tmp_path / "again.gem", model))
     for k, a in model.arrays().items():
         np.testing.assert_array_equal(again.arrays()[k], a)
+
+
+def test_render_npz_sequence_with_fps(gem_file, tmp_path):
+    """The add-on's sequence files render in the backend too (one reader: synthetic.formats.coefficients)."""
+    np.savez(tmp_path / "seq.npz", position=np.array([[0.0, 0.01], [0.02, 0.0], [0.0, 0.0]]), fps=np.array(5.0))
+    assert main(["render", "--gem", str(gem_file), "--coefficients", str(tmp_path / "seq.npz"), "--out",
+                 str(tmp_path / "n"), "--width", "32", "--height", "32", "--progress", "none"]) == 0  # fmt: skip
+    assert len(list((tmp_path / "n").glob("frame_*.png"))) == 3

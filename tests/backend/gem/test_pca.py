@@ -8,7 +8,7 @@ import torch
 from backend.gem.decode import TorchGem
 from backend.gem.distill import DistillConfig, distill, project_frames
 from backend.gem.pca import build_gem, encode_raw, fit_pca, project
-from synthetic.gem_format import MODALITIES
+from synthetic.formats.gem import MODALITIES
 
 
 def test_full_rank_pca_reconstructs_exactly():

@@ -8,7 +8,7 @@ from backend.gem.decode import TorchGem
 from backend.gem.distill import project_frames
 from backend.gem.refine import RefineConfig, evaluate_psnr, qr_step, refine
 from backend.gem.views import rig_cameras
-from synthetic.gem_format import MODALITIES, read_gem, write_gem
+from synthetic.formats.gem import MODALITIES, read_gem, write_gem
 
 
 def test_qr_step_keeps_decoded_gaussians(distilled):

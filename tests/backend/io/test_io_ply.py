@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from backend.io import read_ply, write_ply
-from backend.io.ply_numpy import OPACITY_EPS, property_names
+from synthetic.formats.ply import OPACITY_EPS, property_names
 from backend.splat.gaussians import SH_C0, GaussianSet
 from synthetic.errors import UserInputError
 

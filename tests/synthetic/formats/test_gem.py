@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from synthetic.errors import UserInputError
-from synthetic.gem_format import DIMS, FORMAT_NAME, MODALITIES, SH_C0, GemModality, GemModel, read_gem, write_gem
+from synthetic.formats.gem import DIMS, FORMAT_NAME, MODALITIES, SH_C0, GemModality, GemModel, read_gem, write_gem
 
 COUNTS = {"position": 5, "rotation": 3, "scale": 2, "opacity": 1}
 

@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 
-from backend.io.ply_numpy import (
+from synthetic.formats.ply import (
     OPACITY_EPS,
     GaussianArrays,
     PlyFormatError,
