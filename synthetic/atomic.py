@@ -34,10 +34,6 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     return path
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    return write_atomic(path, lambda p: p.write_bytes(data))
-
-
 def write_json_atomic(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> Path:
     text = json.dumps(obj, indent=indent, sort_keys=False) + "\n"
     return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))

@@ -22,11 +22,6 @@ def opencv_w2c_to_opengl_c2w(w2c: np.ndarray) -> np.ndarray:
     return np.linalg.inv(w2c) @ _CV_GL_FLIP
 
 
-def opengl_c2w_to_opencv_w2c(c2w: np.ndarray) -> np.ndarray:
-    """``[..., 4, 4]`` OpenGL (Blender, nerfstudio) camera-to-world -> OpenCV world-to-camera."""
-    return np.linalg.inv(c2w @ _CV_GL_FLIP)
-
-
 def look_at_opencv_w2c(eye, target, up=(0.0, 0.0, 1.0)) -> np.ndarray:
     """OpenCV world-to-camera ``[4, 4]`` for a camera at ``eye`` (m) looking at ``target`` (m).
 

@@ -110,7 +110,7 @@ def plot(path: Path, table: list[dict]) -> Path:
 def run(args: argparse.Namespace, progress) -> int:
     import torch
 
-    from backend.devices import resolve_device
+    from backend.devices import resolve_device, set_threads
     from backend.invert import InvertConfig
     from backend.invert.evaluate import evaluate_identity, parse_ks
     from backend.prior.checkpoint import load_prior
@@ -119,7 +119,6 @@ def run(args: argparse.Namespace, progress) -> int:
     from synthetic.dataset.reader import Dataset
     from synthetic.head import HeadModel
 
-    from .train_prior import set_threads
 
     set_threads(args.threads)
     ks = parse_ks(args.k)

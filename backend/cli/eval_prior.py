@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, progress) -> int:
-    from backend.devices import resolve_device
+    from backend.devices import resolve_device, set_threads
     from backend.prior.checkpoint import load_prior
     from backend.prior.data import PriorDataset
     from backend.prior.evaluate import comparison_image, evaluate
@@ -38,7 +38,6 @@ def run(args: argparse.Namespace, progress) -> int:
     from synthetic.dataset.files import write_png
     from synthetic.head import HeadModel
 
-    from .train_prior import set_threads
 
     set_threads(args.threads)
     device = resolve_device(args.device)

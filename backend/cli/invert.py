@@ -71,14 +71,13 @@ def output_paths(out: Path) -> tuple[Path, Path]:
 
 
 def run(args: argparse.Namespace, progress) -> int:
-    from backend.devices import resolve_device
+    from backend.devices import resolve_device, set_threads
     from backend.invert import InvertConfig, invert
     from backend.invert.report import preview_grid, save_log
     from backend.prior.checkpoint import load_prior
     from synthetic.dataset.files import write_png
     from synthetic.head import HeadModel
 
-    from .train_prior import set_threads
 
     set_threads(args.threads)
     cfg = InvertConfig.from_overrides(args.overrides)

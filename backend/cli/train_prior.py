@@ -7,7 +7,6 @@ Writes ``RUN/config.json``, ``log.csv``, ``eval.csv``, ``previews/`` and ``check
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 from synthetic.cli_support import IN_DIR, OUT_DIR
 
@@ -32,20 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the cores: measured 20x faster than 2 contended threads), else torch's default")
 
 
-def set_threads(threads: int | None) -> None:
-    """``--threads``, or 1 thread when the CPU is already busy (OpenMP threads that wait on each other's
-    timeslices made a tiny step 20x slower on a shared 2-core machine)."""
-    import torch
-
-    if threads:
-        torch.set_num_threads(threads)
-    elif hasattr(os, "getloadavg") and os.getloadavg()[0] >= 0.5 * (os.cpu_count() or 1):
-        torch.set_num_threads(1)
-
-
 def run(args: argparse.Namespace, progress) -> int:
     import torch
 
+    from backend.devices import set_threads
     from backend.prior.config import load_config
     from backend.prior.trainer import Trainer
     from synthetic.errors import UserInputError

@@ -129,11 +129,6 @@ def build_gem(
     return model, coeffs
 
 
-def raw_error(model_rows: Float[Tensor, "B F"], rows: Float[Tensor, "B F"]) -> float:
-    """Root-mean-square difference of raw rows (for reports)."""
-    return float(torch.sqrt(torch.mean((model_rows.double() - rows.double()) ** 2)))
-
-
 def explained_variance(std: np.ndarray, rows: Float[Tensor, "T F"]) -> float:
     """Fraction of the rows' total variance the components with ``std`` explain."""
     total = float(rows.double().var(0, unbiased=True).sum())

@@ -41,8 +41,3 @@ def child_seed(seed: int, *names: str) -> int:
     ss = np.random.SeedSequence(check_seed(seed), spawn_key=tuple(name_key(n) for n in names))
     lo, hi = (int(x) for x in ss.generate_state(2, dtype=np.uint32))
     return (lo | (hi << 32)) & MAX_SEED
-
-
-def hash_seed(rng: np.random.Generator) -> int:
-    """Draw a 32-bit integer seed for the hash-noise functions from ``rng``."""
-    return int(rng.integers(0, 2**32 - 1, dtype=np.uint64))

@@ -92,10 +92,3 @@ def purge_orphans() -> None:
                     removed += 1
         if not removed:
             break
-
-
-def remove_objects(objects) -> None:
-    """Delete objects and their now-unused data."""
-    for ob in list(objects):
-        bpy.data.objects.remove(ob, do_unlink=True)
-    purge_orphans()
