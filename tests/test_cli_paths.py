@@ -87,5 +87,6 @@ def test_render_out_is_a_file_in_a_real_process(paths):
     proc = subprocess.run([sys.executable, "-m", "synthetic", "render", "--identities", "1", "--out", paths["file"]],
                           cwd=REPO, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"python -m synthetic render: error: --out {paths['file']}: is a file, expected a folder"
+    expected = f"python -m synthetic render: error: --out {paths['file']}: is a file, expected a folder"
+    assert proc.stderr.strip() == expected
     assert Path(paths["file"]).read_bytes() == b"not a folder"

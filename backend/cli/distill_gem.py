@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
+
 from synthetic.cli_support import IN_DIR, OUT_FILE
 
 NAME = "distill-gem"

@@ -26,6 +26,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+
 from synthetic.cli_support import IN_FILE, OUT_DIR, OUT_FILE
 
 NAME = "drive-gem"

@@ -14,8 +14,8 @@ import argparse
 import json
 from pathlib import Path
 
-from synthetic.errors import UserInputError
 from synthetic.cli_support import IN_DIR, OUT_DIR
+from synthetic.errors import UserInputError
 
 NAME = "eval-inversion"
 HELP = "evaluate few-shot inversion against a from-scratch baseline on held-out synthetic identities"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+
 from synthetic.cli_support import IN_FILE, OUT_DIR
 
 NAME = "fit-photos"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from synthetic.errors import UserInputError
 from synthetic.cli_support import IN_DIR, IN_FILE, OUT_FILE
+from synthetic.errors import UserInputError
 
 NAME = "invert"
 HELP = "few-shot inversion (two-stage pivotal tuning) of a trained prior on photos or dataset views -> avatar"

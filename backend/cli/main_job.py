@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
 from synthetic.cli_support import OUT_DIR
 
 NAME = "main"

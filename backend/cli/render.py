@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from synthetic.errors import UserInputError
 from synthetic.cli_support import IN_FILE, OUT_DIR, OUT_FILE
+from synthetic.errors import UserInputError
 
 NAME = "render"
 HELP = "render an avatar file as an orbit or driven by an expression sequence (PNG frames + video)"

@@ -16,7 +16,6 @@ import numpy as np
 
 from synthetic.errors import UserInputError
 
-
 DEFAULT_FPS = 12.0
 """Video frame rate when neither ``--fps`` nor the sequence gives one."""
 

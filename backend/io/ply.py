@@ -20,6 +20,9 @@ import numpy as np
 import torch
 
 from backend import __version__
+from backend.splat.gaussians import GaussianSet
+from synthetic.atomic import write_atomic
+from synthetic.errors import UserInputError
 from synthetic.formats.ply import (
     GaussianArrays,
     PlyFormatError,
@@ -28,9 +31,6 @@ from synthetic.formats.ply import (
     ply_arrays_to_gaussians,
     write_ply_stream,
 )
-from backend.splat.gaussians import GaussianSet
-from synthetic.atomic import write_atomic
-from synthetic.errors import UserInputError
 
 PLY_COMMENT = f"generator synthheads {__version__} (3DGS PLY layout)"
 """The one ``comment`` line written into the header, stamping the producer."""

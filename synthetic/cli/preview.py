@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_atomic
+from ..cli_support import IN_FILE, OUT_DIR
 from ..errors import UserInputError
 from ..progress import Progress
-from ..cli_support import IN_FILE, OUT_DIR
 
 NAME = "preview"
 HELP = "render a contact sheet PNG of random heads from the head model (front and three-quarter views)"
@@ -38,7 +38,8 @@ _IRIS = np.array([(0.18, 0.3, 0.48), (0.25, 0.35, 0.18), (0.28, 0.16, 0.07), (0.
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--identities", type=int, default=16, help="number of random heads (default 16)")
-    parser.add_argument("--out", type=OUT_DIR, required=True, help="output folder; the sheet is <out>/heads_preview.png")
+    parser.add_argument("--out", type=OUT_DIR, required=True,
+                        help="output folder; the sheet is <out>/heads_preview.png")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first identity (the others follow)")
     parser.add_argument("--size", type=int, default=240, help="height of one view in pixels (default 240)")
     parser.add_argument("--columns", type=int, default=None,
@@ -46,7 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--expressions", action="store_true", help="add a view with a random expression")
     parser.add_argument("--hair", choices=("auto", "on", "off"), default="auto",
                         help="also draw the views with hair from synthetic.assets (auto: when available)")
-    parser.add_argument("--head-model", type=IN_FILE, default=None, metavar="PATH", help="head model .npz (default: packaged/cache)")
+    parser.add_argument("--head-model", type=IN_FILE, default=None, metavar="PATH",
+                        help="head model .npz (default: packaged/cache)")
 
 
 def _identity_colours(model, rng: np.random.Generator) -> np.ndarray:

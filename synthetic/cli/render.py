@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
 from ..cli_support import OUT_DIR
 
 NAME = "render"

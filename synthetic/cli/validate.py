@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..cli_support import IN_DIR, IN_FILE
 from ..errors import UserInputError
 from ..progress import Progress
-from ..cli_support import IN_DIR, IN_FILE
 
 NAME = "validate"
 HELP = "check every file, camera and mask of a dataset; exit 0 if valid, 2 if problems"

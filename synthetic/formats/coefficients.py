@@ -8,8 +8,9 @@ A sequence holds one row of GEM coefficients per frame, and optionally a frame r
 * ``.json``: ``{"fps": 30, "position": [[...], ...], ...}``, ``{"fps": 30, "coefficients": [[...], ...]}``, or a
   bare list of rows.
 
-A one-dimensional array (or JSON list of numbers) is one frame. Per-modality rows may be shorter than the GEM's component count ``K_m`` (the rest are 0); a modality given for
-one frame holds for every frame; missing modalities are 0. A combined row of ``k`` values is read as:
+A one-dimensional array (or JSON list of numbers) is one frame. Per-modality rows may be shorter than the GEM's
+component count ``K_m`` (the rest are 0); a modality given for one frame holds for every frame; missing
+modalities are 0. A combined row of ``k`` values is read as:
 
 * ``k = sum K_m``: every coefficient, in modality order position | rotation | scale | opacity;
 * else, for a GEM with shared coefficients (one vector drives all four modalities): that vector, ``k <= K``;

@@ -7,8 +7,8 @@ import pytest
 from _addon_gem_fixture import BIG_STD_COMPONENT, head_gem
 from _addon_harness import run_scenario
 
-from synthetic.formats.ply import decode_ply, ply_arrays_to_gaussians
 from synthetic.formats.gem import MODALITIES, GemModality, GemModel, write_gem
+from synthetic.formats.ply import decode_ply, ply_arrays_to_gaussians
 
 GN_COMPONENTS = 2  # fewer than the rotation components (3): the limit is exercised
 FRAMES, FPS = 6, 24.0

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from backend.io import read_ply, write_ply
-from synthetic.formats.ply import OPACITY_EPS, property_names
 from backend.splat.gaussians import SH_C0, GaussianSet
 from synthetic.errors import UserInputError
+from synthetic.formats.ply import OPACITY_EPS, property_names
 
 
 def random_set(n: int, degree: int, seed: int = 0) -> GaussianSet:
