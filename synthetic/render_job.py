@@ -48,6 +48,135 @@ class RenderJob:
     """``DatasetSettings.to_json()`` of the dataset being written (the worker adopts it)."""
 
 
+@dataclass
+class DatasetRequest:
+    """What ``python -m synthetic render`` asks for (its options, same names and defaults)."""
+
+    identities: int
+    """Identities in the whole dataset."""
+    out: str | Path
+    """Dataset root."""
+    frames: int = 4
+    """Frames per identity; frame 0 is neutral."""
+    shard: str = "0/1"
+    """``K/N``: render only shard K (0-based) of N (identities K, K+N, ...)."""
+    resume: bool = False
+    """Skip complete identities; redo unfinished ones."""
+    overwrite: bool = False
+    """Re-render identities that are already complete."""
+    resolution: str = "768x512"
+    """``WIDTHxHEIGHT`` in pixels."""
+    samples: int = 64
+    """Cycles samples per pixel."""
+    device: str = "auto"
+    """Cycles device: ``auto``, ``cpu`` or ``gpu``."""
+    cameras: str = "all"
+    """``all`` or a comma list of camera names (cam_00..cam_27)."""
+    seed: int = 0
+    """Seed base; identity i gets a seed derived from (seed, i)."""
+    texture_size: int = 1024
+    """Albedo / back-projection texture edge (texels)."""
+    hair_quality: str = "render"
+    """Strand counts: ``render`` (~60k scalp strands) or ``preview`` (5k)."""
+    distance: float = 1.0
+    """Camera distance to the head centre (m)."""
+    focal_mm: float | None = None
+    """Focal length in mm (None: frame the head)."""
+    passes: str = "none"
+    """``none`` or a comma list of linear EXR passes: depth, normal, seg."""
+    clothing: bool = False
+    """Dress each identity in a collar and a shirt."""
+
+
+@dataclass
+class DatasetRender:
+    """What :func:`render_dataset` did."""
+
+    out: Path
+    """Dataset root."""
+    rendered: int
+    """Identities rendered now (complete ones skipped with ``resume`` are not counted)."""
+    complete_before: int
+    """Identities of the shard that were already complete."""
+    failures: dict[int, str] = field(default_factory=dict)
+    """``{identity: error}`` of identities that failed (the others went on)."""
+    log: Path | None = None
+    """The worker's log file (None when there was nothing to render)."""
+
+
+def render_dataset(req: DatasetRequest, progress: Progress | None = None) -> DatasetRender:
+    """Render the identities of ``req.shard`` into the dataset at ``req.out`` with a Blender worker process.
+
+    Raises:
+        UserInputError: bad settings, or complete identities in the way without ``resume``/``overwrite``.
+    """
+    from .dataset.shard import shard_identities
+    from .dataset.writer import DatasetSettings, DatasetWriter
+    from .head import HeadModel
+    from .rig import N_FRONT, N_HEMISPHERE, RigSettings, parse_resolution
+
+    progress = progress or Progress("none")
+    if req.identities < 1:
+        raise UserInputError(f"--identities must be at least 1, got {req.identities}")
+    if req.frames < 1:
+        raise UserInputError(f"--frames must be at least 1, got {req.frames}")
+    if req.samples < 1:
+        raise UserInputError(f"--samples must be at least 1, got {req.samples}")
+    out = Path(req.out)
+    width, height = parse_resolution(req.resolution)
+    all_names = [f"cam_{i:02d}" for i in range(N_FRONT + N_HEMISPHERE)]
+    cameras = None
+    if req.cameras != "all":
+        cameras = [c.strip() for c in req.cameras.split(",") if c.strip()]
+        bad = [c for c in cameras if c not in all_names]
+        if bad or not cameras:
+            raise UserInputError(f"--cameras: unknown camera name(s) {bad or req.cameras!r}; use cam_00..cam_27")
+    passes = parse_passes(req.passes)
+    indices = shard_identities(req.identities, req.shard)
+    rig = RigSettings(width=width, height=height, distance=req.distance, focal_mm=req.focal_mm)
+    model = HeadModel.load()
+    settings = DatasetSettings(
+        n_identities=req.identities, frames_per_identity=req.frames, seed_base=req.seed,
+        head_model_fingerprint=model.fingerprint(), rig=rig,
+        generator={"renderer": "blender-cycles", "samples": req.samples, "texture_size": req.texture_size,
+                   "cameras": cameras or "all", "quality": req.hair_quality,
+                   **({"clothing": True} if req.clothing else {})},
+        passes=passes,
+    )  # fmt: skip
+    ds = DatasetWriter(out, settings)  # writes or checks dataset.json (refuses other settings)
+    complete = [i for i in indices if ds.is_complete(i)]
+    if complete and not (req.resume or req.overwrite):
+        raise UserInputError(
+            f"{out} already holds {len(complete)} complete identities of this shard; pass --resume to continue "
+            "or --overwrite to render them again"
+        )
+    todo = indices if req.overwrite else ds.pending(indices)
+    n_cams = len(cameras) if cameras else len(all_names)
+    progress.message(f"rendering {len(todo)} of {len(indices)} identities of shard {req.shard} "
+                     f"({len(complete)} already complete) at {width}x{height}, {req.samples} samples")  # fmt: skip
+    if not todo:
+        return DatasetRender(out, 0, len(complete))
+    job = RenderJob(out=str(out), identities=todo, frames=req.frames, width=width, height=height,
+                    samples=req.samples, device=req.device, seed_base=req.seed, cameras=cameras,
+                    texture_size=req.texture_size, quality=req.hair_quality, overwrite=req.overwrite,
+                    dataset=settings.to_json(), passes=list(passes))  # fmt: skip
+    install_sigterm_handler()
+    log = _log_path(out, req.shard)
+    failures = run_worker(job, progress, log, total_images=len(todo) * req.frames * n_cams)
+    return DatasetRender(out, len(todo) - len(failures), len(complete), failures, log)
+
+
+def parse_passes(text: str) -> tuple[str, ...]:
+    """``--passes``: 'none' or a comma list of :data:`synthetic.dataset.layout.PASSES`, returned in that order."""
+    from .dataset.layout import PASSES
+
+    names = [] if text.strip().lower() in ("", "none") else [t.strip() for t in text.split(",") if t.strip()]
+    bad = [n for n in names if n not in PASSES]
+    if bad:
+        raise UserInputError(f"--passes: unknown pass(es) {', '.join(bad)}; choose from {', '.join(PASSES)} or none")
+    return tuple(k for k in PASSES if k in names)
+
+
 def _log_path(out: Path, shard: str) -> Path:
     return out / "logs" / f"render_shard-{shard.replace('/', '-of-')}.log"
 

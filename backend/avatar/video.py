@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,22 @@ from PIL import Image
 
 from synthetic.atomic import write_atomic
 from synthetic.dataset.files import write_png
+
+
+@dataclass
+class RenderedFrames:
+    """A rendered frame sequence on disk (``render --avatar`` / ``render --gem``)."""
+
+    folder: Path
+    """Where the frames are."""
+    frames: list[Path]
+    """``frame_0000.png`` ... in order."""
+    video: Path
+    """``video.mp4`` (or ``video.gif`` where OpenCV cannot write MP4)."""
+    fps: float
+    """The video's frame rate."""
+    ply: Path | None = None
+    """A 3DGS PLY of one frame, when asked for (GEM renders)."""
 
 
 def save_frames(folder: str | Path, frames: list[np.ndarray], prefix: str = "frame") -> list[Path]:

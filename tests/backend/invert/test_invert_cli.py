@@ -10,7 +10,7 @@ from PIL import Image
 
 from backend.avatar import Avatar
 from backend.cli import main
-from backend.cli.invert import output_paths, parse_views
+from backend.invert.run import output_paths, parse_views
 from synthetic.errors import UserInputError
 from tests.backend.avatar.avatar_fixture import flat_prepared
 
