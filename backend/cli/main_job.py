@@ -1,7 +1,7 @@
 """``python -m backend main``: the main job on embedded defaults (README command one).
 
-Runs every stage that exists so far, each cached under ``--out`` so a second run is quick and an
-interrupted run resumes, and writes ``report.html`` with images, tables and timings.
+A shell over :func:`backend.pipeline.main_stages.run_main_job`: runs every stage, each cached under ``--out`` so a
+second run is quick and an interrupted run resumes, and writes ``report.html`` with images, tables and timings.
 """
 
 from __future__ import annotations
@@ -22,15 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, progress) -> int:
-    from backend.devices import resolve_device
-    from backend.pipeline.main_stages import build_stages
-    from backend.pipeline.report import write_report
-    from backend.pipeline.stages import run_stages
+    from backend.pipeline.main_stages import run_main_job
 
-    device = resolve_device(args.device)
-    out = args.out.resolve()
-    summaries = run_stages(build_stages(device), out, progress, force=args.force)
-    report = write_report(out / "report.html", "SynthHeads main job", summaries)
-    progress.message(f"report: {report}")
-    progress.done(report=str(report), out=str(out))
+    job = run_main_job(args.out, args.device, args.force, progress)
+    progress.message(f"report: {job.report}")
+    progress.done(report=str(job.report), out=str(job.out))
     return 0

@@ -1,9 +1,11 @@
-"""The stages of the main job, in order. Later stages (dataset, prior, inversion, GEM, add-on) are
-appended here as they land."""
+"""The stages of the main job, in order: environment, synthetic preview and dataset, prior, inversions (synthetic
+and photo), GEM, add-on. Each stage calls library functions and reads what they return (no command lines, no side
+files by name); :func:`build_stages` is the whole job at a glance."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,10 @@ def _environment(folder: Path, progress: Progress) -> dict[str, Any]:
 
 
 def build_stages(device: torch.device) -> list[Stage]:
-    from .avatar_stages import addon_stage, gem_stage, invert_photo_stage, invert_synthetic_stage
+    """Every stage of the main job, in order, for ``device``."""
+    from .addon_stage import addon_stage
+    from .avatar_stages import invert_photo_stage, invert_synthetic_stage
+    from .gem_stage import gem_stage
     from .prior_stage import prior_stage
     from .synthetic_stages import synthetic_stages
 
@@ -45,3 +50,29 @@ def build_stages(device: torch.device) -> list[Stage]:
         gem_stage(device, "06_invert_photo", "astronaut.avatar.pt"),
         addon_stage(),
     ]
+
+
+@dataclass
+class MainJob:
+    """What :func:`run_main_job` did."""
+
+    out: Path
+    """The job's folder: one sub-folder per stage."""
+    report: Path
+    """``report.html``."""
+    stages: list[dict[str, Any]]
+    """Per stage: name, title, seconds, cached, and the stage's result (facts, tables, images)."""
+
+
+def run_main_job(out: str | Path, device: str = "auto", force: bool = False,
+                 progress: Progress | None = None) -> MainJob:
+    """Run every stage of :func:`build_stages` not already finished under ``out`` (all with ``force``) and write
+    ``out/report.html``."""
+    from backend.devices import resolve_device
+
+    from .report import write_report
+    from .stages import run_stages
+
+    out = Path(out).resolve()
+    summaries = run_stages(build_stages(resolve_device(device)), out, progress or Progress("none"), force=force)
+    return MainJob(out, write_report(out / "report.html", "SynthHeads main job", summaries), summaries)

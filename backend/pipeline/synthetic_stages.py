@@ -1,5 +1,6 @@
-"""Main-job stages of the synthetic side: a preview sheet of random heads, a small rendered
-multi-view dataset (Blender Cycles) and its validation, with contact sheets for the report."""
+"""Main-job stages of the synthetic side: a preview sheet of random heads (:func:`synthetic.preview.preview_sheet`),
+a small rendered multi-view dataset (:func:`synthetic.render_job.render_dataset`, Blender Cycles) and its validation
+(:func:`synthetic.dataset.checks.validate_dataset`), with contact sheets for the report."""
 
 from __future__ import annotations
 
@@ -17,33 +18,30 @@ DATASET_DEFAULTS = {
     "cuda": {"identities": 24, "frames": 5, "resolution": "384x256", "samples": 32, "texture_size": 1024},
 }
 """Small enough for the 2-core CPU machine (a few minutes); a CUDA machine could afford far more."""
+PREVIEW_IDENTITIES = 8
 
 
 def _preview(folder: Path, progress: Progress) -> dict[str, Any]:
-    from synthetic.cli import main as synthetic_main
+    from synthetic.preview import preview_sheet
 
-    rc = synthetic_main(["preview", "--identities", "8", "--out", str(folder), "--progress", "none"])
-    if rc != 0:
-        raise RuntimeError(f"python -m synthetic preview failed with exit code {rc}")
-    pngs = sorted(p.name for p in folder.glob("*.png"))
-    return {"images": [f"{folder.name}/{p}" for p in pngs], "facts": {"identities": 8}}
+    sheet = preview_sheet(folder, identities=PREVIEW_IDENTITIES)
+    return {"images": [f"{folder.name}/{sheet.path.name}"], "facts": {"identities": sheet.identities}}
 
 
 def _dataset(folder: Path, progress: Progress, device: str = "cpu") -> dict[str, Any]:
-    from synthetic.cli import main as synthetic_main
     from synthetic.dataset import Dataset
+    from synthetic.dataset.checks import validate_dataset
+    from synthetic.head import HeadModel
+    from synthetic.render_job import DatasetRequest, render_dataset
 
     d = DATASET_DEFAULTS["cuda" if device == "cuda" else "cpu"]
     root = folder / "data"
-    args = ["render", "--identities", str(d["identities"]), "--frames", str(d["frames"]), "--out", str(root),
-            "--resolution", d["resolution"], "--samples", str(d["samples"]), "--texture-size", str(d["texture_size"]),
-            "--resume"]  # fmt: skip
-    rc = synthetic_main(args)
-    if rc != 0:
-        raise RuntimeError(f"python -m synthetic render failed with exit code {rc} (see {root}/logs)")
-    rc = synthetic_main(["validate", str(root), "--progress", "none"])
-    if rc != 0:
-        raise RuntimeError(f"the rendered dataset at {root} did not validate")
+    rendered = render_dataset(DatasetRequest(out=root, resume=True, **d), progress)
+    if rendered.failures:
+        raise RuntimeError(f"{len(rendered.failures)} identities failed to render (see {rendered.log})")
+    problems, _ = validate_dataset(root, HeadModel.load())
+    if problems:
+        raise RuntimeError(f"the rendered dataset at {root} did not validate: {problems[0]}")
     ds = Dataset(root)
     images = []
     for i in ds.identities:
