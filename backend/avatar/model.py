@@ -101,12 +101,6 @@ class Avatar(nn.Module):
         cfg = AvatarConfig(prior.cfg.data.map_size, list(head_model.joint_names), name)
         return Avatar(prior, identity, cfg, head_model).eval()
 
-    def save(self, path, provenance: dict | None = None):
-        """Write this avatar to ``path`` atomically (see :mod:`backend.avatar.io`); returns the path."""
-        from .io import save_avatar
-
-        return save_avatar(self, path, provenance)
-
     def encode_identity(self) -> Float[Tensor, "1 n h w"]:
         """The identity code from the (possibly being tuned) E_id: inversion stage 1 differentiates this."""
         return self.prior.encode_identity(self.x_tex, self.x_verts, self.masks)[0]

@@ -15,7 +15,7 @@ see :class:`~backend.invert.config.InvertConfig` for step budgets and early stop
 Example::
 
     result = invert(prior, prepared, InvertConfig(), progress=progress)
-    result.avatar.save("me.avatar.pt", provenance=result.summary)
+    save_avatar(result.avatar, "me.avatar.pt", provenance=result.summary)
 """
 
 from __future__ import annotations

@@ -88,6 +88,7 @@ def invert_to_file(prior: str | Path, out: str | Path, images: Sequence[str | Pa
         texture_size: back-projected texture resolution (texels).
         overrides: :class:`~backend.invert.InvertConfig` settings ``key=value``.
     """
+    from backend.avatar import save_avatar
     from backend.devices import resolve_device, set_threads
     from backend.invert import InvertConfig, invert
     from backend.invert.report import preview_grid, save_log
@@ -105,7 +106,7 @@ def invert_to_file(prior: str | Path, out: str | Path, images: Sequence[str | Pa
                   "inputs": result.summary["inputs"], "prepared_info": _jsonable(prepared.info),
                   "psnr_inputs_before": result.summary["psnr_inputs_before"],
                   "psnr_inputs_after": result.summary["psnr_inputs_after"], "invert_config": cfg.to_dict()}
-    path = result.avatar.save(out, provenance)
+    path = save_avatar(result.avatar, out, provenance)
     preview_path, log_path = output_paths(out)
     write_png(preview_path, preview_grid(result.targets.images, result.after, result.before))
     summary = {**result.summary, "prior": ckpt["path"]}

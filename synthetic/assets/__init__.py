@@ -20,8 +20,8 @@ from .facial_hair import (BEARD_NAMES, FacialHairParams, beard_weights, grow_bea
                           sample_facial_hair)
 from .hair import grow_hair
 from .hair_styles import STYLE_NAMES, HairParams, sample_hair
-from .head_adapter import preview_hair, surface_from_model, texture_inputs
-from .identity import IdentityAssets, IdentityConfig, IdentitySampler, sample_identity
+from .head_adapter import surface_from_model, texture_inputs
+from .identity import IdentityAssets, IdentityConfig, IdentitySampler, preview_hair, sample_identity
 from .performance import Performance, make_performance
 from .pigments import HairColour, IrisColour, hair_preview_rgb, sample_hair_colour, sample_iris
 from .proxy import Occupancy, fit_offsets, voxelize_strands

@@ -96,20 +96,3 @@ def texture_inputs(model, resolution: int, shape=None) -> tuple[np.ndarray, dict
     if "mouth_interior" in masks and "teeth" in masks:
         masks["mouth_interior"] = np.clip(masks["mouth_interior"] - masks["teeth"], 0, 1)
     return pos, masks
-
-
-def preview_hair(model, vertices, seed: int, n_strands: int = 4000):
-    """Hair for quick previews of a (posed) head: ``(points (S, P, 3) m, linear RGB (3,))``.
-
-    Uses the identity sampler's hair streams for ``seed`` (same style and colour as the dataset).
-    """
-    from .hair import grow_hair
-    from .hair_styles import HairParams
-    from .identity import IdentitySampler
-    from .seeds import stream
-
-    params = IdentitySampler(None).sample(seed)
-    hair = HairParams.from_json(params["hair"])
-    surface = surface_from_model(model, vertices=vertices)
-    strands = grow_hair(surface, hair, n_strands, stream(seed, "hair", "strands"))
-    return strands.points, np.asarray(hair.colour["preview_rgb"], float)

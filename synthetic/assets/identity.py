@@ -207,3 +207,17 @@ class IdentitySampler:
 def sample_identity(seed: int, head_model=None, **config) -> dict:
     """Shortcut: ``IdentitySampler(head_model, IdentityConfig(**config)).sample(seed)``."""
     return IdentitySampler(head_model, IdentityConfig(**config)).sample(seed)
+
+
+def preview_hair(model, vertices, seed: int, n_strands: int = 4000):
+    """Hair for quick previews of a (posed) head: ``(points (S, P, 3) m, linear RGB (3,))``.
+
+    Uses the identity sampler's hair streams for ``seed`` (same style and colour as the dataset).
+    """
+    from .head_adapter import surface_from_model
+
+    params = IdentitySampler(None).sample(seed)
+    hair = HairParams.from_json(params["hair"])
+    surface = surface_from_model(model, vertices=vertices)
+    strands = grow_hair(surface, hair, n_strands, stream(seed, "hair", "strands"))
+    return strands.points, np.asarray(hair.colour["preview_rgb"], float)

@@ -34,6 +34,7 @@ from functools import cached_property
 import numpy as np
 
 from . import lbs, regions, storage
+from .normals import vertex_normals
 
 
 @dataclass
@@ -89,8 +90,14 @@ class HeadModel:
     # ------------------------------------------------------------------ construction
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> HeadModel:
-        """Load the model file (see :mod:`synthetic.head.storage` for the lookup and the cache)."""
-        return cls(storage.load_arrays(path))
+        """Load the model file (see :mod:`synthetic.head.storage` for the lookup and the cache); when none is
+        packaged or cached, build it (:func:`synthetic.head.build.build_and_cache`, needs scipy) and cache it."""
+        try:
+            return cls(storage.load_arrays(path))
+        except storage.ModelNotBuilt:
+            from .build import build_and_cache  # needs scipy: only on a developer or data machine
+
+            return cls(build_and_cache())
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The raw model arrays (as stored; do not modify)."""
@@ -343,20 +350,3 @@ class HeadModel:
             raise ValueError(f"export_obj: expected one mesh of shape ({self.n_vertices}, 3), got {v.shape}")
         groups = (self.face_regions, self.region_names) if mtl_groups else None
         return write_obj(path, v, self.faces, self.uv_coords, self.uv_faces, groups)
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals ``[..., V, 3]`` of a triangle mesh ``faces`` ``[F, 3]``."""
-    v = np.asarray(vertices, dtype=np.float64)
-    flat = v.reshape(-1, v.shape[-2], 3)
-    n_b, n_v = flat.shape[:2]
-    tri = flat[:, faces, :]
-    fn = np.cross(tri[:, :, 1] - tri[:, :, 0], tri[:, :, 2] - tri[:, :, 0])  # [B, F, 3], |fn| = 2 area
-    offsets = (np.arange(n_b) * n_v)[:, None]
-    n = np.zeros((n_b * n_v, 3))
-    for k in range(3):
-        idx = (offsets + faces[None, :, k]).ravel()
-        for c in range(3):
-            n[:, c] += np.bincount(idx, weights=fn[..., c].ravel(), minlength=n_b * n_v)
-    n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-20)
-    return n.reshape(v.shape)

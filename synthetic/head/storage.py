@@ -8,10 +8,11 @@ Lookup order of :func:`locate_model_file`:
    there, so Blender never needs scipy);
 3. the checkout cache ``<CACHE_ROOT>/head_model/head_model_v<GENERATOR_VERSION>_<SOURCE>.npz``.
 
-When none exists, :func:`load_arrays` builds the model (``synthetic.head.build``, which needs
-scipy, about 5 s) and writes it atomically into the cache. The cache key is the generator version
-plus a hash of the build's source files, so an edited build never serves a stale cache; bump
-:data:`GENERATOR_VERSION` for changes that matter to datasets (the model fingerprint changes anyway).
+When none exists, :meth:`synthetic.head.model.HeadModel.load` builds the model
+(:func:`synthetic.head.build.build_and_cache`, which needs scipy, about 5 s) and writes it atomically into the
+cache. The cache key is the generator version plus a hash of the build's source files, so an edited build never
+serves a stale cache; bump :data:`GENERATOR_VERSION` for changes that matter to datasets (the model fingerprint
+changes anyway).
 """
 
 from __future__ import annotations
@@ -93,27 +94,19 @@ def read_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
     return arrays
 
 
-def load_arrays(path: str | os.PathLike | None = None, build_if_missing: bool = True) -> dict[str, np.ndarray]:
-    """Read the model arrays, building and caching them first when no file exists."""
+class ModelNotBuilt(FileNotFoundError):
+    """No head model file is packaged or cached (and none was named): build one (``python -m synthetic.head.build``;
+    :meth:`synthetic.head.model.HeadModel.load` does it by itself)."""
+
+
+def load_arrays(path: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
+    """Read the model arrays of :func:`locate_model_file`; :class:`ModelNotBuilt` when there is none."""
     found = locate_model_file(path)
     if found is not None:
         if not found.is_file():
             raise FileNotFoundError(f"head model file not found: {found}")
         return read_arrays(found)
-    if not build_if_missing:
-        raise FileNotFoundError(f"no head model packaged ({PACKAGED_DIR / PACKAGED_NAME}) or cached ({cache_path()})")
-    from .build import build_model_arrays  # needs scipy: only on a developer or data machine
-
-    arrays = build_model_arrays()
-    target = cache_path()
-    try:
-        save_arrays(target, arrays)
-        for stale in target.parent.glob("head_model_v*.npz"):  # older builds: never read again
-            if stale != target:
-                stale.unlink(missing_ok=True)
-    except OSError:  # read-only checkout: use the arrays without caching them
-        pass
-    return arrays
+    raise ModelNotBuilt(f"no head model packaged ({PACKAGED_DIR / PACKAGED_NAME}) or cached ({cache_path()})")
 
 
 def fingerprint_arrays(arrays: dict[str, np.ndarray]) -> str:

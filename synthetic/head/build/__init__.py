@@ -15,7 +15,7 @@ from ..regions import REGION_NAMES
 
 def build_model_arrays() -> dict[str, np.ndarray]:
     """Build every array of the model file (see :class:`synthetic.head.model.HeadModel`)."""
-    from ..model import vertex_normals
+    from ..normals import vertex_normals
     from ..template import build_template
     from . import expressions, identity, landmarks, rig, skinning
 
@@ -64,3 +64,18 @@ def build_model_arrays() -> dict[str, np.ndarray]:
         "part_counts": np.array([len(v) for v in tpl.parts.values()], np.int32),
         "part_vertices": np.concatenate(list(tpl.parts.values())).astype(np.int32),
     }
+
+
+def build_and_cache() -> dict[str, np.ndarray]:
+    """Build the model arrays and write them into the checkout cache (:func:`synthetic.head.storage.cache_path`),
+    removing older cached builds; a read-only checkout gets the arrays without a cache."""
+    arrays = build_model_arrays()
+    target = storage.cache_path()
+    try:
+        storage.save_arrays(target, arrays)
+        for stale in target.parent.glob("head_model_v*.npz"):  # older builds: never read again
+            if stale != target:
+                stale.unlink(missing_ok=True)
+    except OSError:  # read-only checkout: use the arrays without caching them
+        pass
+    return arrays

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from backend.avatar import Avatar
+from backend.avatar import Avatar, save_avatar
 from backend.cli import main
 from backend.invert.run import output_paths, parse_views
 from synthetic.errors import UserInputError
@@ -17,7 +17,8 @@ from tests.backend.avatar.avatar_fixture import flat_prepared
 
 @pytest.fixture()
 def avatar_file(head_model, prior, tmp_path):
-    return Avatar.from_prior(prior, flat_prepared(head_model, (0.7, 0.5, 0.4)), head_model).save(tmp_path / "a.pt")
+    avatar = Avatar.from_prior(prior, flat_prepared(head_model, (0.7, 0.5, 0.4)), head_model)
+    return save_avatar(avatar, tmp_path / "a.pt")
 
 
 def test_render_orbit_and_expressions(avatar_file, tmp_path, capsys, head_model):

@@ -35,3 +35,20 @@ def test_evaluation_needs_numpy_only(model, tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == model.fingerprint()
+
+
+def test_a_missing_model_is_built_and_cached(model, tmp_path):
+    """With nothing packaged or cached, HeadModel.load builds the model (synthetic.head.build) into the cache."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from synthetic.head import HeadModel, storage\n"
+            "m = HeadModel.load()\n"
+            "print(m.fingerprint(), storage.locate_model_file())\n")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != storage.ENV_VAR}
+    env["SYNTHHEADS_CACHE"] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__)))))
+    fingerprint, cached = out.stdout.split()
+    assert fingerprint == model.fingerprint() and cached.startswith(str(tmp_path))
