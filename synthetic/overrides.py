@@ -1,4 +1,6 @@
-"""``--set KEY=VALUE`` overrides of a dataclass config: the one parser every command line uses.
+"""Setting dataclass configs: from a mapping (a preset, a JSON file, a checkpoint) with :func:`apply_mapping`, and
+from ``--set KEY=VALUE`` strings with :func:`apply_overrides` (the one parser every command line uses);
+:func:`resolve_config` chains them: defaults, then a preset or a JSON file, then ``--set``.
 
 ``KEY`` is a field name, dotted through nested dataclasses (``model.vq``, ``stage2_min_steps``). ``VALUE`` is
 converted to the type of the field's current value and refused with one line (:class:`UserInputError`) when it
@@ -11,17 +13,22 @@ does not convert:
 - ``list``: a JSON list (``[0.9, 0.99]``) or a comma list (``cam_00,cam_03``); every item converted to the type of
   the current first item.
 
+A mapping's values must already have the field's type (an int is accepted for a float); unknown keys are refused,
+so a typo never silently configures something else.
+
 Example::
 
     cfg = apply_overrides(InvertConfig(), ["stage2_min_steps=40", "lr_stage1=1e-4"])
+    cfg = resolve_config(InvertConfig(), PRESETS, "eval", ["pivot=0"])
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import UserInputError
@@ -108,3 +115,57 @@ def apply_overrides(config: T, overrides: Iterable[str] | None) -> T:
                                  f"{field_names(current, key + '.')[0]}")  # fmt: skip
         setattr(node, parts[-1], convert(raw, current, f"--set {key}"))
     return config
+
+
+def check_value(value: Any, current: Any, where: str) -> Any:
+    """``value`` (from JSON or a preset) checked against the type of the field's ``current`` value."""
+    if isinstance(current, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(current, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(current, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif isinstance(current, list):
+        ok = isinstance(value, list)
+    else:
+        ok = isinstance(value, type(current))
+    if not ok:
+        raise UserInputError(f"{where}: expected {type(current).__name__}, got {value!r}")
+    return value
+
+
+def apply_mapping(config: T, data: Any, where: str = "config") -> T:
+    """Set the fields of the dataclass ``config`` (in place; returned) from a possibly partial, possibly nested
+    mapping; ``UserInputError`` naming ``where`` on unknown keys or wrong types."""
+    if not isinstance(data, Mapping):
+        raise UserInputError(f"{where}: expected an object, got {type(data).__name__}")
+    known = {f.name for f in fields(config)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise UserInputError(f"{where}: unknown key(s) {unknown}; known: {sorted(known)}")
+    for name, value in data.items():
+        current = getattr(config, name)
+        if is_dataclass(current):
+            apply_mapping(current, value, f"{where}.{name}")
+        else:
+            setattr(config, name, check_value(value, current, f"{where}.{name}"))
+    return config
+
+
+def resolve_config(config: T, presets: Mapping[str, Mapping], choice: str | Path | None = None,
+                   overrides: Iterable[str] | None = None) -> T:
+    """``config`` (the defaults), then the preset ``choice`` (a name in ``presets``) or a JSON file at ``choice``,
+    then the ``--set`` ``overrides``."""
+    if choice is not None and str(choice) in presets:
+        apply_mapping(config, presets[str(choice)], f"preset {choice}")
+    elif choice is not None:
+        path = Path(choice)
+        if not path.is_file():
+            raise UserInputError(f"--config {choice}: not a preset ({', '.join(presets)}) nor a JSON file")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise UserInputError(f"{path}: not valid JSON ({exc})") from None
+        apply_mapping(config, data, str(path))
+    return apply_overrides(config, overrides)

@@ -36,18 +36,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-frames", type=int, help="training frames in the PSNR report (default 8)")
     parser.add_argument("--seed", type=int, help="seeds expression sampling and refinement (default 0)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default 1)")
+    parser.add_argument("--config", default="default", metavar="PRESET|FILE.json",
+                        help="GEM settings: a preset (default, quick, gpu) or a JSON file of GemConfig fields")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="any backend.gem.make.GemConfig field, e.g. refine.lr_basis=1e-6 or distill.activity=0.2 "
                              "(applied after the options above)")  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace):
-    """:class:`~backend.gem.make.GemConfig` defaults, then the options given, then ``--set``."""
+    """:class:`~backend.gem.make.GemConfig` from ``--config``, then the options given, then ``--set``."""
     from backend.gem.make import GemConfig
     from synthetic.overrides import apply_overrides
     from synthetic.rig import parse_resolution
 
-    cfg = GemConfig()
+    cfg = GemConfig.load(args.config)
     d, r = cfg.distill, cfg.refine
     given = {"components": (d, "components"), "expressions": (d, "n_train"), "heldout": (d, "n_heldout"),
              "map_size": (cfg, "map_size"), "gaussians": (cfg, "gaussians"), "refine_steps": (r, "steps"),

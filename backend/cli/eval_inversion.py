@@ -30,8 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--novel-frames", type=int, default=3, help="frames not among the inputs to score")
     parser.add_argument("--no-baseline", action="store_true", help="skip the from-scratch baseline")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="InvertConfig field, after the evaluation's shorter step budgets "
-                             "(backend.invert.eval_run.EVAL_DEFAULTS)")
+                        help="InvertConfig field, applied after --config")
+    parser.add_argument("--config", default="eval", metavar="PRESET|FILE.json",
+                        help="inversion settings: a preset (eval: shorter step budgets, the default; default) or a "
+                             "JSON file of InvertConfig fields")
     parser.add_argument("--out", type=OUT_DIR, default=None, help="output folder")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--threads", type=int, default=None)
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace, progress) -> int:
     from backend.invert.eval_run import evaluate_inversion
 
     res = evaluate_inversion(args.prior, args.data, args.k, args.identities, args.novel_frames, not args.no_baseline,
-                             args.overrides, args.out, args.device, args.threads, progress)  # fmt: skip
+                             args.overrides, args.out, args.device, args.threads, progress, args.config)  # fmt: skip
     print(res.markdown)
     progress.message(f"eval-inversion: {res.out}")
     progress.done(out=str(res.out), plot=str(res.plot), table=json.loads(json.dumps(res.table)))

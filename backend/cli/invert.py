@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--views", default="0:cam_00", help="comma list of frame:camera input views (with --data)")
     parser.add_argument("--out", type=OUT_FILE, required=True, help="avatar file to write (e.g. me.avatar.pt)")
     parser.add_argument("--texture-size", type=int, default=256, help="back-projected texture resolution (texels)")
+    parser.add_argument("--config", default="default", metavar="PRESET|FILE.json",
+                        help="inversion settings: a preset (default, eval) or a JSON file of InvertConfig fields")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="inversion setting (backend.invert.InvertConfig field), e.g. stage2_min_steps=50")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace, progress) -> int:
     from backend.invert.run import invert_to_file
 
     res = invert_to_file(args.prior, args.out, args.images, args.data, args.identity, args.views, args.texture_size,
-                         args.overrides, args.device, args.threads, progress)  # fmt: skip
+                         args.overrides, args.device, args.threads, progress, args.config)  # fmt: skip
     s = res.summary
     progress.message(f"invert: {res.avatar} ({s['n_gaussians']} Gaussians); input PSNR {s['psnr_inputs_before']:.2f} "
                      f"-> {s['psnr_inputs_after']:.2f} dB; {res.preview}, {res.log}")

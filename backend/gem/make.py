@@ -37,6 +37,22 @@ class GemConfig:
     threads: int = 1
     """Torch CPU threads."""
 
+    @staticmethod
+    def load(choice: str | None = None, overrides: list[str] | None = None) -> GemConfig:
+        """The defaults, then the preset ``choice`` (:data:`PRESETS`) or a JSON file, then ``--set`` ``overrides``
+        (:func:`synthetic.overrides.resolve_config`)."""
+        from synthetic.overrides import resolve_config
+
+        return resolve_config(GemConfig(), PRESETS, choice, overrides)
+
+
+PRESETS: dict[str, dict] = {
+    "default": {},
+    "quick": {"refine": {"steps": 60}},
+    "gpu": {"refine": {"steps": 300}},
+}
+"""Named settings: ``default`` (200 refinement steps), ``quick`` (60: the main job on a CPU), ``gpu`` (300)."""
+
 
 @dataclass
 class GemRun:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from synthetic.overrides import apply_overrides
+from synthetic.overrides import resolve_config
 
 
 @dataclass
@@ -71,7 +71,14 @@ class InvertConfig:
         return asdict(self)
 
     @staticmethod
-    def from_overrides(overrides: list[str] | None) -> InvertConfig:
-        """``key=value`` strings (e.g. ``stage2_min_steps=40``) over the defaults, typed by
-        :func:`synthetic.overrides.apply_overrides`; ``UserInputError`` on typos and values that do not convert."""
-        return apply_overrides(InvertConfig(), overrides)
+    def load(choice: str | None = None, overrides: list[str] | None = None) -> InvertConfig:
+        """The defaults, then the preset ``choice`` (:data:`PRESETS`) or a JSON file, then ``--set`` ``overrides``
+        (:func:`synthetic.overrides.resolve_config`); ``UserInputError`` on typos and values that do not convert."""
+        return resolve_config(InvertConfig(), PRESETS, choice, overrides)
+
+
+PRESETS: dict[str, dict] = {
+    "default": {},
+    "eval": {"stage1_min_steps": 20, "stage2_min_steps": 40, "stage1_steps_per_input": 2, "stage2_steps_per_input": 2},
+}
+"""Named settings: ``default`` (the field defaults) and ``eval`` (the shorter step budgets of ``eval-inversion``)."""

@@ -11,9 +11,6 @@ from typing import Any
 
 from synthetic.errors import UserInputError
 
-EVAL_DEFAULTS = ["stage1_min_steps=20", "stage2_min_steps=40", "stage1_steps_per_input=2",
-                 "stage2_steps_per_input=2"]
-"""InvertConfig settings of the evaluation (shorter than a real inversion), before the caller's overrides."""
 METRICS = ("psnr", "ssim", "lpips")
 
 
@@ -106,7 +103,7 @@ def plot(path: Path, table: list[dict]) -> Path:
 def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,13", identities: str = "first",
                        novel_frames: int = 3, baseline: bool = True, overrides: list[str] | None = None,
                        out: str | Path | None = None, device: str = "auto", threads: int | None = None,
-                       progress=None) -> InversionEvaluation:
+                       progress=None, config: str = "eval") -> InversionEvaluation:
     """Invert the prior from K views of held-out identities for each K, and score novel views and expressions.
 
     Args:
@@ -116,7 +113,8 @@ def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,
         identities: ``first`` (first held-out identity), ``all`` (every held-out one) or a comma list.
         novel_frames: frames not among the inputs to score.
         baseline: also fit a from-scratch Gaussian baseline.
-        overrides: :class:`~backend.invert.InvertConfig` settings after :data:`EVAL_DEFAULTS`.
+        overrides: :class:`~backend.invert.InvertConfig` settings after ``config``.
+        config: an inversion preset (default ``eval``: shorter step budgets) or a JSON file.
         out: output folder (default ``<prior run>/eval_inversion``).
     """
     import torch
@@ -135,7 +133,7 @@ def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,
     set_threads(threads)
     prior, data = Path(prior), Path(data)
     ks = parse_ks(k)
-    cfg = InvertConfig.from_overrides(EVAL_DEFAULTS + list(overrides or []))
+    cfg = InvertConfig.load(config, overrides)
     head = HeadModel.load()
     model, _, ckpt = load_prior(prior, resolve_device(device), head)
     ids = held_out(ckpt, Dataset(data).identities, identities)

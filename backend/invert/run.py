@@ -78,7 +78,7 @@ def prepare_inputs(head, images: Sequence[str | Path] | None = None, data: str |
 def invert_to_file(prior: str | Path, out: str | Path, images: Sequence[str | Path] | None = None,
                    data: str | Path | None = None, identity: int | None = None, views: str = "0:cam_00",
                    texture_size: int = 256, overrides: list[str] | None = None, device: str = "auto",
-                   threads: int | None = None, progress=None) -> AvatarRun:
+                   threads: int | None = None, progress=None, config: str | None = None) -> AvatarRun:
     """Invert a trained prior on photos (``images``) or dataset views (``data``, ``identity``, ``views``) and write
     the avatar file ``out`` with its preview and log beside it (:func:`output_paths`).
 
@@ -87,6 +87,7 @@ def invert_to_file(prior: str | Path, out: str | Path, images: Sequence[str | Pa
         views: comma list of ``frame:camera`` input views (with ``data``).
         texture_size: back-projected texture resolution (texels).
         overrides: :class:`~backend.invert.InvertConfig` settings ``key=value``.
+        config: an :data:`~backend.invert.config.PRESETS` name or a JSON file, applied before ``overrides``.
     """
     from backend.avatar import save_avatar
     from backend.devices import resolve_device, set_threads
@@ -97,7 +98,7 @@ def invert_to_file(prior: str | Path, out: str | Path, images: Sequence[str | Pa
     from synthetic.head import HeadModel
 
     set_threads(threads)
-    cfg = InvertConfig.from_overrides(overrides)
+    cfg = InvertConfig.load(config, overrides)
     head = HeadModel.load()
     model, _, ckpt = load_prior(prior, resolve_device(device), head)
     prepared, name = prepare_inputs(head, images, data, identity, views, texture_size, progress)

@@ -15,8 +15,8 @@ from .avatar_stages import sheet
 from .stages import Stage
 
 COMPONENTS = 30
-REFINE_STEPS = {"cpu": 60, "cuda": 300}
-"""Photometric refinement steps of the main job's GEM."""
+PRESET = {"cpu": "quick", "cuda": "gpu"}
+"""The :data:`backend.gem.make.PRESETS` of the main job's GEM: 60 photometric refinement steps on a CPU, 300 on CUDA."""
 MEAN_FRAME = 6
 """Frame 6 of a sweep (-3..+3 sigma in 13 steps, then back) is the GEM's mean: exported once as a PLY."""
 
@@ -25,14 +25,12 @@ def gem_stage(device: torch.device, avatar_stage: str, avatar_name: str) -> Stag
     """Distil the avatar ``avatar_stage/avatar_name`` into a GEM and render its coefficient sweeps."""
 
     def run(folder: Path, progress: Progress) -> dict[str, Any]:
-        from backend.gem.distill import DistillConfig
         from backend.gem.frames import render_gem
         from backend.gem.make import GemConfig, make_gem
-        from backend.gem.refine import RefineConfig
 
         avatar = folder.parent / avatar_stage / avatar_name
-        steps = REFINE_STEPS["cuda" if device.type == "cuda" else "cpu"]
-        cfg = GemConfig(distill=DistillConfig(components=COMPONENTS), refine=RefineConfig(steps=steps))
+        preset = PRESET["cuda" if device.type == "cuda" else "cpu"]
+        cfg = GemConfig.load(preset, [f"distill.components={COMPONENTS}"])
         made = make_gem(str(avatar), folder / "avatar.gem", cfg)
         report = made.summary
         images = [f"{folder.name}/{made.sheet.name}"]

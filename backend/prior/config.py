@@ -13,12 +13,12 @@ Example::
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from synthetic.errors import UserInputError
-from synthetic.overrides import apply_overrides
+from synthetic.overrides import apply_mapping, apply_overrides
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 PRESETS = ("tiny", "small", "paper")
@@ -189,7 +189,7 @@ class PriorConfig:
     @staticmethod
     def from_dict(data: dict[str, Any], where: str = "config") -> PriorConfig:
         """Build from a (possibly partial) dict; ``UserInputError`` on unknown keys or wrong types."""
-        return _build(PriorConfig, data, where)
+        return apply_mapping(PriorConfig(), data, where)
 
     def validate(self) -> PriorConfig:
         """Raise ``UserInputError`` for settings that cannot work; returns self."""
@@ -206,41 +206,6 @@ class PriorConfig:
         if o.batch_size < 1 or o.steps < 0:
             raise UserInputError("config: optim.batch_size must be >= 1 and optim.steps >= 0")
         return self
-
-
-def _build(cls, data: Any, where: str):
-    if not isinstance(data, dict):
-        raise UserInputError(f"{where}: expected an object, got {type(data).__name__}")
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise UserInputError(f"{where}: unknown key(s) {unknown}; known: {sorted(known)}")
-    kwargs = {}
-    for name, value in data.items():
-        default = getattr(cls(), name)
-        if is_dataclass(default):
-            kwargs[name] = _build(type(default), value, f"{where}.{name}")
-        else:
-            kwargs[name] = _coerce(value, default, f"{where}.{name}")
-    return cls(**kwargs)
-
-
-def _coerce(value: Any, default: Any, where: str) -> Any:
-    """Check ``value`` against the type of the field's default (ints are accepted for floats)."""
-    if isinstance(default, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(default, float):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    elif isinstance(default, list):
-        ok = isinstance(value, list)
-    else:
-        ok = isinstance(value, type(default))
-    if not ok:
-        raise UserInputError(f"{where}: expected {type(default).__name__}, got {value!r}")
-    return value
 
 
 def load_config(name_or_path: str | Path, overrides: list[str] | None = None) -> PriorConfig:

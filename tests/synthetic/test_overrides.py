@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -56,11 +58,11 @@ def test_refusals_are_one_line(item, words):
 
 
 def test_inversion_and_prior_share_the_parser():
-    assert InvertConfig.from_overrides(["stage2_min_steps=40", "lr_stage1=1e-4"]).stage2_min_steps == 40
+    assert InvertConfig.load(None, ["stage2_min_steps=40", "lr_stage1=1e-4"]).stage2_min_steps == 40
     with pytest.raises(UserInputError, match="'2.7' is not a whole number"):
-        InvertConfig.from_overrides(["stage2_min_steps=2.7"])  # was silently 2
+        InvertConfig.load(None, ["stage2_min_steps=2.7"])  # was silently 2
     with pytest.raises(UserInputError, match="'yes' is not a finite number"):
-        InvertConfig.from_overrides(["pivot=yes"])
+        InvertConfig.load(None, ["pivot=yes"])
     cfg = load_config("tiny", ["model.vq=false", "model.feat_channels=32", "optim.betas=[0.8, 0.9]"])
     assert (cfg.model.vq, cfg.model.feat_channels, cfg.optim.betas) == (False, 32, [0.8, 0.9])
     with pytest.raises(UserInputError, match="'2.7' is not a whole number"):
@@ -73,3 +75,36 @@ def test_command_line_refuses_with_exit_2(tmp_path, capsys):
                        str(tmp_path / "x.avatar.pt"), "--set", "stage2_min_steps=2.7", "--progress", "none"])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and err == ["python -m backend invert: error: --set stage2_min_steps: '2.7' is not a whole number"]
+
+
+def test_presets_and_json_files_then_overrides(tmp_path):
+    from synthetic.overrides import resolve_config
+
+    presets = {"fast": {"seed": 1, "inner": {"steps": 2}}}
+    assert resolve_config(Outer(), presets, "fast", ["inner.rate=1"]) == Outer(1, Inner(2, 1.0))
+    (tmp_path / "cfg.json").write_text('{"inner": {"sizes": [3], "rate": 4}}')
+    assert resolve_config(Outer(), presets, tmp_path / "cfg.json") == Outer(0, Inner(rate=4.0, sizes=[3]))
+    for data, words in (('{"inner": {"steps": 2.5}}', "cfg.json.inner.steps: expected int, got 2.5"),
+                        ('{"inner": {"nope": 1}}', "cfg.json.inner: unknown key(s) ['nope']"),
+                        ('{"inner": 3}', "cfg.json.inner: expected an object, got int"), ("{", "not valid JSON")):
+        (tmp_path / "cfg.json").write_text(data)
+        with pytest.raises(UserInputError, match=re.escape(words)):
+            resolve_config(Outer(), presets, tmp_path / "cfg.json")
+    with pytest.raises(UserInputError, match=r"--config slow: not a preset \(fast\) nor a JSON file"):
+        resolve_config(Outer(), presets, "slow")
+
+
+def test_inversion_and_gem_presets():
+    from backend.cli import distill_gem
+    from backend.gem.make import GemConfig
+
+    assert InvertConfig.load("eval").stage2_min_steps == 40 and InvertConfig.load().stage2_min_steps == 150
+    assert (GemConfig.load("quick").refine.steps, GemConfig.load("gpu").refine.steps, GemConfig.load().refine.steps) \
+        == (60, 300, 200)
+    parser = argparse.ArgumentParser()
+    distill_gem.add_arguments(parser)
+    args = parser.parse_args(["--avatar", "mesh", "--out", "x.gem", "--config", "quick", "--components", "12",
+                              "--seed", "3", "--resolution", "64x48", "--set", "refine.steps=7"])
+    cfg = distill_gem.config_from_args(args)
+    assert (cfg.distill.components, cfg.distill.seed, cfg.refine.seed, cfg.refine.steps) == (12, 3, 3, 7)
+    assert (cfg.refine.width, cfg.refine.height, cfg.threads) == (64, 48, 1)
