@@ -153,19 +153,30 @@ def apply_mapping(config: T, data: Any, where: str = "config") -> T:
     return config
 
 
-def resolve_config(config: T, presets: Mapping[str, Mapping], choice: str | Path | None = None,
+def read_mapping(source: Mapping | str | Path, where: str) -> Mapping:
+    """``source`` itself when it is a mapping, else the JSON object in the file ``source``."""
+    if isinstance(source, Mapping):
+        return source
+    path = Path(source)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"{path}: not valid JSON ({exc})") from None
+    except OSError as exc:
+        raise UserInputError(f"{where}: cannot read {path} ({type(exc).__name__})") from None
+
+
+def resolve_config(config: T, presets: Mapping[str, Mapping | Path], choice: str | Path | None = None,
                    overrides: Iterable[str] | None = None) -> T:
-    """``config`` (the defaults), then the preset ``choice`` (a name in ``presets``) or a JSON file at ``choice``,
-    then the ``--set`` ``overrides``."""
-    if choice is not None and str(choice) in presets:
-        apply_mapping(config, presets[str(choice)], f"preset {choice}")
-    elif choice is not None:
-        path = Path(choice)
-        if not path.is_file():
+    """``config`` (the defaults), then the preset ``choice`` (a name in ``presets``: a mapping, or a JSON file) or a
+    JSON file at ``choice``, then the ``--set`` ``overrides``."""
+    if choice is not None:
+        if str(choice) in presets:
+            source = presets[str(choice)]
+            where = f"preset {choice}" if isinstance(source, Mapping) else str(source)
+        elif Path(choice).is_file():
+            source = where = str(choice)
+        else:
             raise UserInputError(f"--config {choice}: not a preset ({', '.join(presets)}) nor a JSON file")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise UserInputError(f"{path}: not valid JSON ({exc})") from None
-        apply_mapping(config, data, str(path))
+        apply_mapping(config, read_mapping(source, where), where)
     return apply_overrides(config, overrides)

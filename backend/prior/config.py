@@ -12,13 +12,12 @@ Example::
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from synthetic.errors import UserInputError
-from synthetic.overrides import apply_mapping, apply_overrides
+from synthetic.overrides import apply_mapping, resolve_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 PRESETS = ("tiny", "small", "paper")
@@ -209,15 +208,7 @@ class PriorConfig:
 
 
 def load_config(name_or_path: str | Path, overrides: list[str] | None = None) -> PriorConfig:
-    """A preset name (``tiny``, ``small``, ``paper``) or a JSON file path, plus ``--set`` overrides
-    (``section.key=value``, typed by :func:`synthetic.overrides.apply_overrides`)."""
-    path = Path(name_or_path)
-    if not path.suffix and str(name_or_path) in PRESETS:
-        path = CONFIG_DIR / f"{name_or_path}.json"
-    if not path.is_file():
-        raise UserInputError(f"config {name_or_path!r}: not a preset ({', '.join(PRESETS)}) nor a JSON file")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise UserInputError(f"{path}: not valid JSON ({exc})") from None
-    return apply_overrides(PriorConfig.from_dict(data, where=str(path)), overrides).validate()
+    """A preset name (``tiny``, ``small``, ``paper``: ``backend/configs/<name>.json``) or a JSON file path, plus
+    ``--set`` overrides (``section.key=value``), by :func:`synthetic.overrides.resolve_config`; then validated."""
+    presets = {name: CONFIG_DIR / f"{name}.json" for name in PRESETS}
+    return resolve_config(PriorConfig(), presets, name_or_path, overrides).validate()

@@ -25,7 +25,7 @@ def test_prior_stage_trains_evaluates_and_reports(prior_dataset, tmp_path, monke
     assert held_out_identities(tmp_path / "04_prior" / stage_module.PRIOR_FOLDER) == [1]
 
 
-def test_invert_to_file_returns_what_the_avatar_stages_report(prior_dataset, tmp_path, monkeypatch):
+def test_invert_to_file_returns_what_the_avatar_stages_report(prior_dataset, tmp_path):
     from _prior_fixture import reduced_overrides
 
     from backend.invert.run import invert_to_file
