@@ -17,6 +17,7 @@ from torch import Tensor
 from backend.avatar import render_gaussians
 from backend.metrics import get_lpips, psnr, ssim
 from backend.models_available import is_available
+from synthetic.assets.seeds import stream
 
 from .config import InvertConfig
 from .stopping import EarlyStopping
@@ -80,7 +81,7 @@ def run_stage(stage: str, params: list, forward: Forward, targets: Targets, step
     """
     opt = torch.optim.Adam(params, lr=lr)
     stopper = EarlyStopping(cfg.warmup, cfg.patience, cfg.min_delta, cfg.ema_decay)
-    rng = np.random.default_rng([cfg.seed, len(stage)])
+    rng = stream(cfg.seed, stage)  # each stage draws its own view order
     n, k = len(targets), min(cfg.views_per_step, len(targets))
     t0, first, done = time.perf_counter(), None, 0
     for step in range(steps):
