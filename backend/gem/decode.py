@@ -87,14 +87,15 @@ class TorchGem(nn.Module):
     # ------------------------------------------------------------------ decoding
     def decode_raw(self, coeffs: Coefficients) -> dict[str, Float[Tensor, "B N D"]]:
         """Raw values ``{modality: [B, N, D]}``: ``mean + k @ basis`` (one matrix product per modality).
-        A modality's coefficients may have fewer columns than components (the first ones are used)."""
+        A modality's coefficients may have fewer columns than components (the first ones are used); they are
+        moved to the GEM's device and dtype."""
         out = {}
         batch = next(iter(coeffs.values())).shape[0]
         for m in MODALITIES:
             mean, basis = self.mean(m), self.basis(m)
             c = coeffs.get(m)
             raw = mean.expand(batch, -1) if c is None or c.shape[-1] == 0 else torch.addmm(
-                mean[None], c.to(basis.dtype), basis[: c.shape[-1]])  # fmt: skip
+                mean[None], c.to(basis), basis[: c.shape[-1]])  # fmt: skip
             out[m] = raw.reshape(batch, self.n_gaussians, DIMS[m])
         return out
 

@@ -144,4 +144,5 @@ def project_frames(gem: TorchGem, canon: dict[str, Tensor], neutral_quats: Tenso
     the least-squares fit of each modality's raw values (what a GEM can best do without images)."""
     raw = encode_raw(canon, neutral_quats)
     with torch.no_grad():
-        return {m: project(raw[m], gem.mean(m).double(), gem.basis(m).double()).float() for m in MODALITIES}
+        return {m: project(raw[m].to(gem.mean(m).device), gem.mean(m).double(), gem.basis(m).double()).float()
+                for m in MODALITIES}

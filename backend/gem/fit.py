@@ -80,16 +80,17 @@ def fit_coefficients(gem: TorchGem, images: Float[Tensor, "C H W 3"], cameras: C
         raise ValueError(f"images must be [{len(cameras)}, {cameras.height}, {cameras.width}, 3], "
                          f"got {list(images.shape)}")  # fmt: skip
     sigma = gem.flat_std().detach().clamp(min=1e-8)
-    z0 = torch.zeros(1, gem.n_coefficients) if init is None else init.detach() / sigma
+    like = dict(device=sigma.device, dtype=sigma.dtype)  # every tensor made here follows the GEM
+    z0 = torch.zeros(1, gem.n_coefficients, **like) if init is None else init.detach().to(**like) / sigma
     z = torch.nn.Parameter(z0.clone())
-    rot = torch.nn.Parameter(torch.zeros(3))
-    trans = torch.nn.Parameter(torch.zeros(3))
+    rot = torch.nn.Parameter(torch.zeros(3, **like))
+    trans = torch.nn.Parameter(torch.zeros(3, **like))
     with torch.no_grad():
         centre = gem.decode(gem.zero_coefficients(1))["means"][0].mean(0)
-    bg = torch.full((3,), cfg.background)
+    bg = float(cfg.background)
     groups = [{"params": [z], "lr": cfg.lr}] + ([{"params": [rot, trans], "lr": cfg.lr_pose}] if cfg.pose else [])
     opt = torch.optim.Adam(groups)
-    target = images.permute(0, 3, 1, 2)
+    target = images.to(**like).permute(0, 3, 1, 2)
 
     def score() -> float:
         with torch.no_grad():

@@ -120,7 +120,7 @@ def build_gem(
     for m in MODALITIES:
         mean, basis, std = fit_pca(raw[m], counts[m])
         coeffs[m] = project(raw[m], mean, basis)
-        mods[m] = GemModality(mean.float().numpy(), basis.float().numpy(), std.float().numpy())
+        mods[m] = GemModality(*(t.float().cpu().numpy() for t in (mean, basis, std)))
     sh = canonical["sh"][0].detach().float().cpu().numpy()
     meta = dict(metadata or {})
     meta.setdefault("requested_components", counts)

@@ -72,10 +72,13 @@ def image_loss(pred: Float[Tensor, "B H W 3"], target: Float[Tensor, "B H W 3"],
     return loss
 
 
-def render_canonical(canon: dict[str, Tensor], index: int, cameras: Cameras, background: float) -> Tensor:
-    """Teacher image ``[C, H, W, 3]`` of frame ``index`` of cached canonical Gaussians ``[T, N, ...]``."""
-    g = {k: v[index : index + 1] for k, v in canon.items()}
-    return rasterize(gaussian_set(g), cameras, background=torch.full((3,), background)).rgb
+def render_canonical(canon: dict[str, Tensor], index: int, cameras: Cameras, background: float,
+                     device: torch.device | str | None = None) -> Tensor:
+    """Teacher image ``[C, H, W, 3]`` of frame ``index`` of cached canonical Gaussians ``[T, N, ...]``, rendered
+    on ``device`` (default: where the cache lives; the cache usually stays on the CPU, one frame moves)."""
+    device = device or canon["means"].device
+    g = {k: v[index : index + 1].to(device) for k, v in canon.items()}
+    return rasterize(gaussian_set(g), cameras, background=float(background)).rgb
 
 
 def evaluate_psnr(gem: TorchGem, coeffs: dict[str, Tensor], canon: dict[str, Tensor], cameras: Cameras,
@@ -85,9 +88,9 @@ def evaluate_psnr(gem: TorchGem, coeffs: dict[str, Tensor], canon: dict[str, Ten
     values = []
     with torch.no_grad():
         for i in frames:
-            target = render_canonical(canon, i, cameras, background)
-            g = gem.decode({m: c[i : i + 1].to(gem.mean(m).dtype) for m, c in coeffs.items()})
-            pred = rasterize(gem.gaussian_set(g), cameras, background=torch.full((3,), background)).rgb
+            target = render_canonical(canon, i, cameras, background, gem.sh.device)
+            g = gem.decode({m: c[i : i + 1].to(gem.mean(m)) for m, c in coeffs.items()})
+            pred = rasterize(gem.gaussian_set(g), cameras, background=float(background)).rgb
             values.append(psnr(pred.permute(0, 3, 1, 2).clamp(0, 1), target.permute(0, 3, 1, 2).clamp(0, 1)))
     return float(torch.cat(values).mean())
 
@@ -104,7 +107,7 @@ def qr_step(gem: TorchGem, coeffs: dict[str, Tensor]) -> None:
             sign = torch.sign(torch.diagonal(r))
             sign = torch.where(sign == 0, torch.ones_like(sign), sign)
             q, r = q * sign, r * sign[:, None]
-            k_new = k.double() @ r.T
+            k_new = k.to(r) @ r.T
             centre = k_new.mean(0)
             gem.mean(m).add_((centre @ q.T).to(gem.mean(m).dtype))
             k_new = k_new - centre
@@ -135,7 +138,7 @@ def refine(gem: TorchGem, canon: dict[str, Tensor], coeffs: dict[str, Tensor], c
     def whitened(values: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         """(trainable coefficients in units of the current standard deviations, those units)."""
         units = {m: gem.std(m).detach().clamp(min=1e-8).clone() for m in MODALITIES}
-        return {m: torch.nn.Parameter((values[m].detach().to(units[m].dtype) / units[m]).clone())
+        return {m: torch.nn.Parameter((values[m].detach().to(units[m]) / units[m]).clone())
                 for m in MODALITIES}, units  # fmt: skip
 
     zs, units = whitened(coeffs)
@@ -148,15 +151,16 @@ def refine(gem: TorchGem, canon: dict[str, Tensor], coeffs: dict[str, Tensor], c
         return torch.optim.Adam(groups)
 
     opt = optimiser()
-    n_frames, bg = len(canon["means"]), torch.full((3,), cfg.background)
+    device = gem.sh.device
+    n_frames, bg = len(canon["means"]), float(cfg.background)
     losses = []
     for step in range(1, cfg.steps + 1):
-        frames = torch.randperm(n_frames, generator=gen)[: cfg.frames_per_step].tolist()
+        frames = torch.randperm(n_frames, generator=gen, device="cpu")[: cfg.frames_per_step].tolist()
         loss = 0.0
         for i in frames:
-            cams = cameras[torch.randperm(len(cameras), generator=gen)[: cfg.cameras_per_step]]
+            cams = cameras[torch.randperm(len(cameras), generator=gen, device="cpu")[: cfg.cameras_per_step]]
             with torch.no_grad():
-                target = render_canonical(canon, i, cams, cfg.background)
+                target = render_canonical(canon, i, cams, cfg.background, device)
             g = gem.decode({m: z[i : i + 1] * units[m] for m, z in zs.items()})
             pred = rasterize(gem.gaussian_set(g), cams, background=bg).rgb
             loss = loss + image_loss(pred, target, cfg) / len(frames)

@@ -63,7 +63,7 @@ def render_gem_rgb(gem: TorchGem, flat: torch.Tensor, cameras: Cameras, backgrou
     """uint8 ``[C, H, W, 3]`` renders of one flat coefficient vector ``[K]``."""
     with torch.no_grad():
         g = gem.gaussian_set(gem.decode(torch.as_tensor(flat)[None].float()))
-        return to_uint8(rasterize(g, cameras, background=torch.full((3,), background)).rgb)
+        return to_uint8(rasterize(g, cameras, background=float(background)).rgb)
 
 
 def sample_coefficients(gem: TorchGem, n: int, rng: np.random.Generator, spread: float = 2.0) -> np.ndarray:
@@ -133,4 +133,4 @@ def teacher_coefficients(gem: TorchGem, teacher, head, n: int, seed: int = 0, ac
     canon = teacher_canonical(teacher, expr)
     neutral_quats = teacher_canonical(teacher, np.zeros((1, int(teacher.n_expression))))["quats"][0]
     with torch.no_grad():
-        return gem.flatten(project_frames(gem, canon, neutral_quats)).float().numpy()
+        return gem.flatten(project_frames(gem, canon, neutral_quats)).float().cpu().numpy()

@@ -22,13 +22,13 @@ def sweep_coefficients(gem: TorchGem, component: int, steps: int = 7, sigmas: fl
                        modality: str = "position") -> Float[Tensor, "S K"]:  # fmt: skip
     """Flat coefficients ``[steps, sum k_m]`` moving ``component`` (0-based) of ``modality`` over
     ``-sigmas..+sigmas`` standard deviations, all else 0."""
-    flat = torch.zeros(steps, gem.n_coefficients)
+    flat = gem.sh.new_zeros(steps, gem.n_coefficients)  # on the GEM's device
     offset = 0
     for m, k in gem.counts.items():
         if m == modality:
             if component >= k:
                 raise ValueError(f"{modality} has {k} components; cannot sweep component {component + 1}")
-            flat[:, offset + component] = torch.linspace(-sigmas, sigmas, steps) * gem.std(m)[component].cpu()
+            flat[:, offset + component] = torch.linspace(-sigmas, sigmas, steps, device=flat.device) * gem.std(m)[component]
         offset += k
     return flat
 
@@ -39,7 +39,7 @@ def render_flat(gem: TorchGem, flat: Tensor, cameras: Cameras, background: float
         out = []
         for t in range(len(flat)):
             g = gem.decode(flat[t : t + 1].to(gem.mean("position").dtype))
-            out.append(rasterize(gem.gaussian_set(g), cameras, background=torch.full((3,), background)).rgb)
+            out.append(rasterize(gem.gaussian_set(g), cameras, background=float(background)).rgb)
         return torch.stack(out)
 
 

@@ -43,8 +43,8 @@ def gaussian_set(g: dict[str, Tensor], b: int = 0) -> GaussianSet:
 
 def render(g: dict[str, Tensor], cameras: Cameras, background: float = 1.0) -> Float[Tensor, "B C H W 3"]:
     """Render every batch element of a canonical-Gaussian dict into every camera (white background)."""
-    bg = torch.full((3,), float(background))
-    return torch.stack([rasterize(gaussian_set(g, b), cameras, background=bg).rgb for b in range(len(g["means"]))])
+    return torch.stack([rasterize(gaussian_set(g, b), cameras, background=float(background)).rgb
+                        for b in range(len(g["means"]))])
 
 
 def to_uint8(images: Tensor | np.ndarray) -> np.ndarray:

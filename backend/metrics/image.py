@@ -137,7 +137,7 @@ def gaussian_window(window: int, sigma: float, dtype: torch.dtype, device: torch
     """Normalised 1D Gaussian of odd length ``window``, centred, standard deviation ``sigma`` in pixels."""
     assert window % 2 == 1 and window > 0, f"gaussian_window: window must be a positive odd size, got {window}"
     assert sigma > 0, f"gaussian_window: sigma must be > 0, got {sigma}"
-    x = torch.arange(window, dtype=torch.float64) - (window - 1) / 2
+    x = torch.arange(window, dtype=torch.float64, device=device) - (window - 1) / 2
     g = torch.exp(-(x**2) / (2 * sigma**2))
     return (g / g.sum()).to(dtype=dtype, device=device)
 

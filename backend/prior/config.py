@@ -169,6 +169,9 @@ class TrainConfig:
     """Keep ``checkpoints/step_XXXXXX.pt`` besides ``last.pt``."""
     amp: str = "bf16"
     """Mixed precision on CUDA: ``bf16``, ``fp16`` or ``off`` (CPU always runs fp32)."""
+    dist_timeout_min: float = 60.0
+    """DDP: how long a rank waits in a collective (minutes). Held-out evaluation runs on every rank; previews and
+    checkpoints run on rank 0 while the others wait at a barrier, so this must cover one preview plus one save."""
 
 
 @dataclass

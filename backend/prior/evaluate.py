@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.distributed as dist
 
 from backend.metrics import get_lpips, l1, psnr, ssim
 
@@ -43,7 +44,7 @@ def eval_items(dataset: PriorDataset, frames_per_identity: int | None) -> list[i
 
 @torch.no_grad()
 def evaluate(model: SynShotPrior, dataset: PriorDataset, device: torch.device, cameras: list[str] | None = None,
-             frames_per_identity: int | None = None, keep: int = 2, progress=None) -> dict:
+             frames_per_identity: int | None = None, keep: int = 2, progress=None, distributed: bool = False) -> dict:
     """Score the model on a dataset split.
 
     Args:
@@ -52,6 +53,9 @@ def evaluate(model: SynShotPrior, dataset: PriorDataset, device: torch.device, c
         cameras: camera names (``None`` = every camera).
         frames_per_identity: evenly spaced frames per identity (``None`` = all).
         keep: how many identities to keep renders of (their middle evaluated frame, for a comparison image).
+        distributed: inside a DDP process group, every rank scores items ``rank::world`` and the sums are
+            all-reduced, so every rank returns the same means (call it on every rank); renders stay on the rank
+            that made them.
 
     Returns:
         ``{"l1", "psnr", "ssim", "lpips", "images", "identities", "frames", "cameras"}`` with the means, the
@@ -63,14 +67,17 @@ def evaluate(model: SynShotPrior, dataset: PriorDataset, device: torch.device, c
     sums = {"l1": 0.0, "psnr": 0.0, "ssim": 0.0, "lpips": 0.0}
     count, renders, used_cams = 0, [], set()
     items = eval_items(dataset, frames_per_identity)
+    world = dist.get_world_size() if distributed and dist.is_available() and dist.is_initialized() else 1
+    mine = items[dist.get_rank() :: world] if world > 1 else items
+    for item in items:
+        used_cams.update(eval_cameras(dataset, dataset.items[item][0], cameras))
     by_identity: dict[int, list[int]] = {}
     for i in items:
         by_identity.setdefault(dataset.items[i][0], []).append(i)
     kept = {v[len(v) // 2] for v in list(by_identity.values())[:keep]}
     w, h = dataset.cfg.render_width, dataset.cfg.render_height
-    for n, item in enumerate(items):
+    for n, item in enumerate(mine):
         cams = eval_cameras(dataset, dataset.items[item][0], cameras)
-        used_cams.update(cams)
         batch = to_device(collate([dataset.sample(item, cams)]), device)
         out = model(batch)
         pred = render(out, batch["K"], batch["w2c"], batch["background"], w, h)[0].clamp(0, 1)
@@ -83,8 +90,12 @@ def evaluate(model: SynShotPrior, dataset: PriorDataset, device: torch.device, c
         if item in kept:
             renders.append((pred.permute(0, 2, 3, 1).cpu().numpy(), gt.permute(0, 2, 3, 1).cpu().numpy()))
         if progress is not None:
-            progress.update("evaluate", n + 1, len(items))
+            progress.update("evaluate", n + 1, len(mine))
     model.train(was_training)
+    if world > 1:
+        total = torch.tensor([*sums.values(), count], dtype=torch.float64, device=device)
+        dist.all_reduce(total)
+        sums, count = dict(zip(sums, total[:-1].tolist())), int(total[-1])
     result = {k: v / max(count, 1) for k, v in sums.items()}
     result.update(images=count, identities=sorted({dataset.items[i][0] for i in items}), frames=len(items),
                   cameras=sorted(used_cams), renders=renders)

@@ -109,9 +109,14 @@ def _uv_jacobian(corners: np.ndarray, uvs: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def sample_grid(maps: Float[Tensor, "B C S S"], grid: Float[Tensor, "Hs Ws 2"]) -> Float[Tensor, "B C Hs Ws"]:
-    """Bilinear samples of the maps at a part's grid."""
-    g = grid.to(dtype=maps.dtype, device=maps.device)[None].expand(maps.shape[0], -1, -1, -1)
-    return F.grid_sample(maps, g, mode="bilinear", padding_mode="border", align_corners=False)
+    """Bilinear samples (float32) of the maps at a part's grid (normalised [-1, 1] coordinates).
+
+    Sampling runs in float32 whatever the maps' dtype or an enclosing autocast: in bf16 the coordinates
+    would be quantised to ~0.004 (a texel at 512^2), collapsing densified samples onto texel centres.
+    """
+    with torch.autocast(maps.device.type, enabled=False):
+        g = grid.to(dtype=torch.float32, device=maps.device)[None].expand(maps.shape[0], -1, -1, -1)
+        return F.grid_sample(maps.float(), g, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 def gather_valid(x: Float[Tensor, "B C Hs Ws"], index: Int[Tensor, " N"]) -> Float[Tensor, "B N C"]:

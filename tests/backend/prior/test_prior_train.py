@@ -104,10 +104,14 @@ def test_eval_prior_writes_metrics(prior_dataset, tmp_path, capsys):
 
 
 def test_ddp_two_cpu_processes_stay_in_sync(prior_dataset, tmp_path):
+    """2 gloo ranks, held-out evaluation and previews every step: no rank hangs (a 3-minute group timeout turns a
+    hang into a failure), parameters stay identical, and the distributed evaluation equals one process's."""
     out = tmp_path / "ddp"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    overrides = reduced_overrides(3) + ["train.eval_every=1", "train.eval_frames=2", "train.preview_every=2",
+                                        "train.dist_timeout_min=3"]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(Path(__file__).parent / "_ddp_worker.py"), str(prior_dataset), str(out), json.dumps(reduced_overrides())]
+           str(Path(__file__).parent / "_ddp_worker.py"), str(prior_dataset), str(out), json.dumps(overrides)]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
     a = torch.load(out / "params_rank0.pt")
@@ -115,7 +119,18 @@ def test_ddp_two_cpu_processes_stay_in_sync(prior_dataset, tmp_path):
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
-    assert load_checkpoint(out)["step"] == 2
+    assert load_checkpoint(out)["step"] == 3
+    with (out / "eval.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == [0, 1, 2, 3, 3]  # every step, plus the worker's own call at the end
+    alone = json.loads((out / "eval_alone.json").read_text())
+    per_rank = [json.loads((out / f"eval_rank{r}.json").read_text()) for r in (0, 1)]
+    assert per_rank[0] == per_rank[1] and per_rank[0]["images"] == 4
+    assert int(rows[-1]["images"]) == alone["images"] == 4  # 2 frames x 2 cameras, one frame per rank
+    for k in ("l1", "psnr", "ssim", "lpips"):
+        assert abs(float(rows[-1][k]) - alone[k]) <= 1e-4 * max(1.0, abs(alone[k])), k
+    assert sorted(p.name for p in (out / "previews").iterdir()) == ["step_000000.png", "step_000002.png",
+                                                                   "step_000003.png"]
 
 
 def test_trainer_reads_torchrun_environment(monkeypatch):
