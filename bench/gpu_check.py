@@ -148,7 +148,7 @@ def environment(chk: Check) -> dict:
 
 
 def gsplat_probe(chk: Check) -> dict:
-    from backend.splat import _backend
+    from backend.splat.rasterize import probe_gsplat
 
     if chk.dry:
         from backend.splat.rasterize import RasterOptions, rasterize
@@ -160,9 +160,9 @@ def gsplat_probe(chk: Check) -> dict:
                             background=bg[0], options=RasterOptions(force_reference=True))
             return out.rgb, out.alpha, out.depth, {}
 
-        ok, why = _backend.probe_gsplat(chk.device, stand_in)
+        ok, why = probe_gsplat(chk.device, stand_in)
     else:
-        ok, why = _backend.probe_gsplat(chk.device)
+        ok, why = probe_gsplat(chk.device)
     if not ok:
         raise RuntimeError(why)
     return {"note": why}
@@ -235,7 +235,7 @@ def synthetic_gem(n: int, k: int, device):
     import numpy as np
 
     from backend.gem.decode import TorchGem
-    from synthetic.gem_format import GemModality, GemModel
+    from synthetic.formats.gem import GemModality, GemModel
 
     rng = np.random.default_rng(n)
     d = rng.normal(size=(n, 3))

@@ -18,7 +18,7 @@ def run(args: argparse.Namespace, progress) -> int:
     import torch
 
     from backend.devices import resolve_device
-    from backend.splat import _backend
+    from backend.splat.rasterize import describe_rasterizer
 
     rows = [
         ("python", platform.python_version()),
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace, progress) -> int:
         ("numpy", numpy.__version__),
         ("cuda available", str(torch.cuda.is_available())),
         ("device", str(resolve_device(args.device))),
-        ("rasterizer", _backend.describe()),
+        ("rasterizer", describe_rasterizer()),
     ]
     from backend.models_available import optional_models
 

@@ -20,13 +20,13 @@ def _environment(folder: Path, progress: Progress) -> dict[str, Any]:
     import platform
 
     from backend.models_available import optional_models
-    from backend.splat import _backend
+    from backend.splat.rasterize import describe_rasterizer
 
     facts = {
         "python": platform.python_version(),
         "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
-        "rasterizer": _backend.describe(),
+        "rasterizer": describe_rasterizer(),
     }
     models = [{"model": k, "status": v} for k, v in optional_models().items()]
     (folder / "environment.json").write_text(json.dumps({"facts": facts, "models": models}, indent=2))

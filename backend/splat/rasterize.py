@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -115,7 +116,7 @@ def rasterize(
         empty = torch.zeros(C, 0, 2, device=device)
         return RenderOutput(rgb, z, z.clone(), empty.to(dtype), empty.to(torch.int32))
 
-    if _backend.use_gsplat(device) and not options.force_reference:
+    if not options.force_reference and _backend.use_gsplat(device, probe_gsplat):
         from ._gsplat_wrapper import rasterize_gsplat
 
         feats = colors if colors is not None else g.sh
@@ -155,3 +156,56 @@ def _rasterize_reference(
         rgb = rgb + (1.0 - alpha) * background[:, None, None, :]
     depth = accum[..., -1:] / alpha.clamp(min=1e-10)
     return RenderOutput(rgb, alpha, depth, means2d, radii)
+
+
+PROBE_TOLERANCE = 0.02
+"""Largest per-pixel colour difference (0-1 units) between gsplat and the reference on the probe scene."""
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".strip().rstrip(":")
+
+
+def probe_gsplat(device: torch.device, gsplat_fn: Callable | None = None) -> tuple[bool, str]:
+    """Can gsplat rasterize on ``device``? ``(ok, reason)``; the reason names the step that failed.
+
+    Steps: import gsplat, then one rasterization of two Gaussians into a 32x24 camera (the first call builds
+    the kernels), then the same scene through the reference; colours must agree within
+    :data:`PROBE_TOLERANCE`. ``gsplat_fn`` replaces ``_gsplat_wrapper.rasterize_gsplat`` (tests).
+    """
+    if gsplat_fn is None:
+        if not _backend.GSPLAT_INSTALLED:
+            return False, "gsplat is not installed"
+        try:
+            import gsplat  # noqa: F401
+
+            from ._gsplat_wrapper import rasterize_gsplat as gsplat_fn
+        except Exception as e:  # noqa: BLE001 - any import failure means: do not use it
+            return False, f"gsplat does not import ({_first_line(e)})"
+    try:
+        f32 = dict(device=device, dtype=torch.float32)
+        g = GaussianSet(torch.tensor([[0.0, 0.0, 1.0], [0.05, 0.02, 1.2]], **f32),
+                        torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.9, 0.1, 0.3, 0.0]], **f32),
+                        torch.tensor([[0.05, 0.03, 0.02], [0.04, 0.04, 0.04]], **f32),
+                        torch.tensor([0.8, 0.6], **f32),
+                        torch.tensor([[[1.2, -0.5, 0.3]], [[-0.4, 0.9, 0.2]]], **f32))  # fmt: skip
+        K = torch.tensor([[[30.0, 0, 16], [0, 30.0, 12], [0, 0, 1]]], **f32)
+        cams = Cameras(K, torch.eye(4, **f32)[None], 32, 24)
+        bg = torch.full((1, 3), 0.5, **f32)
+        rgb, alpha, _, _ = gsplat_fn(g.means, g.quats, g.scales, g.opacities, g.sh, 0, cams.w2c, cams.K, 32, 24, bg,
+                                     0.01, 1e10, 0.3, 16)  # fmt: skip
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+    except Exception as e:  # noqa: BLE001 - a failed build or launch: fall back
+        return False, f"gsplat failed to build or run its kernels ({_first_line(e)})"
+    ref = rasterize(g, cams, background=bg[0], options=RasterOptions(force_reference=True)).rgb
+    err = float((rgb.float() - ref).abs().max()) if rgb.shape == ref.shape else float("inf")
+    if not err <= PROBE_TOLERANCE:
+        return False, f"gsplat's image differs from the reference by {err:.3g} on the probe scene"
+    return True, f"gsplat works on {device} (probe scene within {err:.1e} of the reference)"
+
+
+def describe_rasterizer() -> str:
+    """One line for reports: which rasterizer each device uses (probes CUDA once)."""
+    return _backend.describe(probe_gsplat)

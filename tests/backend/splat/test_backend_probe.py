@@ -8,7 +8,7 @@ import torch
 
 from backend.splat import _backend
 from backend.splat.gaussians import GaussianSet
-from backend.splat.rasterize import RasterOptions, rasterize
+from backend.splat.rasterize import RasterOptions, describe_rasterizer, probe_gsplat, rasterize
 
 CPU = torch.device("cpu")
 
@@ -24,7 +24,7 @@ def reference_as_gsplat(means, quats, scales, opacities, colors, sh_degree, w2c,
 
 
 def test_probe_accepts_a_working_rasterizer():
-    ok, why = _backend.probe_gsplat(CPU, reference_as_gsplat)
+    ok, why = probe_gsplat(CPU, reference_as_gsplat)
     assert ok, why
 
 
@@ -32,7 +32,7 @@ def test_probe_refuses_a_failed_kernel_build_with_its_first_line():
     def broken(*args):
         raise RuntimeError("Error building extension 'gsplat_cuda'\nnvcc: not found\n[long build log]")
 
-    ok, why = _backend.probe_gsplat(CPU, broken)
+    ok, why = probe_gsplat(CPU, broken)
     assert not ok
     assert why == "gsplat failed to build or run its kernels (RuntimeError: Error building extension 'gsplat_cuda')"
 
@@ -42,7 +42,7 @@ def test_probe_refuses_wrong_images():
         rgb, alpha, depth, meta = reference_as_gsplat(*args)
         return 1.0 - rgb, alpha, depth, meta
 
-    ok, why = _backend.probe_gsplat(CPU, wrong)
+    ok, why = probe_gsplat(CPU, wrong)
     assert not ok and "differs from the reference" in why
 
 
@@ -53,22 +53,20 @@ def test_a_failed_probe_falls_back_once_with_one_line(monkeypatch, capsys):
         calls.append(device)
         return False, "gsplat failed to build or run its kernels (OSError: nvcc not found)"
 
-    monkeypatch.setattr(_backend, "probe_gsplat", fake_probe)
     monkeypatch.setattr(_backend, "_verdicts", {})
     monkeypatch.delenv("SYNTHHEADS_RASTERIZER", raising=False)
     cuda = torch.device("cuda", 0)  # a device object only: nothing is allocated on it
-    assert _backend.use_gsplat(cuda) is False
-    assert _backend.use_gsplat(cuda) is False
+    assert _backend.use_gsplat(cuda, fake_probe) is False
+    assert _backend.use_gsplat(cuda, fake_probe) is False
     assert len(calls) == 1  # probed once per device
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["synthheads: gsplat failed to build or run its kernels (OSError: nvcc not found); "
                    "cuda:0 tensors use the pure-torch rasterizer"]
-    assert _backend.use_gsplat(CPU) is False
+    assert _backend.use_gsplat(CPU, fake_probe) is False
 
 
 def test_reference_can_be_forced(monkeypatch):
-    monkeypatch.setattr(_backend, "probe_gsplat", lambda *a, **k: (True, "ok"))
     monkeypatch.setattr(_backend, "_verdicts", {})
     monkeypatch.setenv("SYNTHHEADS_RASTERIZER", "reference")
-    assert _backend.use_gsplat(torch.device("cuda", 0)) is False
-    assert "SYNTHHEADS_RASTERIZER" in _backend.describe()
+    assert _backend.use_gsplat(torch.device("cuda", 0), lambda d: (True, "ok")) is False
+    assert "SYNTHHEADS_RASTERIZER" in describe_rasterizer()
