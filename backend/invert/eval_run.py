@@ -63,14 +63,22 @@ def summarise(rows: list[dict], ks: list[int], baseline: bool) -> list[dict]:
                 vals = [r[method][split] for r in rows if r["k"] == k and split in r[method]]
                 if vals:
                     out.append({"k": k, "split": split, "method": method,
-                                **{m: sum(v[m] for v in vals) / len(vals) for m in METRICS}})
+                                **{m: sum(v[m] for v in vals) / len(vals) for m in METRICS},
+                                "csim": _mean([v.get("csim") for v in vals])})
     return out
 
 
+def _mean(values: list) -> float | None:
+    """Mean of the values that are not None (None when there are none)."""
+    kept = [float(v) for v in values if v is not None]
+    return sum(kept) / len(kept) if kept else None
+
+
 def markdown(table: list[dict]) -> str:
-    lines = ["| K | split | method | PSNR | SSIM | LPIPS |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r['k']} | {r['split']} | {r['method']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['lpips']:.4f} |"
-              for r in table]
+    """The table; CSIM (dlib descriptors, avatar vs its inputs at full resolution) where faces were found."""
+    lines = ["| K | split | method | PSNR | SSIM | LPIPS | CSIM |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['k']} | {r['split']} | {r['method']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['lpips']:.4f} | "
+              f"{'-' if r.get('csim') is None else format(r['csim'], '.3f')} |" for r in table]
     return "\n".join(lines) + "\n"
 
 

@@ -98,6 +98,7 @@ def evaluate_identity(prior: SynShotPrior, head_model, root, identity: int, k: i
            "renders": {"prior": {n: render_all(avatar_fwd, t) for n, t in sets.items()},
                        "gt": {n: t.images for n, t in sets.items()}}}
     row["prior"]["inputs"] = score(result.after, result.targets.images, lp)
+    row["prior"]["inputs"]["csim"] = (result.summary["identity"]["csim_after"] or {}).get("csim")
     if baseline:
         budget = sum(cfg.steps(len(result.targets)))
         bl, s = fit_baseline(result.avatar, result.targets, budget, cfg)

@@ -106,7 +106,8 @@ def invert_to_file(prior: str | Path, out: str | Path, images: Sequence[str | Pa
     provenance = {"prior": ckpt["path"], "prior_step": int(ckpt["step"]), "name": name,
                   "inputs": result.summary["inputs"], "prepared_info": _jsonable(prepared.info),
                   "psnr_inputs_before": result.summary["psnr_inputs_before"],
-                  "psnr_inputs_after": result.summary["psnr_inputs_after"], "invert_config": cfg.to_dict()}
+                  "psnr_inputs_after": result.summary["psnr_inputs_after"],
+                  "identity": _jsonable(result.summary["identity"]), "invert_config": cfg.to_dict()}
     path = save_avatar(result.avatar, out, provenance)
     preview_path, log_path = output_paths(out)
     write_png(preview_path, preview_grid(result.targets.images, result.after, result.before))

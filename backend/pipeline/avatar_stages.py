@@ -69,6 +69,12 @@ def inversion_facts(summary: dict[str, Any]) -> dict[str, Any]:
                                                      f"{summary['psnr_inputs_after']:.2f}",
              "Gaussians no input saw (kept near the pivot)": f"{100 * summary.get('unseen_fraction', 0):.0f} %",
              "identity loss": summary.get("identity_loss")}  # fmt: skip
+    ident = summary.get("identity") or {}
+    before, after = ident.get("csim_before") or {}, ident.get("csim_after") or {}
+    if after.get("csim") is not None:
+        facts["CSIM vs the inputs, before -> after (dlib; distance < 0.6 = same person)"] = (
+            f"{before.get('csim', float('nan')):.3f} -> {after['csim']:.3f} (distance {after['distance']:.3f}, "
+            f"faces in {after['faces']} of {after['views']} inputs)")
     for st in ("stage1", "stage2"):
         if st in summary:
             r = summary[st]
