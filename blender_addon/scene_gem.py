@@ -43,6 +43,27 @@ def read_model(info: dict):
     return read_gem(info["path"])
 
 
+def gn_input_path(ident: str) -> str:
+    """The data path (from the object) of the GEM modifier's input ``ident``: Blender 5.3 keeps modifier
+    inputs in ``properties.inputs.<identifier>.value``; older versions as ID properties ``["<identifier>"]``."""
+    if "properties" in bpy.types.NodesModifier.bl_rna.properties:
+        return f'modifiers["{MODIFIER}"].properties.inputs.{ident}.value'
+    return f'modifiers["{MODIFIER}"]["{ident}"]'
+
+
+def gn_input(obj, ident: str) -> float:
+    """The value of the GEM modifier's input ``ident`` (see :func:`gn_input_path`)."""
+    return float(obj.path_resolve(gn_input_path(ident)))
+
+
+def set_gn_input(obj, ident: str, value: float) -> None:
+    mod = obj.modifiers[MODIFIER]
+    if "properties" in mod.bl_rna.properties:
+        getattr(mod.properties.inputs, ident).value = value
+    else:
+        mod[ident] = value
+
+
 # ----------------------------------------------------------------------------- import
 def import_gem(context, path, options: GemImportOptions) -> tuple[bpy.types.Object, list[str]]:
     """Create the GEM object for the file at ``path`` in the active collection (at the mean).
@@ -262,7 +283,7 @@ def _drive_gn_from_shape_keys(obj, sockets: dict[str, list[str]], units: list[fl
     key = obj.data.shape_keys
     for m in GN_MODALITIES:
         for k, ident in enumerate(sockets[m]):
-            driver = obj.driver_add(f'modifiers["{MODIFIER}"]["{ident}"]').driver
+            driver = obj.driver_add(gn_input_path(ident)).driver
             driver.type = "SCRIPTED"
             var = driver.variables.new()
             var.name, var.type = "c", "SINGLE_PROP"
@@ -278,8 +299,7 @@ def controls(obj):
     info = gem_info(obj)
     keys = obj.data.shape_keys.key_blocks
     pos = np.array([keys[f"Pos{k:03d}"].value for k in range(info["component_counts"]["position"])])
-    mod = obj.modifiers[MODIFIER]
-    gn = {m: np.array([float(mod[ident]) for ident in info["sockets"][m]]) for m in GN_MODALITIES}
+    gn = {m: np.array([gn_input(obj, ident) for ident in info["sockets"][m]]) for m in GN_MODALITIES}
     return pos, gn
 
 
@@ -290,10 +310,9 @@ def set_coefficients(obj, coeffs: dict[str, np.ndarray]) -> None:
     for k, unit in enumerate(info["position_units"]):
         keys[f"Pos{k:03d}"].value = float(coeffs["position"][k] / unit)
     if not info["shared"]:
-        mod = obj.modifiers[MODIFIER]
         for m in GN_MODALITIES:
             for k, ident in enumerate(info["sockets"][m]):
-                mod[ident] = float(coeffs[m][k])
+                set_gn_input(obj, ident, float(coeffs[m][k]))
     obj.data.update()
     obj.update_tag()
 
@@ -315,7 +334,7 @@ def key_sequence(obj, seq: gem_eval.Sequence, frame_start: int) -> int:
     if not info["shared"]:
         for m in GN_MODALITIES:
             for k, ident in enumerate(info["sockets"][m]):
-                _write_fcurve(obj, f'modifiers["{MODIFIER}"]["{ident}"]', frames, seq.coefficients[m][:, k])
+                _write_fcurve(obj, gn_input_path(ident), frames, seq.coefficients[m][:, k])
                 written += 1
     return written
 

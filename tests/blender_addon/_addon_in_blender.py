@@ -37,6 +37,7 @@ def args() -> dict:
 
 
 def write_report(path: str, report: dict) -> None:
+    report = {"blender_version": bpy.app.version_string, **report}
     with open(path, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1, default=_jsonable)
 

@@ -80,7 +80,7 @@ def compare(coeffs) -> dict:
     """Instances in Blender vs the numpy decode of ``coeffs`` (rotation/scale/opacity limited to the GN inputs)."""
     inst = gem.decode(coeffs)
     mats, opacity = instances()
-    size = mod[next(i.identifier for i in iface if i.name == "Ellipsoid Size")]
+    size = scene_gem.gn_input(obj, next(i.identifier for i in iface if i.name == "Ellipsoid Size"))
     out = {"count": len(mats)}
     if len(mats) != gem.n_gaussians:
         return out
@@ -121,13 +121,14 @@ with T("sequence"):
     for id_data in (mesh.shape_keys, obj):
         ad = id_data.animation_data
         for path in ([f'key_blocks["{k.name}"].value' for k in keys[1:]] if id_data is mesh.shape_keys else
-                     [f'modifiers["{scene_gem.MODIFIER}"]["{s}"]' for v in info["sockets"].values() for s in v]):
+                     [scene_gem.gn_input_path(s) for v in info["sockets"].values() for s in v]):
             fc = scene_gem._find_fcurve(id_data, path) if ad else None
             if fc is not None:
                 co = np.empty(len(fc.keyframe_points) * 2, np.float32)
                 fc.keyframe_points.foreach_get("co", co)
                 fcurves.append({"path": path, "keys": co.reshape(-1, 2).tolist()})
     report["fcurves"] = fcurves
+    report["gn_paths"] = {s: scene_gem.gn_input_path(s) for v in info["sockets"].values() for s in v}
     report["frame_end"] = scene.frame_end
     report["fps"] = scene.render.fps / scene.render.fps_base
     values = {}

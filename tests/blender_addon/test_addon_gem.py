@@ -34,14 +34,14 @@ def shared_gem(gem, k: int = 2) -> GemModel:
 
 
 @pytest.fixture(scope="module")
-def run(addon_zip, tmp_path_factory, gem, sequence):
+def run(addon_zip, tmp_path_factory, gem, sequence, blender):
     work = tmp_path_factory.mktemp("gem")
     write_gem(work / "demo.gem", gem)
     np.savez(work / "seq.npz", **sequence, fps=np.array(FPS))
     write_gem(work / "shared.gem", shared_gem(gem))
     (work / "corrupt.gem").write_bytes((work / "demo.gem").read_bytes()[:4000])
     np.save(work / "bad.npy", np.zeros((3, 5)))
-    report = run_scenario("gem", work, zip=str(addon_zip), gem=str(work / "demo.gem"), gn_components=GN_COMPONENTS,
+    report = run_scenario("gem", work, blender=blender, zip=str(addon_zip), gem=str(work / "demo.gem"), gn_components=GN_COMPONENTS,
                           frame_start=3, sequence=str(work / "seq.npz"), check_frames=CHECK_FRAMES,
                           corrupt=str(work / "corrupt.gem"), bad_sequence=str(work / "bad.npy"),
                           shared_gem=str(work / "shared.gem"))  # fmt: skip
@@ -111,9 +111,10 @@ def test_sequence_keyframes(run, gem, sequence):
         keys = curves[f'key_blocks["Pos{k:03d}"].value']
         np.testing.assert_allclose(keys[:, 0], frames)
         np.testing.assert_allclose(keys[:, 1] * units[k], sequence["position"][:, k], rtol=1e-5, atol=1e-6)
-    rot0 = curves[f'modifiers["SynthHeads GEM"]["{sockets["rotation"][0]}"]']
+    paths = report["gn_paths"]
+    rot0 = curves[paths[sockets["rotation"][0]]]
     np.testing.assert_allclose(rot0[:, 1], sequence["rotation"][:, 0], rtol=1e-5)
-    opacity0 = curves[f'modifiers["SynthHeads GEM"]["{sockets["opacity"][0]}"]']
+    opacity0 = curves[paths[sockets["opacity"][0]]]
     assert np.all(opacity0[:, 1] == 0)  # not in the file: keyed at zero
     assert report["frame_end"] >= 3 + FRAMES - 1 and report["fps"] == pytest.approx(FPS)
     for f in CHECK_FRAMES:
