@@ -145,3 +145,34 @@ def operator_error(call) -> str | None:
     except RuntimeError as exc:
         return str(exc)
     return None
+
+
+ATTRIBUTE_WIDTH = {"FLOAT": (1, "value"), "FLOAT_VECTOR": (3, "vector"), "FLOAT_COLOR": (4, "color"),
+                   "FLOAT4": (4, "vector"), "QUATERNION": (4, "value")}  # fmt: skip
+
+
+def attribute_arrays(attributes, skip_hidden: bool = True) -> dict:
+    """``name -> {"type", "domain", "values" [n, width] float32}`` of the float attributes of a geometry."""
+    out = {}
+    for a in attributes:
+        if (skip_hidden and a.name.startswith(".")) or a.data_type not in ATTRIBUTE_WIDTH:
+            continue
+        width, field = ATTRIBUTE_WIDTH[a.data_type]
+        buf = np.empty(len(a.data) * width, np.float32)
+        a.data.foreach_get(field, buf)
+        out[a.name] = {"type": a.data_type, "domain": a.domain, "values": buf.reshape(len(a.data), width)}
+    return out
+
+
+def evaluated_splats(obj) -> dict:
+    """The evaluated point cloud of ``obj`` (a GEM with native splats, or an imported PLY): type, count, attributes."""
+    dg = bpy.context.evaluated_depsgraph_get()
+    ev = obj.evaluated_get(dg)
+    if obj.type == "POINTCLOUD":
+        pc = ev.data
+    else:
+        geometry = ev.evaluated_geometry()
+        pc = geometry.pointcloud
+    if pc is None:
+        return {"type": None, "count": 0, "attributes": {}}
+    return {"type": pc.type, "count": len(pc.points), "attributes": attribute_arrays(pc.attributes)}

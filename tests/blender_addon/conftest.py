@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from _addon_gem_fixture import head_gem
 from _addon_harness import BLENDERS, build_zip
 
 
@@ -28,3 +29,9 @@ def blender(request) -> str:
         pytest.skip(f"Blender {request.param}: no interpreter at {python} (tools/bootstrap.sh makes .venv-blender "
                     "with Python 3.13 and bpy 5.3.0)")
     return request.param
+
+
+@pytest.fixture(scope="session")
+def gem():
+    """The 2,000-Gaussian test GEM of the Blender GEM scenarios."""
+    return head_gem(n=2000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _addon_gem_fixture import BIG_STD_COMPONENT, head_gem
+from _addon_gem_fixture import BIG_STD_COMPONENT, random_sequence
 from _addon_harness import run_scenario
 
 from backend.io.ply_numpy import decode_ply, ply_arrays_to_gaussians
@@ -16,15 +16,8 @@ CHECK_FRAMES = [0, 4]
 
 
 @pytest.fixture(scope="module")
-def gem():
-    return head_gem(n=2000)
-
-
-@pytest.fixture(scope="module")
 def sequence(gem):
-    rng = np.random.default_rng(11)
-    return {m: rng.normal(size=(FRAMES, k)) * gem.modality(m).std[:k]
-            for m, k in (("position", gem.position.n_components), ("rotation", 3), ("scale", 1))}  # fmt: skip
+    return random_sequence(gem, {"position": gem.position.n_components, "rotation": 3, "scale": 1}, FRAMES)
 
 
 def shared_gem(gem, k: int = 2) -> GemModel:
@@ -41,7 +34,10 @@ def run(addon_zip, tmp_path_factory, gem, sequence, blender):
     write_gem(work / "shared.gem", shared_gem(gem))
     (work / "corrupt.gem").write_bytes((work / "demo.gem").read_bytes()[:4000])
     np.save(work / "bad.npy", np.zeros((3, 5)))
-    report = run_scenario("gem", work, blender=blender, zip=str(addon_zip), gem=str(work / "demo.gem"), gn_components=GN_COMPONENTS,
+    # the ellipsoid path: automatic before Blender 5.3, chosen explicitly in 5.3 (test_addon_gem_splats.py: native)
+    display = "AUTO" if blender == "5.0" else "ELLIPSOIDS"
+    report = run_scenario("gem", work, blender=blender, display=display, zip=str(addon_zip), gem=str(work / "demo.gem"),
+                          gn_components=GN_COMPONENTS,
                           frame_start=3, sequence=str(work / "seq.npz"), check_frames=CHECK_FRAMES,
                           corrupt=str(work / "corrupt.gem"), bad_sequence=str(work / "bad.npy"),
                           shared_gem=str(work / "shared.gem"))  # fmt: skip
@@ -51,6 +47,7 @@ def run(addon_zip, tmp_path_factory, gem, sequence, blender):
 def test_point_object_and_attributes(run, gem):
     report, _ = run
     obj = report["object"]
+    assert obj["info"]["display"] == "ELLIPSOIDS"
     assert (obj["type"], obj["vertices"], obj["edges"], obj["polygons"]) == ("MESH", gem.n_gaussians, 0, 0)
     assert obj["modifiers"] == [["NODES", "SynthHeads GEM"]]
     assert report["rest_position_err"] == 0.0
@@ -145,6 +142,8 @@ def test_bad_files_are_reported(run):
     assert "corrupt.gem: is not a readable .gem archive" in report["errors"]["corrupt"]
     assert "bad.npy: 'coefficients' has 5 columns" in report["errors"]["bad_sequence"]
     assert report["objects_after_errors"] == ["demo"]  # nothing half-imported
+    if report["blender_version"] < "5.3":
+        assert "native Gaussian splats need Blender 5.3 or newer" in report["errors_splats"]
 
 
 def test_cycles_render_is_not_blank(run):
