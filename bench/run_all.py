@@ -28,6 +28,7 @@ BENCHMARKS = {
     "prior": "bench_prior.py",
     "inversion": "bench_inversion.py",
     "gem": "bench_gem.py",
+    "gem_compact": "bench_gem_compact.py",
 }
 TITLES = {
     "rasterizer": "Gaussian rasterizer (forward, forward+backward)",
@@ -35,6 +36,7 @@ TITLES = {
     "prior": "SynShot prior training step",
     "inversion": "Few-shot inversion",
     "gem": "GEM: distillation quality, size, decode and render speed",
+    "gem_compact": "Compact .gem (float16 bases): size against GEM's Table 4, PSNR cost",
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
 MAIN = ROOT / "runs" / "main"

@@ -21,7 +21,11 @@ HELP = "distil a Gaussian Eigen Model (.gem) from an avatar: PCA per modality pl
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--avatar", required=True, help="avatar file, or 'mesh' / 'mesh:SEED' (head-model teacher)")
     parser.add_argument("--out", type=Path, required=True, help="output .gem file (PNG and JSON go beside it)")
-    parser.add_argument("--components", type=int, default=30, help="principal components per modality (10/30/50)")
+    parser.add_argument("--components", type=parse_components, default=30, metavar="K|position=K,rotation=K,...",
+                        help="principal components per modality (10/30/50), or per modality, e.g. GEM's "
+                             "position=50,rotation=40,scale=40,opacity=50 (missing ones 0)")
+    parser.add_argument("--precision", choices=("float32", "float16"), default="float32",
+                        help="float16: the compact .gem (format version 2, float16 bases, about half the size)")
     parser.add_argument("--expressions", type=int, default=120, help="training expressions (neutral included)")
     parser.add_argument("--heldout", type=int, default=16, help="held-out expressions for the PSNR report")
     parser.add_argument("--trajectory", action="append", default=[], type=Path,
@@ -34,6 +38,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-frames", type=int, default=8, help="training frames in the PSNR report")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+
+
+def parse_components(text: str) -> int | dict[str, int]:
+    """``"30"`` -> 30; ``"position=50,rotation=40"`` -> ``{"position": 50, "rotation": 40}`` (others 0)."""
+    from synthetic.gem_format import MODALITIES
+
+    text = str(text).strip()
+    if text.isdigit():
+        return int(text)
+    out = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or name.strip() not in MODALITIES or not value.strip().isdigit():
+            raise argparse.ArgumentTypeError(f"{text!r}: give one count (30) or MODALITY=K pairs with MODALITY in "
+                                             f"{', '.join(MODALITIES)} (e.g. position=50,rotation=40)")  # fmt: skip
+        out[name.strip()] = int(value)
+    return out
 
 
 def run(args: argparse.Namespace, progress) -> int:
@@ -55,7 +76,8 @@ def run(args: argparse.Namespace, progress) -> int:
     torch.set_num_threads(max(1, args.threads))
     if args.out.suffix != ".gem":
         raise UserInputError(f"--out {args.out}: the output must end in .gem")
-    if args.components < 1 or args.expressions < 2:
+    counts = args.components.values() if isinstance(args.components, dict) else [args.components]
+    if max(counts) < 1 or args.expressions < 2:
         raise UserInputError("--components must be >= 1 and --expressions >= 2")
     width, height = parse_resolution(args.resolution)
     head = HeadModel.load()
@@ -96,7 +118,7 @@ def run(args: argparse.Namespace, progress) -> int:
                 expression_names=list(head.expression_names), explained_variance=res.stats["explained_variance"],
                 created_by="python -m backend distill-gem")  # fmt: skip
     model = gem.to_model(meta, source=str(args.out))
-    path = write_gem(args.out, model)
+    path = write_gem(args.out, model, precision=args.precision)
     sheet_cam = rig_cameras(128, 128, [FRONTAL[1]])
     held_flat = None
     if res.heldout_canonical is not None:
