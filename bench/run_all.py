@@ -29,6 +29,7 @@ BENCHMARKS = {
     "inversion": "bench_inversion.py",
     "gem": "bench_gem.py",
     "gem_compact": "bench_gem_compact.py",
+    "blender_splats": "bench_blender_splats.py",
 }
 TITLES = {
     "rasterizer": "Gaussian rasterizer (forward, forward+backward)",
@@ -37,6 +38,7 @@ TITLES = {
     "inversion": "Few-shot inversion",
     "gem": "GEM: distillation quality, size, decode and render speed",
     "gem_compact": "Compact .gem (float16 bases): size against GEM's Table 4, PSNR cost",
+    "blender_splats": "GEM in Blender 5.3: native splats and ellipsoids against the backend; playback speed",
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
 MAIN = ROOT / "runs" / "main"
