@@ -29,6 +29,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--passes", default="none",
                    help="'none' (default) or a comma list of linear EXR passes per camera: depth (m along the optical "
                         "axis), normal (world, unit), seg (part index)")
+    p.add_argument("--blender", default=None, metavar="PATH",
+                   help="the Blender that renders: a Python with the bpy module (e.g. .venv-blender/bin/python, "
+                        "Blender 5.3) or a Blender executable; default $SYNTHHEADS_BLENDER, else the checkout's "
+                        ".venv-blender/bin/python, else this Python's bpy")
     p.add_argument("--clothing", action="store_true",
                    help="dress each identity in a collar and a shirt over the shoulders (seg: neck/clothes)")
 
@@ -87,7 +91,7 @@ def run(args: argparse.Namespace, progress) -> int:
                     dataset=settings.to_json(), passes=list(passes))  # fmt: skip
     install_sigterm_handler()
     log = _log_path(Path(args.out), args.shard)
-    failures = run_worker(job, progress, log, total_images=len(todo) * args.frames * n_cams)
+    failures = run_worker(job, progress, log, total_images=len(todo) * args.frames * n_cams, blender=args.blender)
     progress.done(out=str(args.out), rendered=len(todo) - len(failures), failed=len(failures), log=str(log))
     if failures:
         for i, msg in sorted(failures.items()):
