@@ -96,15 +96,18 @@ def light_scene(strength: float = 3.0) -> None:
         scene.collection.objects.link(sun)
 
 
-def render(path: str, size=(64, 64), samples: int = 4) -> dict:
-    """Render the scene with Cycles (CPU) into an RGBA PNG; returns its coverage and colour statistics."""
+def render(path: str, size=(64, 64), samples: int = 4, engine: str = "CYCLES") -> dict:
+    """Render the scene with Cycles (CPU) or EEVEE into an RGBA PNG; returns its coverage and colour statistics."""
     scene = bpy.context.scene
     r = scene.render
-    r.engine = "CYCLES"
-    scene.cycles.device = "CPU"
-    scene.cycles.samples = samples
-    scene.cycles.use_denoising = False
-    scene.cycles.seed = 0
+    r.engine = engine
+    if engine == "CYCLES":
+        scene.cycles.device = "CPU"
+        scene.cycles.samples = samples
+        scene.cycles.use_denoising = False
+        scene.cycles.seed = 0
+    else:
+        scene.eevee.taa_render_samples = samples
     r.resolution_x, r.resolution_y = size
     r.resolution_percentage = 100
     r.film_transparent = True
