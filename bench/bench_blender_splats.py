@@ -94,10 +94,9 @@ def load_rgba(path: Path) -> np.ndarray:
 def fidelity(args, work: Path, zip_path: Path) -> tuple[list[dict], dict]:
     import torch
 
-    from backend.cli.render_gem import front_cameras
     from backend.gem.decode import TorchGem
     from backend.metrics.image import psnr, ssim
-    from backend.splat import rasterize
+    from backend.splat import Cameras, rasterize
     from synthetic.camera_convert import opencv_w2c_to_opengl_c2w
     from synthetic.gem_format import read_gem, write_gem
 
@@ -109,7 +108,8 @@ def fidelity(args, work: Path, zip_path: Path) -> tuple[list[dict], dict]:
     np.savez(work / "coeffs.npz", **coeffs)
     size, fov, distance = args.size, 30.0, args.distance
     tg = TorchGem.from_model(model)
-    cam = front_cameras(model.position.mean.reshape(-1, 3).astype(np.float64), 1, distance, fov, size, size)
+    centre = model.position.mean.reshape(-1, 3).astype(np.float64).mean(0)  # as `render --gem` frames a GEM
+    cam = Cameras.look_at((centre + distance * np.array([0.0, -1.0, 0.1]))[None], centre, fov, size, size)
     with torch.no_grad():
         g = tg.gaussian_set(tg.decode({m: torch.as_tensor(c[None], dtype=torch.float32) for m, c in coeffs.items()}))
         ref = rasterize(g, cam, background=torch.ones(3)).rgb[0].clamp(0, 1).numpy().astype(np.float64)
