@@ -184,6 +184,7 @@ def main() -> None:
     parser.add_argument("--no-eevee", action="store_true")
     parser.add_argument("--speed-sizes", type=int, nargs="+", default=[6000, 25000, 100000])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--image", type=Path, default=IMAGE, help="where the side-by-side PNG goes")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--quick", action="store_true", help="smoke size")
     args = parser.parse_args()
@@ -199,7 +200,7 @@ def main() -> None:
         zip_path = build_zip(work / "dist")
         (work / "fidelity").mkdir()
         rows, images = fidelity(args, work / "fidelity", zip_path)
-        side_by_side(images, ROOT / "bench" / "out" / "blender_splats_quick.png" if args.quick else IMAGE)
+        side_by_side(images, ROOT / "bench" / "out" / "blender_splats_quick.png" if args.quick else args.image)
         speed_work = work / "speed"
         speed_work.mkdir()
         speed_rows = speed(args, speed_work, zip_path)
