@@ -28,6 +28,8 @@ BENCHMARKS = {
     "prior": "bench_prior.py",
     "inversion": "bench_inversion.py",
     "gem": "bench_gem.py",
+    "gem_compact": "bench_gem_compact.py",
+    "blender_splats": "bench_blender_splats.py",
 }
 TITLES = {
     "rasterizer": "Gaussian rasterizer (forward, forward+backward)",
@@ -35,6 +37,8 @@ TITLES = {
     "prior": "SynShot prior training step",
     "inversion": "Few-shot inversion",
     "gem": "GEM: distillation quality, size, decode and render speed",
+    "gem_compact": "Compact .gem (float16 bases): size against GEM's Table 4, PSNR cost",
+    "blender_splats": "GEM in Blender 5.3: native splats and ellipsoids against the backend; playback speed",
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
 MAIN = ROOT / "runs" / "main"

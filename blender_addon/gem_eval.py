@@ -30,10 +30,16 @@ GN_MODALITIES = ("rotation", "scale", "opacity")
 GN_PREFIX = {"rotation": "Rotation", "scale": "Scale", "opacity": "Opacity"}
 
 
+DISPLAYS = ("AUTO", "SPLATS", "ELLIPSOIDS")
+"""How Import GEM shows the Gaussians: native splats (Blender 5.3+), ellipsoid instances, or the best available."""
+
+
 @dataclass
 class GemImportOptions:
     """Settings of Import GEM."""
 
+    display: str = "AUTO"
+    """One of :data:`DISPLAYS`: ``AUTO`` is native Gaussian splats on Blender 5.3+, ellipsoids before."""
     gn_components: int = 8
     """Rotation/scale/opacity components exposed as geometry-node inputs (each, at most)."""
     ellipsoid_sigmas: float = 1.5
@@ -78,13 +84,16 @@ def srgb_to_linear(c: np.ndarray) -> np.ndarray:
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
-def point_attributes(gem, counts: dict[str, int]) -> dict[str, tuple[str, np.ndarray]]:
+def point_attributes(gem, counts: dict[str, int], splats: bool = False) -> dict[str, tuple[str, np.ndarray]]:
     """Per-point attributes ``name -> (Blender type, values)`` the GN group and the material read.
 
     ``gs_colour`` (linear RGBA from SH degree 0), the raw means ``rot_mean_xyz``/``rot_mean_w``,
     ``scale_mean`` (log), ``opacity_mean`` (logit), and per exposed component ``k`` its basis rows
     ``rot_KK_xyz``/``rot_KK_w``, ``scale_KK``, ``opacity_KK``; plus the activated mean values
-    ``gs_scale`` (m), ``gs_opacity`` and ``gs_rotation`` (w-x-y-z) for inspection.
+    ``gs_scale`` (m), ``gs_opacity`` and ``gs_rotation`` (w-x-y-z) for inspection. With ``splats``
+    also Blender 5.3's native radiance: ``sh_dc`` (the raw SH degree-0 coefficients, which the GN
+    group joins with the opacity into ``radiance:base``) and ``radiance:sh_J`` = SH coefficient J + 1
+    (RGB) for the degrees the file stores, as Blender's own PLY importer lays them out.
     """
     n = gem.n_gaussians
     rgba = np.concatenate([srgb_to_linear(gem.base_colour()), np.ones((n, 1))], axis=1)
@@ -102,6 +111,10 @@ def point_attributes(gem, counts: dict[str, int]) -> dict[str, tuple[str, np.nda
         out[f"scale_{k:02d}"] = ("FLOAT_VECTOR", gem.scale.basis[k].reshape(n, 3))
     for k in range(counts.get("opacity", 0)):
         out[f"opacity_{k:02d}"] = ("FLOAT", gem.opacity.basis[k].reshape(n))
+    if splats:
+        out["sh_dc"] = ("FLOAT_VECTOR", gem.colour_sh[:, 0, :])
+        for j in range(gem.colour_sh.shape[1] - 1):
+            out[f"radiance:sh_{j}"] = ("FLOAT_VECTOR", gem.colour_sh[:, j + 1, :])
     mean = gem.decode({})
     out["gs_scale"] = ("FLOAT_VECTOR", mean.scales)
     out["gs_opacity"] = ("FLOAT", mean.opacities)

@@ -21,7 +21,7 @@ def _active_gem(context):
 
 
 class SCENE_OT_synthheads_import_gem(bpy.types.Operator, ImportHelper):
-    """Import a Gaussian Eigen Model (.gem) as a point object with coefficient sliders and ellipsoid instances"""
+    """Import a Gaussian Eigen Model (.gem) as a point object with coefficient sliders, shown as native Gaussian splats (Blender 5.3+) or ellipsoids"""
 
     bl_idname = "scene.synthheads_import_gem"
     bl_label = "Import GEM"
@@ -38,7 +38,8 @@ class SCENE_OT_synthheads_import_gem(bpy.types.Operator, ImportHelper):
         from .scene_gem import import_gem
 
         s = context.scene.synthheads.gem
-        options = GemImportOptions(gn_components=s.gn_components, ellipsoid_sigmas=s.ellipsoid_sigmas)
+        options = GemImportOptions(display=s.display, gn_components=s.gn_components,
+                                   ellipsoid_sigmas=s.ellipsoid_sigmas)  # fmt: skip
         try:
             obj, warnings = import_gem(context, bpy.path.abspath(self.filepath), options)
         except _errors() as exc:

@@ -68,6 +68,13 @@ class SynthHeadsBackendSettings(bpy.types.PropertyGroup):
 
 
 class SynthHeadsGemSettings(bpy.types.PropertyGroup):
+    display: EnumProperty(
+        name="Display", default="AUTO",
+        items=[("AUTO", "Automatic", "Native Gaussian splats on Blender 5.3 and newer, ellipsoids before"),
+               ("SPLATS", "Gaussian Splats", "Blender 5.3's native 3D Gaussian splats (rendered by Workbench, "
+                "EEVEE and Cycles)"),
+               ("ELLIPSOIDS", "Ellipsoids", "An emissive ellipsoid instance per Gaussian (any Blender)")],
+        description="How Import GEM shows the Gaussians")  # fmt: skip
     gn_components: IntProperty(
         name="Node Components", min=0, max=32, default=8,
         description="Rotation/scale/opacity components exposed as geometry-node inputs (each)")

@@ -6,10 +6,22 @@ An imported GEM is a vertices-only mesh object (one vertex per Gaussian, at the 
 * shape keys ``Pos###`` for the position components (``value * unit = coefficient``, the units in
   ``synthheads_gem["position_units"]``);
 * a geometry-nodes modifier running a generated group that evaluates rotation, scale and opacity
-  from its ``Rotation ##``/``Scale ##``/``Opacity ##`` inputs, stores ``gs_opacity``, and instances
-  an ico-sphere per point, scaled to ``ellipsoid_sigmas`` standard deviations and rotated by the
-  quaternion. The material reads ``gs_colour``/``gs_opacity`` through the Attribute node in
-  Instancer mode, so the same look shows in Eevee, the viewport's material preview and Cycles.
+  from its ``Rotation ##``/``Scale ##``/``Opacity ##`` inputs, and then shows the Gaussians one of two
+  ways (``synthheads_gem["display"]``, chosen by :func:`resolve_display`):
+
+  - ``SPLATS`` (Blender 5.3+, the default there): Mesh to Points, the attributes Blender's native
+    Gaussian splats read, then Set Point Cloud Type to 3D Gaussian Splat. Encodings, read from
+    Blender's source (``io/ply/importer/ply_import_gsplat.cc``, ``draw/.../draw_gsplat.bsl.hh``) and
+    checked by rendering single splats in Cycles: ``scale`` is the standard deviation in metres (the
+    PLY's ``exp(log-scale)``), ``rotation`` a w-x-y-z quaternion, ``radiance:base`` = (raw SH
+    degree-0 coefficients, opacity in [0, 1]) and ``radiance:sh_J`` the higher SH coefficients; the
+    renderer shows ``0.5 + SH`` as sRGB-encoded colour (so with the Standard view transform a pixel
+    is the 3DGS colour). ``radiance:base`` is stored as a FLOAT_COLOR attribute: geometry nodes
+    cannot build a 4-component vector, and the renderers read the colour type the same.
+  - ``ELLIPSOIDS`` (any Blender): stores ``gs_opacity`` and instances an ico-sphere per point,
+    scaled to ``ellipsoid_sigmas`` standard deviations and rotated by the quaternion. The material
+    reads ``gs_colour``/``gs_opacity`` through the Attribute node in Instancer mode, so the same
+    look shows in Eevee, the viewport's material preview and Cycles.
 
 The object's ``synthheads_gem`` property (JSON) keeps the file path, units and socket identifiers.
 """
@@ -43,6 +55,46 @@ def read_model(info: dict):
     return read_gem(info["path"])
 
 
+def gn_input_path(ident: str) -> str:
+    """The data path (from the object) of the GEM modifier's input ``ident``: Blender 5.3 keeps modifier
+    inputs in ``properties.inputs.<identifier>.value``; older versions as ID properties ``["<identifier>"]``."""
+    if "properties" in bpy.types.NodesModifier.bl_rna.properties:
+        return f'modifiers["{MODIFIER}"].properties.inputs.{ident}.value'
+    return f'modifiers["{MODIFIER}"]["{ident}"]'
+
+
+def gn_input(obj, ident: str) -> float:
+    """The value of the GEM modifier's input ``ident`` (see :func:`gn_input_path`)."""
+    return float(obj.path_resolve(gn_input_path(ident)))
+
+
+def set_gn_input(obj, ident: str, value: float) -> None:
+    mod = obj.modifiers[MODIFIER]
+    if "properties" in mod.bl_rna.properties:
+        getattr(mod.properties.inputs, ident).value = value
+    else:
+        mod[ident] = value
+
+
+def native_splats_available() -> bool:
+    """Whether this Blender has native Gaussian splats (5.3+: the Set Point Cloud Type node)."""
+    return hasattr(bpy.types, "GeometryNodePointsSetType")
+
+
+def resolve_display(display: str) -> str:
+    """``AUTO`` -> ``SPLATS`` where native splats exist, else ``ELLIPSOIDS``; refuses ``SPLATS`` without them."""
+    from synthetic.errors import UserInputError
+
+    if display not in gem_eval.DISPLAYS:
+        raise UserInputError(f"display {display!r}: use one of {', '.join(gem_eval.DISPLAYS)}")
+    if display == "AUTO":
+        return "SPLATS" if native_splats_available() else "ELLIPSOIDS"
+    if display == "SPLATS" and not native_splats_available():
+        raise UserInputError(f"native Gaussian splats need Blender 5.3 or newer (this is {bpy.app.version_string}); "
+                             "use Ellipsoids")  # fmt: skip
+    return display
+
+
 # ----------------------------------------------------------------------------- import
 def import_gem(context, path, options: GemImportOptions) -> tuple[bpy.types.Object, list[str]]:
     """Create the GEM object for the file at ``path`` in the active collection (at the mean).
@@ -52,6 +104,8 @@ def import_gem(context, path, options: GemImportOptions) -> tuple[bpy.types.Obje
     from synthetic.formats.gem import read_gem
 
     gem = read_gem(path)
+    display = resolve_display(options.display)
+    splats = display == "SPLATS"
     name = Path(path).stem
     pos = gem_eval.position_sliders(gem.position.std)
     gn = gem_eval.gn_sliders(gem, options.gn_components)
@@ -63,7 +117,7 @@ def import_gem(context, path, options: GemImportOptions) -> tuple[bpy.types.Obje
     mesh = bpy.data.meshes.new(name)
     mesh.vertices.add(gem.n_gaussians)
     mesh.vertices.foreach_set("co", gem.position.mean.astype(np.float32))
-    for attr_name, (kind, values) in gem_eval.point_attributes(gem, counts).items():
+    for attr_name, (kind, values) in gem_eval.point_attributes(gem, counts, splats=splats).items():
         attr = mesh.attributes.new(attr_name, kind, "POINT")
         field = {"FLOAT_COLOR": "color", "FLOAT_VECTOR": "vector", "FLOAT": "value", "QUATERNION": "value"}[kind]
         attr.data.foreach_set(field, values.ravel())
@@ -80,11 +134,11 @@ def import_gem(context, path, options: GemImportOptions) -> tuple[bpy.types.Obje
         kb.value = 0.0  # a new key starts at 1 in recent Blender versions: import at the mean
     mesh.shape_keys.name = f"{name}_coefficients"
 
-    material = _gem_material(f"{name}_gaussians")
-    group, sockets = _gn_group(f"SynthHeads GEM {name}", gn, material, options)
+    material = None if splats else _gem_material(f"{name}_gaussians")
+    group, sockets = _gn_group(f"SynthHeads GEM {name}", gn, material, options, splats)
     mod = obj.modifiers.new(MODIFIER, "NODES")
     mod.node_group = group
-    info = {"path": str(Path(path).resolve()), "n_gaussians": gem.n_gaussians,
+    info = {"path": str(Path(path).resolve()), "n_gaussians": gem.n_gaussians, "display": display,
             "component_counts": gem.component_counts, "shared": gem.shared_coefficients,
             "position_units": [s.unit for s in pos], "sockets": sockets, "metadata": gem.metadata}  # fmt: skip
     obj[GEM_KEY] = json.dumps(info)
@@ -165,14 +219,16 @@ class _Graph:
         return n.outputs["Value"] if op in ("DOT_PRODUCT", "LENGTH", "DISTANCE") else n.outputs["Vector"]
 
 
-def _gn_group(name: str, gn: dict, material, options: GemImportOptions):
+def _gn_group(name: str, gn: dict, material, options: GemImportOptions, splats: bool = False):
     """The geometry-nodes group and ``{modality: [socket identifier]}`` of its coefficient inputs."""
     tree = bpy.data.node_groups.new(name, "GeometryNodeTree")
     iface = tree.interface
     geometry = iface.new_socket("Geometry", in_out="INPUT", socket_type="NodeSocketGeometry")
-    size = iface.new_socket("Ellipsoid Size", in_out="INPUT", socket_type="NodeSocketFloat")
-    size.default_value, size.min_value, size.max_value = options.ellipsoid_sigmas, 0.0, 10.0
-    size.description = "Half-axes of the ellipsoids in standard deviations of each Gaussian"
+    size = None
+    if not splats:
+        size = iface.new_socket("Ellipsoid Size", in_out="INPUT", socket_type="NodeSocketFloat")
+        size.default_value, size.min_value, size.max_value = options.ellipsoid_sigmas, 0.0, 10.0
+        size.description = "Half-axes of the ellipsoids in standard deviations of each Gaussian"
     sockets: dict[str, list[str]] = {}
     for m in GN_MODALITIES:
         sockets[m] = []
@@ -202,7 +258,7 @@ def _gn_group(name: str, gn: dict, material, options: GemImportOptions):
     for axis in "XYZ":
         g.link(unit_xyz.outputs[axis], quat.inputs[axis])
 
-    # scale: exp(mean + sum_k c_k b_k) per axis, times the ellipsoid size in sigmas
+    # scale: exp(mean + sum_k c_k b_k) per axis (metres; ellipsoids: times their size in sigmas)
     log_scale = g.attr("scale_mean", "FLOAT_VECTOR")
     for k, ident in enumerate(sockets["scale"]):
         log_scale = g.vmath("ADD", log_scale, g.vmath("SCALE", g.attr(f"scale_{k:02d}", "FLOAT_VECTOR"),
@@ -210,19 +266,35 @@ def _gn_group(name: str, gn: dict, material, options: GemImportOptions):
     split, scale = g.node("ShaderNodeSeparateXYZ"), g.node("ShaderNodeCombineXYZ")
     g.link(log_scale, split.inputs[0])
     for axis in "XYZ":
-        g.link(g.math("MULTIPLY", g.math("EXPONENT", split.outputs[axis]), inputs[size.identifier]),
-               scale.inputs[axis])
+        g.link(g.math("EXPONENT", split.outputs[axis]), scale.inputs[axis])
 
-    # opacity: sigmoid(mean + sum_k c_k b_k), stored for the material
+    # opacity: sigmoid(mean + sum_k c_k b_k)
     logit = g.attr("opacity_mean", "FLOAT")
     for k, ident in enumerate(sockets["opacity"]):
         logit = g.math("MULTIPLY_ADD", g.attr(f"opacity_{k:02d}", "FLOAT"), inputs[ident], logit)
     opacity = g.math("DIVIDE", 1.0, g.math("ADD", 1.0, g.math("EXPONENT", g.math("MULTIPLY", logit, -1.0))))
-    store = g.node("GeometryNodeStoreNamedAttribute", data_type="FLOAT", domain="POINT")
-    store.inputs["Name"].default_value = "gs_opacity"
-    g.link(inputs[geometry.identifier], store.inputs["Geometry"])
-    g.link(opacity, store.inputs["Value"])
 
+    if splats:
+        _splat_tail(g, inputs[geometry.identifier], quat.outputs[0], scale.outputs[0], opacity, group_out)
+    else:
+        _ellipsoid_tail(g, inputs[geometry.identifier], quat.outputs[0],
+                        g.vmath("SCALE", scale.outputs[0], scale=inputs[size.identifier]), opacity, material,
+                        options, group_out)  # fmt: skip
+    _tidy(tree)
+    return tree, sockets
+
+
+def _store(g: _Graph, geometry, name: str, data_type: str, value):
+    store = g.node("GeometryNodeStoreNamedAttribute", data_type=data_type, domain="POINT")
+    store.inputs["Name"].default_value = name
+    g.link(geometry, store.inputs["Geometry"])
+    g.link(value, store.inputs["Value"])
+    return store.outputs["Geometry"]
+
+
+def _ellipsoid_tail(g: _Graph, geometry, rotation, half_axes, opacity, material, options, group_out) -> None:
+    """Store ``gs_opacity`` for the material, instance a scaled, rotated ico-sphere per point."""
+    points = _store(g, geometry, "gs_opacity", "FLOAT", opacity)
     ico = g.node("GeometryNodeMeshIcoSphere")
     ico.inputs["Radius"].default_value = 1.0
     ico.inputs["Subdivisions"].default_value = max(1, int(options.ico_subdivisions))
@@ -230,13 +302,30 @@ def _gn_group(name: str, gn: dict, material, options: GemImportOptions):
     set_mat.inputs["Material"].default_value = material
     g.link(ico.outputs["Mesh"], set_mat.inputs["Geometry"])
     instance = g.node("GeometryNodeInstanceOnPoints")
-    g.link(store.outputs["Geometry"], instance.inputs["Points"])
+    g.link(points, instance.inputs["Points"])
     g.link(set_mat.outputs["Geometry"], instance.inputs["Instance"])
-    g.link(quat.outputs[0], instance.inputs["Rotation"])
-    g.link(scale.outputs[0], instance.inputs["Scale"])
+    g.link(rotation, instance.inputs["Rotation"])
+    g.link(half_axes, instance.inputs["Scale"])
     g.link(instance.outputs["Instances"], group_out.inputs[0])
-    _tidy(tree)
-    return tree, sockets
+
+
+def _splat_tail(g: _Graph, geometry, rotation, scale, opacity, group_out) -> None:
+    """Mesh to Points, Blender's native splat attributes, Set Point Cloud Type (3D Gaussian Splat)."""
+    to_points = g.node("GeometryNodeMeshToPoints", mode="VERTICES")
+    g.link(geometry, to_points.inputs["Mesh"])
+    points = _store(g, to_points.outputs["Points"], "rotation", "QUATERNION", rotation)
+    points = _store(g, points, "scale", "FLOAT_VECTOR", scale)
+    dc = g.node("ShaderNodeSeparateXYZ")
+    g.link(g.attr("sh_dc", "FLOAT_VECTOR"), dc.inputs[0])
+    base = g.node("FunctionNodeCombineColor")
+    for axis, channel in zip("XYZ", ("Red", "Green", "Blue")):
+        g.link(dc.outputs[axis], base.inputs[channel])
+    g.link(opacity, base.inputs["Alpha"])
+    points = _store(g, points, "radiance:base", "FLOAT_COLOR", base.outputs["Color"])
+    set_type = g.node("GeometryNodePointsSetType")
+    set_type.inputs["Type"].default_value = "3D Gaussian Splat"
+    g.link(points, set_type.inputs[0])
+    g.link(set_type.outputs[0], group_out.inputs[0])
 
 
 def _tidy(tree) -> None:
@@ -262,7 +351,7 @@ def _drive_gn_from_shape_keys(obj, sockets: dict[str, list[str]], units: list[fl
     key = obj.data.shape_keys
     for m in GN_MODALITIES:
         for k, ident in enumerate(sockets[m]):
-            driver = obj.driver_add(f'modifiers["{MODIFIER}"]["{ident}"]').driver
+            driver = obj.driver_add(gn_input_path(ident)).driver
             driver.type = "SCRIPTED"
             var = driver.variables.new()
             var.name, var.type = "c", "SINGLE_PROP"
@@ -278,8 +367,7 @@ def controls(obj):
     info = gem_info(obj)
     keys = obj.data.shape_keys.key_blocks
     pos = np.array([keys[f"Pos{k:03d}"].value for k in range(info["component_counts"]["position"])])
-    mod = obj.modifiers[MODIFIER]
-    gn = {m: np.array([float(mod[ident]) for ident in info["sockets"][m]]) for m in GN_MODALITIES}
+    gn = {m: np.array([gn_input(obj, ident) for ident in info["sockets"][m]]) for m in GN_MODALITIES}
     return pos, gn
 
 
@@ -290,10 +378,9 @@ def set_coefficients(obj, coeffs: dict[str, np.ndarray]) -> None:
     for k, unit in enumerate(info["position_units"]):
         keys[f"Pos{k:03d}"].value = float(coeffs["position"][k] / unit)
     if not info["shared"]:
-        mod = obj.modifiers[MODIFIER]
         for m in GN_MODALITIES:
             for k, ident in enumerate(info["sockets"][m]):
-                mod[ident] = float(coeffs[m][k])
+                set_gn_input(obj, ident, float(coeffs[m][k]))
     obj.data.update()
     obj.update_tag()
 
@@ -315,7 +402,7 @@ def key_sequence(obj, seq, frame_start: int) -> int:
     if not info["shared"]:
         for m in GN_MODALITIES:
             for k, ident in enumerate(info["sockets"][m]):
-                _write_fcurve(obj, f'modifiers["{MODIFIER}"]["{ident}"]', frames, seq.coefficients[m][:, k])
+                _write_fcurve(obj, gn_input_path(ident), frames, seq.coefficients[m][:, k])
                 written += 1
     return written
 

@@ -156,6 +156,7 @@ class VIEW3D_PT_synthheads_gem(_Panel, bpy.types.Panel):
         g = context.scene.synthheads.gem
         layout = self.layout
         layout.use_property_split = True
+        layout.prop(g, "display")
         layout.prop(g, "gn_components")
         layout.prop(g, "ellipsoid_sigmas")
         layout.operator("scene.synthheads_import_gem", icon="IMPORT")
@@ -165,7 +166,8 @@ class VIEW3D_PT_synthheads_gem(_Panel, bpy.types.Panel):
             layout.label(text="Select an imported GEM to drive it", icon="INFO")
             return
         counts = info["component_counts"]
-        layout.label(text=f"{obj.name}: {info['n_gaussians']} Gaussians", icon="OUTLINER_OB_POINTCLOUD")
+        shown = "native splats" if info.get("display") == "SPLATS" else "ellipsoids"
+        layout.label(text=f"{obj.name}: {info['n_gaussians']} Gaussians ({shown})", icon="OUTLINER_OB_POINTCLOUD")
         layout.label(text="Components: " + ", ".join(f"{m} {k}" for m, k in counts.items()))
         layout.prop(g, "random_scale")
         row = layout.row(align=True)

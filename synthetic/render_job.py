@@ -86,6 +86,9 @@ class DatasetRequest:
     """``none`` or a comma list of linear EXR passes: depth, normal, seg."""
     clothing: bool = False
     """Dress each identity in a collar and a shirt."""
+    blender: str | None = None
+    """The Blender that renders: a Python with bpy or a Blender executable (see :func:`worker_command`);
+    None: ``$SYNTHHEADS_BLENDER``, else the checkout's ``.venv-blender/bin/python``, else this Python's bpy."""
 
 
 @dataclass
@@ -162,7 +165,7 @@ def render_dataset(req: DatasetRequest, progress: Progress | None = None) -> Dat
                     dataset=settings.to_json(), passes=list(passes))  # fmt: skip
     install_sigterm_handler()
     log = _log_path(out, req.shard)
-    failures = run_worker(job, progress, log, total_images=len(todo) * req.frames * n_cams)
+    failures = run_worker(job, progress, log, total_images=len(todo) * req.frames * n_cams, blender=req.blender)
     return DatasetRender(out, len(todo) - len(failures), len(complete), failures, log)
 
 
@@ -181,8 +184,45 @@ def _log_path(out: Path, shard: str) -> Path:
     return out / "logs" / f"render_shard-{shard.replace('/', '-of-')}.log"
 
 
-def run_worker(job: RenderJob, progress: Progress, log_path: Path, total_images: int) -> dict[int, str]:
-    """Run the worker until every identity of ``job`` is done or failed; returns {identity: error}."""
+BLENDER_ENV = "SYNTHHEADS_BLENDER"
+"""Environment variable naming the Blender that renders, when ``--blender`` is not given."""
+
+
+def default_blender() -> str:
+    """Blender 5.3's Python of this checkout (``tools/bootstrap.sh`` makes ``.venv-blender``), else this Python."""
+    python = Path(__file__).resolve().parents[1] / ".venv-blender" / "bin" / "python"
+    return str(python) if python.is_file() else sys.executable
+
+
+def worker_command(blender: str | None, job_file: Path, events_fd: int) -> tuple[list[str], dict]:
+    """The worker's command line and environment.
+
+    ``blender`` (else ``$SYNTHHEADS_BLENDER``, else the checkout's ``.venv-blender/bin/python`` when the set-up
+    made it, else this Python) is either a Python interpreter whose ``bpy``
+    module is the Blender to use (``.venv-blender/bin/python``: bpy 5.3 on Python 3.13), run as
+    ``PYTHON -m synthetic.blender.worker``, or a Blender executable (its file name starts with
+    "blender"), run as ``blender --background --factory-startup --python-expr ... -- ARGS`` as render farms
+    and BlenderProc launch Blender. Either way this checkout's ``synthetic`` package goes first on the
+    worker's path. The worker needs numpy and Pillow in that Python (Blender bundles numpy, not Pillow).
+    """
+    root = str(Path(__file__).resolve().parents[1])
+    blender = blender or os.environ.get(BLENDER_ENV) or default_blender()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    args = ["--job", str(job_file), "--events-fd", str(events_fd)]
+    if Path(blender).name.lower().startswith("blender"):
+        expr = (f"import sys; sys.path.insert(0, {root!r}); from synthetic.blender.worker import main; "
+                "sys.exit(main(sys.argv[sys.argv.index('--') + 1:]))")  # fmt: skip
+        return [blender, "--background", "--factory-startup", "--python-exit-code", "1", "--python-expr", expr,
+                "--", *args], env  # fmt: skip
+    return [blender, "-m", "synthetic.blender.worker", *args], env
+
+
+def run_worker(job: RenderJob, progress: Progress, log_path: Path, total_images: int,
+               blender: str | None = None) -> dict[int, str]:  # fmt: skip
+    """Run the worker until every identity of ``job`` is done or failed; returns {identity: error}.
+
+    ``blender``: see :func:`worker_command`."""
     remaining = list(job.identities)
     failures: dict[int, str] = {}
     done_images = 0
@@ -194,12 +234,18 @@ def run_worker(job: RenderJob, progress: Progress, log_path: Path, total_images:
             job_file = Path(tmp) / "job.json"
             job_file.write_text(json.dumps(asdict(sub)))
             read_fd, write_fd = os.pipe()
-            cmd = [sys.executable, "-m", "synthetic.blender.worker", "--job", str(job_file), "--events-fd", str(write_fd)]
+            cmd, env = worker_command(blender, job_file, write_fd)
             with open(log_path, "a", encoding="utf-8") as log:
-                log.write(f"\n=== worker started {time.strftime('%Y-%m-%d %H:%M:%S')} for identities {remaining}\n")
+                log.write(f"\n=== worker started {time.strftime('%Y-%m-%d %H:%M:%S')} for identities {remaining}: "
+                          f"{cmd[0]}\n")  # fmt: skip
                 log.flush()
-                proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
-                                        start_new_session=True)  # fmt: skip
+                try:
+                    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
+                                            start_new_session=True, env=env)  # fmt: skip
+                except OSError as exc:
+                    os.close(write_fd)
+                    os.close(read_fd)
+                    raise UserInputError(f"--blender {cmd[0]}: cannot run it ({exc.strerror})") from None
             os.close(write_fd)
             current = None
             try:

@@ -23,7 +23,11 @@ HELP = "distil a Gaussian Eigen Model (.gem) from an avatar: PCA per modality pl
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--avatar", required=True, help="avatar file, or 'mesh' / 'mesh:SEED' (head-model teacher)")
     parser.add_argument("--out", type=OUT_FILE, required=True, help="output .gem file (PNG and JSON go beside it)")
-    parser.add_argument("--components", type=int, help="principal components per modality (10/30/50; default 30)")
+    parser.add_argument("--components", type=parse_components, metavar="K|position=K,rotation=K,...",
+                        help="principal components per modality (10/30/50; default 30), or per modality, e.g. GEM's "
+                             "position=50,rotation=40,scale=40,opacity=50 (missing ones 0)")
+    parser.add_argument("--precision", choices=("float32", "float16"),
+                        help="float16: the compact .gem (format version 2, float16 bases; default float32)")
     parser.add_argument("--expressions", type=int, help="training expressions, neutral included (default 120)")
     parser.add_argument("--heldout", type=int, help="held-out expressions for the PSNR report (default 16)")
     parser.add_argument("--trajectory", action="append", default=[], type=IN_DIR,
@@ -53,7 +57,8 @@ def config_from_args(args: argparse.Namespace):
     d, r = cfg.distill, cfg.refine
     given = {"components": (d, "components"), "expressions": (d, "n_train"), "heldout": (d, "n_heldout"),
              "map_size": (cfg, "map_size"), "gaussians": (cfg, "gaussians"), "refine_steps": (r, "steps"),
-             "qr_every": (r, "qr_every"), "eval_frames": (cfg, "eval_frames"), "threads": (cfg, "threads")}
+             "qr_every": (r, "qr_every"), "eval_frames": (cfg, "eval_frames"), "threads": (cfg, "threads"),
+             "precision": (cfg, "precision")}
     for option, (target, name) in given.items():
         if getattr(args, option) is not None:
             setattr(target, name, getattr(args, option))
@@ -63,6 +68,23 @@ def config_from_args(args: argparse.Namespace):
         r.width, r.height = parse_resolution(args.resolution)
     d.trajectories = [str(t) for t in args.trajectory]
     return apply_overrides(cfg, args.overrides)
+
+
+def parse_components(text: str) -> int | dict[str, int]:
+    """``"30"`` -> 30; ``"position=50,rotation=40"`` -> ``{"position": 50, "rotation": 40}`` (others 0)."""
+    from synthetic.formats.gem import MODALITIES
+
+    text = str(text).strip()
+    if text.isdigit():
+        return int(text)
+    out = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or name.strip() not in MODALITIES or not value.strip().isdigit():
+            raise argparse.ArgumentTypeError(f"{text!r}: give one count (30) or MODALITY=K pairs with MODALITY in "
+                                             f"{', '.join(MODALITIES)} (e.g. position=50,rotation=40)")  # fmt: skip
+        out[name.strip()] = int(value)
+    return out
 
 
 def run(args: argparse.Namespace, progress) -> int:

@@ -32,8 +32,9 @@ GAUSSIAN_KEYS = ("means", "quats", "scales", "opacities", "sh")
 class DistillConfig:
     """How a GEM is distilled from a teacher."""
 
-    components: int = 30
-    """Principal components per modality (the paper uses 10, 30 or 50); capped at training frames - 1."""
+    components: int | dict[str, int] = 30
+    """Principal components per modality (the paper uses 10, 30 or 50), or ``{modality: k}``; capped at
+    training frames - 1."""
     n_train: int = 120
     """Training expressions: the neutral (all zeros), then sampled codes and dataset trajectory frames."""
     n_heldout: int = 16

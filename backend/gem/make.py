@@ -36,6 +36,9 @@ class GemConfig:
     """Training frames scored in the PSNR report (held-out frames are all scored)."""
     threads: int = 1
     """Torch CPU threads."""
+    precision: str = "float32"
+    """``float32`` (format version 1) or ``float16`` (the compact version 2: float16 basis rows with per-row
+    scales, about half the size; older readers refuse it with one line)."""
 
     @staticmethod
     def load(choice: str | None = None, overrides: list[str] | None = None) -> GemConfig:
@@ -95,8 +98,12 @@ def make_gem(avatar: str, out: str | Path, cfg: GemConfig | None = None, progres
     torch.set_num_threads(max(1, cfg.threads))
     if out.suffix != ".gem":
         raise UserInputError(f"--out {out}: the output must end in .gem")
-    if cfg.distill.components < 1 or cfg.distill.n_train < 2:
+    comps = cfg.distill.components
+    counts = list(comps.values()) if isinstance(comps, dict) else [comps]
+    if max(counts) < 1 or cfg.distill.n_train < 2:
         raise UserInputError("--components must be >= 1 and --expressions >= 2")
+    if cfg.precision not in ("float32", "float16"):
+        raise UserInputError(f"precision must be float32 or float16, not {cfg.precision!r}")
     rcfg = cfg.refine
     head = HeadModel.load()
     teacher = load_teacher(avatar, head, cfg.map_size or None, cfg.gaussians)
@@ -133,7 +140,7 @@ def make_gem(avatar: str, out: str | Path, cfg: GemConfig | None = None, progres
                 expression_names=list(head.expression_names), explained_variance=res.stats["explained_variance"],
                 created_by="python -m backend distill-gem")  # fmt: skip
     model = gem.to_model(meta, source=str(out))
-    path = write_gem(out, model)
+    path = write_gem(out, model, precision=cfg.precision)
     sheet_cam = rig_cameras(128, 128, [FRONTAL[1]])
     held_flat = None
     if res.heldout_canonical is not None:

@@ -133,7 +133,8 @@ def main(argv=None) -> int:
     scene = bpy.context.scene
     device = configure_render(scene, RenderSettings(settings.rig.width, settings.rig.height, job.samples, job.device))
     passes = PassOutputs(scene, settings.passes) if settings.passes else None
-    print(f"synthheads worker: {device}, {len(job.identities)} identities, passes {settings.passes}", flush=True)
+    print(f"synthheads worker: Blender {bpy.app.version_string} (Python {sys.version.split()[0]}), {device}, "
+          f"{len(job.identities)} identities, passes {settings.passes}", flush=True)  # fmt: skip
     model = HeadModel.load()
     rig0 = build_rig(settings.rig)
     cam_objects = {c.name: o for c, o in zip(rig0, blender_cameras.setup_rig_cameras(

@@ -35,6 +35,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--passes", default="none",
                    help="'none' (default) or a comma list of linear EXR passes per camera: depth (m along the optical "
                         "axis), normal (world, unit), seg (part index)")
+    p.add_argument("--blender", default=None, metavar="PATH",
+                   help="the Blender that renders: a Python with the bpy module (e.g. .venv-blender/bin/python, "
+                        "Blender 5.3) or a Blender executable; default $SYNTHHEADS_BLENDER, else the checkout's "
+                        ".venv-blender/bin/python, else this Python's bpy")
     p.add_argument("--clothing", action="store_true",
                    help="dress each identity in a collar and a shirt over the shoulders (seg: neck/clothes)")
 

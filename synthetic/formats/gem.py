@@ -17,16 +17,27 @@ Archive keys (read with ``allow_pickle=False``; written compressed or not):
 key                    shape, dtype                 meaning
 =====================  ===========================  ==============================================
 ``format``             0-d str                      ``"synthheads-gem"``
-``version``            0-d int                      :data:`FORMAT_VERSION` (1)
+``version``            0-d int                      1, or 2 for a compact file (:data:`FORMAT_VERSION`)
 ``n_gaussians``        0-d int                      N
 ``{m}_mean``           [N*D_m] float32              D = 3, 4, 3, 1 for position, rotation, scale,
                                                     opacity (Gaussian-major: x0 y0 z0 x1 ...)
-``{m}_basis``          [K_m, N*D_m] float32         orthonormal rows (principal directions)
+``{m}_basis``          [K_m, N*D_m] float32         orthonormal rows (principal directions);
+                                                    version 2: float16, times ``{m}_basis_scale``
 ``{m}_std``            [K_m] float32 >= 0           standard deviation of each coefficient
+``{m}_basis_scale``    [K_m] float32 > 0            version 2 only: row ``k`` of the basis is
+                                                    ``{m}_basis[k] * {m}_basis_scale[k]``
 ``colour_sh``          [N, K_sh, 3] float32         K_sh in 1, 4, 9, 16
 ``component_counts``   [4] int                      K_m in modality order
 ``metadata``           0-d str (optional)           a JSON object, see below
 =====================  ===========================  ==============================================
+
+Versions: ``write_gem(..., precision="float32")`` (the default) writes version 1, exact, which
+every reader reads. ``precision="float16"`` writes the compact version 2: each basis row divided by
+its largest magnitude and stored as float16 (relative error <= 2^-11 of the row's largest entry;
+the means, standard deviations and colour stay float32), so the bulk of the file is half the size.
+A reader that knows only version 1 refuses version 2 with one line ("format version 2, this reader
+knows version 1 (newer than this reader: update SynthHeads)"; exit code 2 in the command lines).
+Component counts are per modality (``component_counts``), e.g. GEM's 50 / 40 / 40 / 50.
 
 ``metadata`` keys the tools understand (all optional): ``source_avatar`` (str), ``psnr`` (float,
 dB), ``expression_names`` (list of str), ``shared_coefficients`` (bool: every modality has the
@@ -57,7 +68,11 @@ from ..atomic import write_atomic
 from ..errors import UserInputError
 
 FORMAT_NAME = "synthheads-gem"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The newest version this module reads and writes (1: float32; 2: compact, float16 bases)."""
+READABLE_VERSIONS = (1, 2)
+PRECISIONS = {"float32": 1, "float16": 2}
+"""``write_gem`` precision -> the format version it writes."""
 MODALITIES = ("position", "rotation", "scale", "opacity")
 DIMS = {"position": 3, "rotation": 4, "scale": 3, "opacity": 1}
 SH_COUNTS = (1, 4, 9, 16)
@@ -211,11 +226,14 @@ class GemModel:
         return np.clip(0.5 + SH_C0 * self.colour_sh[:, 0, :].astype(np.float64), 0.0, 1.0)
 
     # ------------------------------------------------------------------ storage
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The archive's arrays (see the module docstring)."""
+    def arrays(self, precision: str = "float32") -> dict[str, np.ndarray]:
+        """The archive's arrays (see the module docstring); ``precision`` is ``"float32"`` (version 1) or
+        ``"float16"`` (version 2: float16 bases with per-row float32 scales)."""
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision {precision!r}: use one of {', '.join(PRECISIONS)}")
         out = {
             "format": np.array(FORMAT_NAME),
-            "version": np.array(FORMAT_VERSION, dtype=np.int64),
+            "version": np.array(PRECISIONS[precision], dtype=np.int64),
             "n_gaussians": np.array(self.n_gaussians, dtype=np.int64),
             "colour_sh": np.asarray(self.colour_sh, dtype=np.float32),
             "component_counts": np.array([self.modality(m).n_components for m in MODALITIES], dtype=np.int64),
@@ -223,7 +241,13 @@ class GemModel:
         for m in MODALITIES:
             mod = self.modality(m)
             out[f"{m}_mean"] = np.asarray(mod.mean, dtype=np.float32)
-            out[f"{m}_basis"] = np.asarray(mod.basis, dtype=np.float32)
+            basis = np.asarray(mod.basis, dtype=np.float32)
+            if precision == "float16":
+                scale = np.abs(basis).max(axis=1) if basis.size else np.ones(0, np.float32)
+                scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
+                out[f"{m}_basis_scale"] = scale
+                basis = (basis / scale[:, None]).astype(np.float16)
+            out[f"{m}_basis"] = basis
             out[f"{m}_std"] = np.asarray(mod.std, dtype=np.float32)
         if self.metadata:
             out["metadata"] = np.array(json.dumps(self.metadata))
@@ -263,9 +287,10 @@ def _check_arrays(arrays: dict[str, np.ndarray], source: str) -> tuple[int, dict
     if missing:
         raise _fail(source, f"missing array(s) {', '.join(missing)} (a .gem file holds {', '.join(REQUIRED_KEYS)})")
     version = _int(arrays, "version", source)
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         newer = " (newer than this reader: update SynthHeads)" if version > FORMAT_VERSION else ""
-        raise _fail(source, f"format version {version}, this reader knows version {FORMAT_VERSION}{newer}")
+        known = " and ".join(map(str, READABLE_VERSIONS))
+        raise _fail(source, f"format version {version}, this reader knows versions {known}{newer}")
     n = _int(arrays, "n_gaussians", source)
     if n < 1:
         raise _fail(source, f"n_gaussians must be at least 1, found {n}")
@@ -287,7 +312,15 @@ def _check_arrays(arrays: dict[str, np.ndarray], source: str) -> tuple[int, dict
                 raise _fail(source, f"{key!r} holds {int(np.sum(~np.isfinite(a)))} non-finite values")
         if np.any(arrays[f"{m}_std"] < 0):
             raise _fail(source, f"'{m}_std' has negative standard deviations")
-        basis = arrays[f"{m}_basis"].astype(np.float64)
+        scale = arrays.get(f"{m}_basis_scale")
+        if scale is not None:
+            if version == 1:
+                raise _fail(source, f"'{m}_basis_scale' is a version 2 array, the file says version 1")
+            if scale.shape != (k,) or not np.issubdtype(scale.dtype, np.floating) or not np.all(
+                    np.isfinite(scale) & (scale > 0)):  # fmt: skip
+                raise _fail(source, f"'{m}_basis_scale' must be {k} positive finite floats, found dtype "
+                                    f"{scale.dtype} shape {scale.shape}")  # fmt: skip
+        basis = _basis(arrays, m)
         if k:
             err = float(np.max(np.abs(basis @ basis.T - np.eye(k))))
             if err > ORTHONORMAL_TOLERANCE:
@@ -310,6 +343,13 @@ def _check_arrays(arrays: dict[str, np.ndarray], source: str) -> tuple[int, dict
     return n, metadata
 
 
+def _basis(arrays: dict, m: str) -> np.ndarray:
+    """Modality ``m``'s basis as float32 (a version 2 file's float16 rows times their scales)."""
+    basis = arrays[f"{m}_basis"].astype(np.float32)
+    scale = arrays.get(f"{m}_basis_scale")
+    return basis if scale is None else basis * scale.astype(np.float32)[:, None]
+
+
 def _check_shared(model: GemModel) -> None:
     if model.shared_coefficients and len(set(model.component_counts.values())) != 1:
         raise _fail(model.source, f"metadata says shared_coefficients but the component counts differ: "
@@ -317,10 +357,12 @@ def _check_shared(model: GemModel) -> None:
 
 
 # ----------------------------------------------------------------------------- files
-def write_gem(path: str | os.PathLike, model: GemModel, compress: bool = True) -> Path:
-    """Check ``model`` and write it to ``path`` atomically (temp file, then rename); returns the path."""
+def write_gem(path: str | os.PathLike, model: GemModel, compress: bool = True, precision: str = "float32") -> Path:
+    """Check ``model`` and write it to ``path`` atomically (temp file, then rename); returns the path.
+
+    ``precision="float16"`` writes the compact version 2 file (float16 bases, see the module docstring)."""
     model.check()
-    arrays = model.arrays()
+    arrays = model.arrays(precision)
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:  # a file object: np.savez would append ".npz" to a path
@@ -355,7 +397,7 @@ def read_gem(path: str | os.PathLike) -> GemModel:
     _, metadata = _check_arrays(arrays, source)
 
     def modality(m: str) -> GemModality:
-        return GemModality(arrays[f"{m}_mean"].astype(np.float32), arrays[f"{m}_basis"].astype(np.float32),
+        return GemModality(arrays[f"{m}_mean"].astype(np.float32), _basis(arrays, m),
                            arrays[f"{m}_std"].astype(np.float32))  # fmt: skip
 
     model = GemModel(*(modality(m) for m in MODALITIES), colour_sh=arrays["colour_sh"].astype(np.float32),

@@ -108,3 +108,9 @@ def head_gem(n: int = 3000, seed: int = 0, texture_size: int = 256) -> GemModel:
     mods = [GemModality(m.mean.astype(f32), m.basis.astype(f32), m.std.astype(f32))
             for m in (position, rotation, scale, opacity)]
     return GemModel(*mods, colour_sh=sh.astype(f32), metadata=meta)
+
+
+def random_sequence(gem: GemModel, counts: dict[str, int], frames: int, seed: int = 11) -> dict[str, np.ndarray]:
+    """A coefficient sequence ``{modality: [frames, k]}`` (normal, the GEM's stds) for ``counts`` ``{modality: k}``."""
+    rng = np.random.default_rng(seed)
+    return {m: rng.normal(size=(frames, k)) * gem.modality(m).std[:k] for m, k in counts.items()}

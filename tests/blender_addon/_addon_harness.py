@@ -1,6 +1,8 @@
 """Test helpers (pytest side): build the extension zip, run a scenario script in a fresh headless Blender.
 
-Each scenario runs in its own subprocess (so add-on registration never leaks into pytest) with a
+Two Blenders run every scenario (see :data:`BLENDERS`): the ``bpy`` 5.0.1 module of the project's
+Python 3.11 ``.venv`` (the oldest Blender the manifest claims) and ``bpy`` 5.3.0 in ``.venv-blender``
+(Python 3.13, native Gaussian splats; made by ``tools/bootstrap.sh``). Each scenario runs in its own subprocess (so add-on registration never leaks into pytest) with a
 fresh ``BLENDER_USER_RESOURCES`` folder, no checkout on ``sys.path`` and no ``SYNTHHEADS_*``
 variables: it sees only what the zip installs. A failing scenario fails the test with its output.
 """
@@ -17,6 +19,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+
+
+def _blender53_python() -> Path:
+    env = os.environ.get("SYNTHHEADS_BLENDER_PYTHON")
+    return Path(env) if env else ROOT / ".venv-blender" / "bin" / "python"
+
+
+BLENDERS = {"5.0": Path(sys.executable), "5.3": _blender53_python()}
+"""Blender version -> the Python interpreter whose ``bpy`` module is that Blender."""
 
 
 CACHE_VARS = ("XDG_CACHE_HOME", "MPLCONFIGDIR", "TORCH_EXTENSIONS_DIR", "MESA_SHADER_CACHE_DIR")
@@ -38,18 +49,22 @@ def build_zip(out_dir: Path, *extra: str, addon_dir: Path | None = None) -> subp
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
-def run_scenario(name: str, workdir: Path, timeout: float = 600, **args) -> dict:
-    """Run ``scenario_<name>.py`` in headless Blender with ``args`` (JSON); returns its report.json."""
+def run_scenario(name: str, workdir: Path, timeout: float = 600, blender: str = "5.0", **args) -> dict:
+    """Run ``scenario_<name>.py`` in headless Blender ``blender`` (a key of :data:`BLENDERS`) with ``args``
+    (JSON); returns its report.json, after checking that it ran in that Blender."""
     workdir.mkdir(parents=True, exist_ok=True)
     args = {"out": str(workdir), **args}
-    cmd = [sys.executable, "-I", str(HERE / f"scenario_{name}.py"), json.dumps(args)]
+    cmd = [str(BLENDERS[blender]), "-I", str(HERE / f"scenario_{name}.py"), json.dumps(args)]
     proc = subprocess.run(cmd, cwd=workdir, env=clean_env(workdir / "user"), capture_output=True, text=True,
                           timeout=timeout)  # fmt: skip
     report = workdir / "report.json"
     if proc.returncode != 0 or not report.is_file():
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-40:])
-        raise AssertionError(f"scenario {name} failed (exit {proc.returncode}):\n{tail}")
-    return json.loads(report.read_text())
+        raise AssertionError(f"scenario {name} failed in Blender {blender} (exit {proc.returncode}):\n{tail}")
+    out = json.loads(report.read_text())
+    ran = out.get("blender_version", "")
+    assert ran.startswith(blender + "."), f"scenario {name} ran in Blender {ran!r}, expected {blender}"
+    return out
 
 
 def addon_source_module(name: str) -> types.ModuleType:

@@ -37,6 +37,7 @@ def args() -> dict:
 
 
 def write_report(path: str, report: dict) -> None:
+    report = {"blender_version": bpy.app.version_string, **report}
     with open(path, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1, default=_jsonable)
 
@@ -95,15 +96,18 @@ def light_scene(strength: float = 3.0) -> None:
         scene.collection.objects.link(sun)
 
 
-def render(path: str, size=(64, 64), samples: int = 4) -> dict:
-    """Render the scene with Cycles (CPU) into an RGBA PNG; returns its coverage and colour statistics."""
+def render(path: str, size=(64, 64), samples: int = 4, engine: str = "CYCLES") -> dict:
+    """Render the scene with Cycles (CPU) or EEVEE into an RGBA PNG; returns its coverage and colour statistics."""
     scene = bpy.context.scene
     r = scene.render
-    r.engine = "CYCLES"
-    scene.cycles.device = "CPU"
-    scene.cycles.samples = samples
-    scene.cycles.use_denoising = False
-    scene.cycles.seed = 0
+    r.engine = engine
+    if engine == "CYCLES":
+        scene.cycles.device = "CPU"
+        scene.cycles.samples = samples
+        scene.cycles.use_denoising = False
+        scene.cycles.seed = 0
+    else:
+        scene.eevee.taa_render_samples = samples
     r.resolution_x, r.resolution_y = size
     r.resolution_percentage = 100
     r.film_transparent = True
@@ -144,3 +148,34 @@ def operator_error(call) -> str | None:
     except RuntimeError as exc:
         return str(exc)
     return None
+
+
+ATTRIBUTE_WIDTH = {"FLOAT": (1, "value"), "FLOAT_VECTOR": (3, "vector"), "FLOAT_COLOR": (4, "color"),
+                   "FLOAT4": (4, "vector"), "QUATERNION": (4, "value")}  # fmt: skip
+
+
+def attribute_arrays(attributes, skip_hidden: bool = True) -> dict:
+    """``name -> {"type", "domain", "values" [n, width] float32}`` of the float attributes of a geometry."""
+    out = {}
+    for a in attributes:
+        if (skip_hidden and a.name.startswith(".")) or a.data_type not in ATTRIBUTE_WIDTH:
+            continue
+        width, field = ATTRIBUTE_WIDTH[a.data_type]
+        buf = np.empty(len(a.data) * width, np.float32)
+        a.data.foreach_get(field, buf)
+        out[a.name] = {"type": a.data_type, "domain": a.domain, "values": buf.reshape(len(a.data), width)}
+    return out
+
+
+def evaluated_splats(obj) -> dict:
+    """The evaluated point cloud of ``obj`` (a GEM with native splats, or an imported PLY): type, count, attributes."""
+    dg = bpy.context.evaluated_depsgraph_get()
+    ev = obj.evaluated_get(dg)
+    if obj.type == "POINTCLOUD":
+        pc = ev.data
+    else:
+        geometry = ev.evaluated_geometry()
+        pc = geometry.pointcloud
+    if pc is None:
+        return {"type": None, "count": 0, "attributes": {}}
+    return {"type": pc.type, "count": len(pc.points), "attributes": attribute_arrays(pc.attributes)}

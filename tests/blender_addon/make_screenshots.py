@@ -1,4 +1,5 @@
-"""Render the add-on screenshots for the docs (not a test): ``python tests/blender_addon/make_screenshots.py``.
+"""Render the add-on screenshots for the docs (not a test): ``python tests/blender_addon/make_screenshots.py``
+(Blender 5.0: the head and the ellipsoid GEM) and ``... --blender 5.3`` (the GEM as native splats, Cycles and EEVEE).
 
 Builds the extension zip, writes the test GEM (``_addon_gem_fixture.head_gem``), installs the zip in a
 fresh headless Blender and runs ``scenario_screenshots.py``; the PNGs go to ``docs/images/``
@@ -32,6 +33,7 @@ def main(argv=None) -> int:
     p.add_argument("--samples", type=int, default=48)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--hair-quality", default="render", choices=("preview", "render"))
+    p.add_argument("--blender", default="5.0", choices=("5.0", "5.3"), help="5.3: the native-splat GEM shots")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="synthheads_shots_") as tmp:
         tmp = Path(tmp)
@@ -41,9 +43,9 @@ def main(argv=None) -> int:
             return 1
         zip_path = next((tmp / "dist").glob("synthheads-*.zip"))
         write_gem(tmp / "avatar.gem", head_gem(n=100_000, seed=args.seed, texture_size=512))
-        report = run_scenario("screenshots", tmp / "work", timeout=1800, zip=str(zip_path), gem=str(tmp / "avatar.gem"),
-                              size=list(args.size), samples=args.samples, seed=args.seed,
-                              hair_quality=args.hair_quality)  # fmt: skip
+        report = run_scenario("screenshots", tmp / "work", timeout=1800, blender=args.blender, zip=str(zip_path),
+                              gem=str(tmp / "avatar.gem"), size=list(args.size), samples=args.samples, seed=args.seed,
+                              hair_quality=args.hair_quality, splats=args.blender == "5.3")  # fmt: skip
         args.out.mkdir(parents=True, exist_ok=True)
         for name, info in report["images"].items():
             target = args.out / f"{name}.png"

@@ -21,6 +21,7 @@ from synthetic.formats.gem import read_gem  # noqa: E402
 report = {}
 scene = bpy.context.scene
 scene.synthheads.gem.gn_components = A["gn_components"]
+scene.synthheads.gem.display = A.get("display", "AUTO")
 with T("import"):
     bpy.ops.scene.synthheads_import_gem(filepath=A["gem"])
 obj = bpy.context.active_object
@@ -33,17 +34,8 @@ report["object"] = {"name": obj.name, "type": obj.type, "vertices": len(mesh.ver
 co = np.empty(len(mesh.vertices) * 3, np.float32)
 mesh.vertices.foreach_get("co", co)
 report["rest_position_err"] = float(np.abs(co - gem.position.mean).max())
-attrs = {}
-for a in mesh.attributes:
-    if a.name.startswith(".") or a.name == "position":
-        continue
-    width = {"FLOAT": 1, "FLOAT_VECTOR": 3, "FLOAT_COLOR": 4, "QUATERNION": 4}.get(a.data_type)
-    if width is None:
-        continue
-    field = {"FLOAT": "value", "FLOAT_VECTOR": "vector", "FLOAT_COLOR": "color", "QUATERNION": "value"}[a.data_type]
-    buf = np.empty(len(a.data) * width, np.float32)
-    a.data.foreach_get(field, buf)
-    attrs[a.name] = {"type": a.data_type, "domain": a.domain, "values": buf.reshape(len(a.data), width)}
+attrs = B.attribute_arrays(mesh.attributes)
+attrs.pop("position", None)
 expected = gem_eval.point_attributes(gem, {m: len(v) for m, v in info["sockets"].items()})
 report["attributes"] = {name: {"type": a["type"], "domain": a["domain"]} for name, a in attrs.items()}
 report["attribute_err"] = {name: float(np.abs(attrs[name]["values"].reshape(values.shape[0], -1)
@@ -80,7 +72,7 @@ def compare(coeffs) -> dict:
     """Instances in Blender vs the numpy decode of ``coeffs`` (rotation/scale/opacity limited to the GN inputs)."""
     inst = gem.decode(coeffs)
     mats, opacity = instances()
-    size = mod[next(i.identifier for i in iface if i.name == "Ellipsoid Size")]
+    size = scene_gem.gn_input(obj, next(i.identifier for i in iface if i.name == "Ellipsoid Size"))
     out = {"count": len(mats)}
     if len(mats) != gem.n_gaussians:
         return out
@@ -121,13 +113,14 @@ with T("sequence"):
     for id_data in (mesh.shape_keys, obj):
         ad = id_data.animation_data
         for path in ([f'key_blocks["{k.name}"].value' for k in keys[1:]] if id_data is mesh.shape_keys else
-                     [f'modifiers["{scene_gem.MODIFIER}"]["{s}"]' for v in info["sockets"].values() for s in v]):
+                     [scene_gem.gn_input_path(s) for v in info["sockets"].values() for s in v]):
             fc = scene_gem._find_fcurve(id_data, path) if ad else None
             if fc is not None:
                 co = np.empty(len(fc.keyframe_points) * 2, np.float32)
                 fc.keyframe_points.foreach_get("co", co)
                 fcurves.append({"path": path, "keys": co.reshape(-1, 2).tolist()})
     report["fcurves"] = fcurves
+    report["gn_paths"] = {s: scene_gem.gn_input_path(s) for v in info["sockets"].values() for s in v}
     report["frame_end"] = scene.frame_end
     report["fps"] = scene.render.fps / scene.render.fps_base
     values = {}
@@ -156,6 +149,10 @@ with T("shared"):
     bpy.data.objects.remove(shared_obj)
     bpy.context.view_layer.objects.active = active
 
+if not scene_gem.native_splats_available():
+    scene.synthheads.gem.display = "SPLATS"
+    report["errors_splats"] = B.operator_error(lambda: bpy.ops.scene.synthheads_import_gem(filepath=A["gem"]))
+    scene.synthheads.gem.display = A.get("display", "AUTO")
 report["errors"] = {
     "corrupt": B.operator_error(lambda: bpy.ops.scene.synthheads_import_gem(filepath=A["corrupt"])),
     "bad_sequence": B.operator_error(lambda: bpy.ops.scene.synthheads_load_sequence(filepath=A["bad_sequence"])),

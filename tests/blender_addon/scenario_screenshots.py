@@ -1,5 +1,7 @@
 """Inside Blender: the README screenshots, made with the add-on's own operators from the installed zip:
-a synthetic head, and an imported GEM at three coefficient values (Cycles, headless)."""
+a synthetic head, and an imported GEM at three coefficient values (Cycles, headless); with ``splats``
+(Blender 5.3) only the GEM, as native Gaussian splats, at its mean and with jaw and smile, in Cycles and
+EEVEE."""
 
 import os
 import sys
@@ -22,11 +24,37 @@ scene.cycles.use_denoising = True
 report = {"images": {}}
 
 
-def shoot(name: str, hide=()) -> None:
+def shoot(name: str, hide=(), engine: str = "CYCLES") -> None:
     for obj in bpy.data.objects:
         obj.hide_render = obj.name in hide
     path = os.path.join(A["out"], f"{name}.png")
-    report["images"][name] = {"path": path, **B.render(path, size=SIZE, samples=SAMPLES)}
+    report["images"][name] = {"path": path, **B.render(path, size=SIZE, samples=SAMPLES, engine=engine)}
+
+
+def gem_coefficients(gem):
+    """The GEM's mean, jaw open + smile, and a random face with bigger, fainter splats."""
+    zero = gem.zero_coefficients()
+    smile = {m: v.copy() for m, v in zero.items()}
+    smile["position"][0] = 2.5 * gem.position.std[0]  # jaw open
+    smile["position"][1] = 2.5 * gem.position.std[1]  # smile
+    wild = gem.random_coefficients(np.random.default_rng(A["seed"]), scale=1.0)
+    wild["position"][-1] = 0.0  # the fixture's noise component
+    wild["scale"][0] = 1.5 * gem.scale.std[0]  # bigger splats
+    wild["opacity"][0] = -1.5 * gem.opacity.std[0]  # more transparent
+    return {"mean": zero, "jaw_smile": smile, "scale_opacity": wild}
+
+
+if A.get("splats"):
+    bpy.ops.scene.synthheads_import_gem(filepath=A["gem"])
+    gem_obj, gem = bpy.context.active_object, read_gem(A["gem"])
+    assert scene_gem.gem_info(gem_obj)["display"] == "SPLATS"
+    B.frame_camera(target=(-0.01, -0.01, 0.0), distance=0.8, lens=70, yaw_deg=20, height=0.04)
+    for label, coeffs in list(gem_coefficients(gem).items())[:2]:
+        scene_gem.set_coefficients(gem_obj, coeffs)
+        for engine, tag in (("CYCLES", "cycles"), ("BLENDER_EEVEE", "eevee")):
+            shoot(f"addon_splats_gem_{label}_{tag}", engine=engine)
+    B.write_report(os.path.join(A["out"], "report.json"), report)
+    sys.exit(0)
 
 
 # a synthetic head with an expression
@@ -48,17 +76,7 @@ bpy.ops.scene.synthheads_import_gem(filepath=A["gem"])
 gem_obj = bpy.context.active_object
 gem = read_gem(A["gem"])
 B.frame_camera(target=(-0.01, -0.01, 0.0), distance=0.8, lens=70, yaw_deg=20, height=0.04)
-hide = head_objects
-zero = gem.zero_coefficients()
-smile = {m: v.copy() for m, v in zero.items()}
-smile["position"][0] = 2.5 * gem.position.std[0]  # jaw open
-smile["position"][1] = 2.5 * gem.position.std[1]  # smile
-rng = np.random.default_rng(A["seed"])
-wild = gem.random_coefficients(rng, scale=1.0)
-wild["position"][-1] = 0.0  # the fixture's noise component
-wild["scale"][0] = 1.5 * gem.scale.std[0]  # bigger splats
-wild["opacity"][0] = -1.5 * gem.opacity.std[0]  # more transparent
-for name, coeffs in (("addon_gem_mean", zero), ("addon_gem_jaw_smile", smile), ("addon_gem_scale_opacity", wild)):
+for label, coeffs in gem_coefficients(gem).items():
     scene_gem.set_coefficients(gem_obj, coeffs)
-    shoot(name, hide)
+    shoot(f"addon_gem_{label}", head_objects)
 B.write_report(os.path.join(A["out"], "report.json"), report)

@@ -23,7 +23,7 @@ def test_zip_layout_and_manifest(addon_zip):
             wheel = set(w.namelist())
             head_model = w.getinfo("synthetic/head/data/head_model.npz").file_size
     assert manifest["id"] == "synthheads" and manifest["version"] == version
-    assert manifest["blender_version_min"] == "4.2.0" and manifest["schema_version"] == "1.0.0"
+    assert manifest["blender_version_min"] == "5.0.0" and manifest["schema_version"] == "1.0.0"
     assert set(manifest["permissions"]) == {"files"}
     assert manifest["wheels"] == [f"./wheels/synthheads_core-{version}-py3-none-any.whl"]
     addon_files = {p.name for p in (ROOT / "blender_addon").glob("*.py")}
@@ -49,7 +49,7 @@ def _addon_copy(tmp_path):
 @pytest.mark.parametrize("old, new, message", [
     ('id = "synthheads"', 'id = "other"', "id is 'other', expected 'synthheads'"),
     ('\nversion = "', '\nversion = "v', "is not MAJOR.MINOR.PATCH"),
-    ('blender_version_min = "4.2.0"', 'blender_version_min = "4.1.0"', "extensions need 4.2.0 or newer"),
+    ('blender_version_min = "5.0.0"', 'blender_version_min = "4.1.0"', "extensions need 4.2.0 or newer"),
     ("[permissions]", '[permissions]\nnetwork = "Talks to a server"', "the add-on needs only ['files']"),
     ('tagline = "', 'tagline_typo = "', "missing key(s) tagline"),
     ("[build]", "[build\n", "not valid TOML"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _addon_gem_fixture import BIG_STD_COMPONENT, head_gem
+from _addon_gem_fixture import BIG_STD_COMPONENT, random_sequence
 from _addon_harness import run_scenario
 
 from synthetic.formats.gem import MODALITIES, GemModality, GemModel, write_gem
@@ -16,15 +16,8 @@ CHECK_FRAMES = [0, 4]
 
 
 @pytest.fixture(scope="module")
-def gem():
-    return head_gem(n=2000)
-
-
-@pytest.fixture(scope="module")
 def sequence(gem):
-    rng = np.random.default_rng(11)
-    return {m: rng.normal(size=(FRAMES, k)) * gem.modality(m).std[:k]
-            for m, k in (("position", gem.position.n_components), ("rotation", 3), ("scale", 1))}  # fmt: skip
+    return random_sequence(gem, {"position": gem.position.n_components, "rotation": 3, "scale": 1}, FRAMES)
 
 
 def shared_gem(gem, k: int = 2) -> GemModel:
@@ -34,14 +27,17 @@ def shared_gem(gem, k: int = 2) -> GemModel:
 
 
 @pytest.fixture(scope="module")
-def run(addon_zip, tmp_path_factory, gem, sequence):
+def run(addon_zip, tmp_path_factory, gem, sequence, blender):
     work = tmp_path_factory.mktemp("gem")
     write_gem(work / "demo.gem", gem)
     np.savez(work / "seq.npz", **sequence, fps=np.array(FPS))
     write_gem(work / "shared.gem", shared_gem(gem))
     (work / "corrupt.gem").write_bytes((work / "demo.gem").read_bytes()[:4000])
     np.save(work / "bad.npy", np.zeros((3, 99)))
-    report = run_scenario("gem", work, zip=str(addon_zip), gem=str(work / "demo.gem"), gn_components=GN_COMPONENTS,
+    # the ellipsoid path: automatic before Blender 5.3, chosen explicitly in 5.3 (test_addon_gem_splats.py: native)
+    display = "AUTO" if blender == "5.0" else "ELLIPSOIDS"
+    report = run_scenario("gem", work, blender=blender, display=display, zip=str(addon_zip), gem=str(work / "demo.gem"),
+                          gn_components=GN_COMPONENTS,
                           frame_start=3, sequence=str(work / "seq.npz"), check_frames=CHECK_FRAMES,
                           corrupt=str(work / "corrupt.gem"), bad_sequence=str(work / "bad.npy"),
                           shared_gem=str(work / "shared.gem"))  # fmt: skip
@@ -51,6 +47,7 @@ def run(addon_zip, tmp_path_factory, gem, sequence):
 def test_point_object_and_attributes(run, gem):
     report, _ = run
     obj = report["object"]
+    assert obj["info"]["display"] == "ELLIPSOIDS"
     assert (obj["type"], obj["vertices"], obj["edges"], obj["polygons"]) == ("MESH", gem.n_gaussians, 0, 0)
     assert obj["modifiers"] == [["NODES", "SynthHeads GEM"]]
     assert report["rest_position_err"] == 0.0
@@ -111,9 +108,10 @@ def test_sequence_keyframes(run, gem, sequence):
         keys = curves[f'key_blocks["Pos{k:03d}"].value']
         np.testing.assert_allclose(keys[:, 0], frames)
         np.testing.assert_allclose(keys[:, 1] * units[k], sequence["position"][:, k], rtol=1e-5, atol=1e-6)
-    rot0 = curves[f'modifiers["SynthHeads GEM"]["{sockets["rotation"][0]}"]']
+    paths = report["gn_paths"]
+    rot0 = curves[paths[sockets["rotation"][0]]]
     np.testing.assert_allclose(rot0[:, 1], sequence["rotation"][:, 0], rtol=1e-5)
-    opacity0 = curves[f'modifiers["SynthHeads GEM"]["{sockets["opacity"][0]}"]']
+    opacity0 = curves[paths[sockets["opacity"][0]]]
     assert np.all(opacity0[:, 1] == 0)  # not in the file: keyed at zero
     assert report["frame_end"] >= 3 + FRAMES - 1 and report["fps"] == pytest.approx(FPS)
     for f in CHECK_FRAMES:
@@ -144,6 +142,8 @@ def test_bad_files_are_reported(run):
     assert "corrupt.gem: is not a readable .gem archive" in report["errors"]["corrupt"]
     assert "bad.npy: rows have 99 values" in report["errors"]["bad_sequence"]
     assert report["objects_after_errors"] == ["demo"]  # nothing half-imported
+    if report["blender_version"] < "5.3":
+        assert "native Gaussian splats need Blender 5.3 or newer" in report["errors_splats"]
 
 
 def test_cycles_render_is_not_blank(run):

@@ -14,8 +14,8 @@ OPERATORS = {"add_head", "randomize", "import_gem", "gem_coefficients", "load_se
 
 
 @pytest.fixture(scope="module")
-def report(addon_zip, tmp_path_factory):
-    return run_scenario("head", tmp_path_factory.mktemp("head"), zip=str(addon_zip), seed=SEED)
+def report(addon_zip, tmp_path_factory, blender):
+    return run_scenario("head", tmp_path_factory.mktemp("head"), blender=blender, zip=str(addon_zip), seed=SEED)
 
 
 @pytest.fixture(scope="module")

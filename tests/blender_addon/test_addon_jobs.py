@@ -22,12 +22,12 @@ def _png(path) -> None:
 
 
 @pytest.fixture(scope="module")
-def run(addon_zip, tmp_path_factory):
+def run(addon_zip, tmp_path_factory, blender):
     work = tmp_path_factory.mktemp("jobs")
     (work / "photos").mkdir()
     for name in ("a.png", "b.png"):
         _png(work / "photos" / name)
-    report = run_scenario("jobs", work, zip=str(addon_zip), python=sys.executable, project=str(ROOT),
+    report = run_scenario("jobs", work, blender=blender, zip=str(addon_zip), python=sys.executable, project=str(ROOT),
                           dataset=str(work / "dataset"), photos_dir=str(work / "photos"),
                           photos=["a.png", "b.png"])  # fmt: skip
     return report, work

@@ -96,3 +96,42 @@ def test_render_npz_sequence_with_fps(gem_file, tmp_path):
     assert main(["render", "--gem", str(gem_file), "--coefficients", str(tmp_path / "seq.npz"), "--out",
                  str(tmp_path / "n"), "--width", "32", "--height", "32", "--progress", "none"]) == 0  # fmt: skip
     assert len(list((tmp_path / "n").glob("frame_*.png"))) == 3
+
+
+def test_newer_gem_version_exits_2_with_one_line(gem_file, tmp_path, capsys):
+    """How a reader refuses a file from a newer SynthHeads (as version-1 readers refuse compact version-2 files)."""
+    arrays = read_gem(gem_file).arrays("float16")
+    with open(tmp_path / "future.gem", "wb") as f:
+        np.savez(f, **{**arrays, "version": np.array(3)})
+    assert main(["render", "--gem", str(tmp_path / "future.gem"), "--sweep", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "format version 3, this reader knows versions 1 and 2 (newer than this reader" in err[0]
+
+
+def test_compact_gem_renders_like_the_full_one(gem_file, tmp_path):
+    """A float16 (version 2) copy of the distilled GEM renders within a fraction of a grey level of the original."""
+    small = write_gem(tmp_path / "small.gem", read_gem(gem_file), precision="float16")
+    assert small.stat().st_size < 0.75 * gem_file.stat().st_size
+    frames = {}
+    for name, path in (("full", gem_file), ("small", small)):
+        assert main(["render", "--gem", str(path), "--sweep", "2", "--out", str(tmp_path / name), "--width", "48",
+                     "--height", "48", "--progress", "none"]) == 0  # fmt: skip
+        frames[name] = np.stack([np.asarray(Image.open(p), np.float64)
+                                 for p in sorted((tmp_path / name).glob("frame_*.png"))[::6]])  # fmt: skip
+    mse = np.mean((frames["full"] - frames["small"]) ** 2)
+    assert 10 * np.log10(255.0**2 / max(mse, 1e-12)) > 45
+
+
+@pytest.mark.parametrize("text, want", [("30", 30), ("position=50,rotation=40,scale=40,opacity=50",
+                                                     {"position": 50, "rotation": 40, "scale": 40, "opacity": 50}),
+                                        ("position=8", {"position": 8})])  # fmt: skip
+def test_per_modality_components(text, want):
+    from backend.cli.distill_gem import parse_components
+
+    assert parse_components(text) == want
+
+
+def test_bad_components_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["distill-gem", "--avatar", "mesh", "--components", "pos=5", "--out", "x.gem"])
+    assert exc.value.code == 2 and "MODALITY=K" in capsys.readouterr().err

@@ -2,10 +2,12 @@
 `python -m synthetic validate`; resume, shards, refusal to overwrite, and a failing identity."""
 
 import json
+import os
+import sys
 
 import numpy as np
 import pytest
-from _cli import synthetic_cli
+from _cli import ROOT, synthetic_cli
 
 TINY = ["--resolution", "64x48", "--samples", "4", "--cameras", "cam_00,cam_05,cam_09,cam_20",
         "--texture-size", "128", "--hair-quality", "preview", "--device", "cpu"]  # fmt: skip
@@ -86,3 +88,42 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path):
         proc = synthetic_cli("render", *args, check=False)
         assert proc.returncode == 2, proc.stderr
         assert words in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def _worker_blender(log_dir) -> str:
+    return next(line for p in sorted(log_dir.glob("*.log")) for line in p.read_text().splitlines()
+                if line.startswith("synthheads worker: Blender "))  # fmt: skip
+
+
+def test_the_worker_runs_in_blender_53_when_set_up(dataset):
+    """With .venv-blender (tools/bootstrap.sh) the worker is Blender 5.3's Python (bpy 5.3.0, Python 3.13)."""
+    from synthetic.render_job import default_blender
+
+    line = _worker_blender(dataset / "logs")
+    if default_blender() == sys.executable:
+        pytest.skip("no .venv-blender: the worker ran in this Python's bpy")
+    assert line.startswith("synthheads worker: Blender 5.3.") and "Python 3.13" in line, line
+
+
+def test_blender_option_picks_the_interpreter(tmp_path):
+    """--blender PYTHON renders with that Python's bpy (here the .venv's bpy 5.0.1, the older Blender)."""
+    out = tmp_path / "data"
+    synthetic_cli("render", "--identities", 1, "--frames", 1, "--out", out, *TINY, "--cameras", "cam_05",
+                  "--blender", sys.executable)  # fmt: skip
+    assert "valid, 1 complete" in (lambda p: p.stdout + p.stderr)(synthetic_cli("validate", out))
+    import bpy
+
+    assert _worker_blender(out / "logs").startswith(f"synthheads worker: Blender {bpy.app.version_string}")
+    proc = synthetic_cli("render", "--identities", 1, "--frames", 1, "--out", tmp_path / "x", *TINY,
+                         "--blender", tmp_path / "no-such-python", check=False)  # fmt: skip
+    assert proc.returncode == 2 and "--blender" in proc.stderr and "no-such-python" in proc.stderr, proc.stderr
+
+
+def test_a_blender_executable_gets_blenders_command_line(tmp_path):
+    from synthetic.render_job import worker_command
+
+    cmd, env = worker_command("/opt/blender-5.3/blender", tmp_path / "job.json", 7)
+    assert cmd[:5] == ["/opt/blender-5.3/blender", "--background", "--factory-startup", "--python-exit-code", "1"]
+    assert cmd[5] == "--python-expr" and "synthetic.blender.worker" in cmd[6]
+    assert cmd[7:] == ["--", "--job", str(tmp_path / "job.json"), "--events-fd", "7"]
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
