@@ -30,7 +30,7 @@ from torch import Tensor
 
 from backend.models_available import is_available, model_path
 
-from .align import CHIP_SIZE, MEDIAPIPE_FIVE, chip_transform, extract_chips, five_points
+from .align import CHIP_SIZE, MEDIAPIPE_FIVE, chip_transform, extract_chips, five_points, scaled
 from .dlib_reader import read_dlib_network
 from .network import DlibFaceNet
 
@@ -38,7 +38,7 @@ SAME_PERSON_DISTANCE = 0.6
 """dlib's threshold: descriptors closer than this are the same person (99.38 % on LFW)."""
 
 __all__ = ["CHIP_SIZE", "MEDIAPIPE_FIVE", "SAME_PERSON_DISTANCE", "IdentityModel", "chip_transform", "cosine",
-           "extract_chips", "face_transforms", "five_points"]
+           "extract_chips", "face_transforms", "five_points", "scaled"]
 
 
 class IdentityModel:
@@ -79,18 +79,37 @@ def cosine(a: Float[Tensor, "B D"], b: Float[Tensor, "B D"]) -> Float[Tensor, " 
     return F.cosine_similarity(a, b, dim=-1)
 
 
+UPSAMPLE_TO = 512
+"""Images whose shorter side is under this are retried at this size when no face is found (mediapipe's face
+mesh wants faces of 64 px or more; a 192x128 dataset view shows a ~50 px face)."""
+
+
 def face_transforms(images: np.ndarray | list[np.ndarray], source: str = "image") -> list[np.ndarray | None]:
-    """Chip transforms ``[2, 3]`` of the one face mediapipe finds in each uint8 ``[H, W, 3+]`` image, or None
-    for an image without a (single, large enough) face."""
+    """Chip transforms ``[2, 3]`` (in each image's own pixels) of the one face mediapipe finds in each uint8
+    ``[H, W, 3+]`` image, or None for an image without a (single) face. Small images are retried upsampled
+    (bicubic, shorter side :data:`UPSAMPLE_TO`)."""
+    from PIL import Image
+
     from backend.photos import detect_face
     from synthetic.errors import UserInputError
 
     out: list[np.ndarray | None] = []
     for i, img in enumerate(images):
-        try:
-            face = detect_face(np.ascontiguousarray(np.asarray(img)[..., :3]), f"{source} {i}")
-        except UserInputError:
-            out.append(None)
-            continue
-        out.append(chip_transform(five_points(face.landmarks)))
+        rgb = np.ascontiguousarray(np.asarray(img)[..., :3])
+        h, w = rgb.shape[:2]
+        tries = [(rgb, 1.0)]
+        if min(h, w) < UPSAMPLE_TO:
+            s = UPSAMPLE_TO / min(h, w)
+            big = Image.fromarray(rgb).resize((round(w * s), round(h * s)), Image.BICUBIC)
+            tries.append((np.asarray(big), s))
+        found = None
+        for candidate, s in tries:
+            try:
+                face = detect_face(candidate, f"{source} {i}")
+            except UserInputError:
+                continue
+            t = chip_transform(five_points(face.landmarks))
+            found = t if s == 1.0 else scaled(t, candidate.shape[1::-1], (w, h))
+            break
+        out.append(found)
     return out

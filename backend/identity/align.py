@@ -67,3 +67,12 @@ def extract_chips(images: Float[Tensor, "B 3 H W"], transforms: Float[Tensor, "B
     pix = chip @ t.transpose(1, 2)  # [B, S*S, 2] image pixels
     grid = torch.stack([2 * pix[..., 0] / (w - 1) - 1, 2 * pix[..., 1] / (h - 1) - 1], -1).reshape(b, size, size, 2)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+
+
+def scaled(t: np.ndarray, from_size: tuple[int, int], to_size: tuple[int, int]) -> np.ndarray:
+    """A chip transform for the same picture resized from ``from_size`` to ``to_size`` (w, h; pixel centres)."""
+    sx, sy = to_size[0] / from_size[0], to_size[1] / from_size[1]
+    s = np.diag([sx, sy])
+    out = s @ t
+    out[:, 2] += 0.5 * np.array([sx, sy]) - 0.5  # pixel-centre convention: x' = (x + 0.5) s - 0.5
+    return out

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from backend.identity import IdentityModel, chip_transform, cosine, face_transforms, five_points
+from backend.identity import IdentityModel, chip_transform, cosine, face_transforms, five_points, scaled
 
 
 @dataclass
@@ -54,15 +54,6 @@ def view_faces(model: IdentityModel, views, background: float = 1.0) -> ViewFace
         transforms[v.name], sizes[v.name] = t, (rgb.shape[1], rgb.shape[0])
         descriptors[v.name] = model.embed(img, torch.as_tensor(t)[None])[0]
     return ViewFaces(transforms, sizes, descriptors, len(list(views)))
-
-
-def scaled(t: np.ndarray, from_size: tuple[int, int], to_size: tuple[int, int]) -> np.ndarray:
-    """A chip transform for the same picture resized from ``from_size`` to ``to_size`` (w, h; pixel centres)."""
-    sx, sy = to_size[0] / from_size[0], to_size[1] / from_size[1]
-    s = np.diag([sx, sy])
-    out = s @ t
-    out[:, 2] += 0.5 * np.array([sx, sy]) - 0.5  # pixel-centre convention: x' = (x + 0.5) s - 0.5
-    return out
 
 
 class IdentityLoss:

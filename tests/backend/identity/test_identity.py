@@ -136,3 +136,17 @@ def test_broken_model_files_are_refused_with_one_line(tmp_path):
     (tmp_path / "other.dat").write_bytes(b"\x00" * 1000)
     with pytest.raises(UserInputError, match="not a dlib face-recognition network"):
         read_dlib_network(tmp_path / "other.dat")
+
+
+def test_small_faces_are_found_upsampled(model):
+    """A 160x160 photo (a ~45 px face, under mediapipe's 64 px minimum) is retried upsampled; the transform
+    comes back in the small image's pixels and describes the same person."""
+    ast = data.astronaut()
+    small = np.asarray(Image.fromarray(ast).resize((160, 160), Image.BICUBIC))
+    t_small, t_full = face_transforms([small, ast])
+    assert t_small is not None
+    np.testing.assert_allclose(t_small[:, :2] * (512 / 160), t_full[:, :2], rtol=0.15)
+    with torch.no_grad():
+        a = model.embed(as_tensor(small), torch.as_tensor(t_small)[None])
+        b = model.embed(as_tensor(ast), torch.as_tensor(t_full)[None])
+    assert float((a - b).norm()) < SAME_PERSON_DISTANCE
