@@ -15,6 +15,7 @@ import bpy
 import numpy as np
 
 from synthetic.strand_follow import attach_roots, follow, vertex_motion
+from synthetic.strand_lod import thin_strands
 
 from . import materials
 from .bpy_data import hair_curves_from_strands, mesh_from_arrays, purge_orphans, set_curve_positions, set_mesh_positions
@@ -55,7 +56,8 @@ def _curve_material(name: str, strands, colour: dict | None, part: str) -> bpy.t
     return mat
 
 
-def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral: np.ndarray) -> IdentityObjects:
+def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral: np.ndarray,
+                   strand_lod: dict[str, int] | None = None, subsurface: str | None = None) -> IdentityObjects:
     """Create the head mesh and strand objects of one identity in its neutral frame.
 
     Args:
@@ -63,6 +65,9 @@ def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral:
         params: ``IdentitySampler.sample`` output (JSON parameters).
         assets: ``IdentitySampler.build`` output (textures, strands, performance).
         neutral: ``[V, 3]`` neutral vertices of this identity (m).
+        strand_lod: thinning factor per strand group (:func:`synthetic.strand_lod.strand_lod`); None or
+            a missing group = every strand.
+        subsurface: skin subsurface method for rendering (None keeps the material's random-walk skin).
     """
     tex = assets.textures
     albedo = tex.albedo_srgb8().astype(np.float32) / 255.0
@@ -70,6 +75,8 @@ def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral:
     iris_rgb = 0.5 * (np.asarray(params["iris"]["inner"]) + np.asarray(params["iris"]["outer"]))
     slots, face_slot = materials.head_material_slots(model, skin, iris_rgb)
     mesh = mesh_from_arrays("head", neutral, model.faces, model.uv_coords, model.uv_faces, face_slot)
+    if subsurface:
+        materials.set_subsurface_method(slots, subsurface)
     for mat in slots:
         mesh.materials.append(mat)
     head = bpy.data.objects.new("head", mesh)
@@ -80,6 +87,7 @@ def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral:
     for name, strands in assets.strands.items():
         if strands.count == 0:
             continue
+        strands = thin_strands(strands, (strand_lod or {}).get(name, 1))
         curves = hair_curves_from_strands(name, strands.points, strands.radius)
         attr = curves.attributes.new("melanin", "FLOAT", "CURVE")
         attr.data.foreach_set("value", np.asarray(strands.melanin, dtype=np.float32))

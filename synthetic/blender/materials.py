@@ -67,6 +67,17 @@ def skin_material(name: str, albedo: np.ndarray, roughness: np.ndarray | None = 
     return mat
 
 
+def set_subsurface_method(mats, method: str) -> None:
+    """Set the subsurface method (BURLEY | RANDOM_WALK | RANDOM_WALK_SKIN) of every Principled BSDF in
+    ``mats`` that scatters below the surface (Subsurface Weight > 0)."""
+    for mat in mats:
+        if mat is None or mat.node_tree is None:
+            continue
+        for node in mat.node_tree.nodes:
+            if node.bl_idname == "ShaderNodeBsdfPrincipled" and node.inputs["Subsurface Weight"].default_value > 0:
+                node.subsurface_method = method
+
+
 def plain_material(name: str, part: str, rgb, roughness: float = 0.5, subsurface: float = 0.0,
                    transmission: float = 0.0, ior: float = 1.45, coat: float = 0.0) -> bpy.types.Material:
     """An untextured Principled material (teeth, gums, tongue, cornea, clothing)."""

@@ -1,7 +1,12 @@
 """Cycles render settings for dataset rendering: device choice, samples, denoising, transparent
 film (alpha = foreground mask), plain sRGB output (the 'Standard' view transform, so PNGs are
 ordinary 8-bit sRGB as ARCHITECTURE.md fixes), and persistent data so that re-rendering the same
-scene from another camera does not rebuild the BVH."""
+scene from another camera does not rebuild the BVH.
+
+The defaults were chosen by measurement (``bench/bench_render.py``, table in bench/RESULTS.md):
+each one cut render time and moved the image against a 256-spp full-detail reference by less than
+0.5 dB PSNR. :meth:`RenderSettings.legacy` keeps the settings from before that work, so the
+benchmark can render old and new in one run."""
 
 from __future__ import annotations
 
@@ -21,6 +26,31 @@ class RenderSettings:
     denoise: bool = True
     threads: int = 0
     """0 = all cores."""
+    adaptive_threshold: float = 0.02
+    """Cycles' adaptive-sampling noise threshold (lower = more samples where the image is noisy)."""
+    denoise_quality: str = "BALANCED"
+    """OpenImageDenoise quality: HIGH | BALANCED | FAST (BALANCED: ~0.4 dB under HIGH at 16 spp, cheaper)."""
+    denoise_prefilter: str = "FAST"
+    """Albedo/normal guide prefilter: ACCURATE | FAST | NONE."""
+    light_tree: bool = False
+    """Cycles' light tree; with a handful of area lights and one world it costs more than it saves."""
+    subsurface: str = "BURLEY"
+    """Skin subsurface method: BURLEY | RANDOM_WALK | RANDOM_WALK_SKIN (set on the materials by
+    :func:`synthetic.blender.materials.set_subsurface_method` after an identity is built)."""
+    curve_shape: str = "RIBBONS"
+    """How Cycles draws strands: RIBBONS (flat, camera-facing Catmull-Rom) | THICK (round Catmull-Rom)
+    | THICK_LINEAR (round straight segments; measured no faster than ribbons for our hair)."""
+    hair_width_px: float = 0.0
+    """Strand level of detail (:mod:`synthetic.strand_lod`), opt-in: hair and beard are thinned to fewer,
+    wider strands up to this projected width in pixels (0.25: every 4th strand at 256x256, about 1.6x
+    faster, but 2-3 dB further from the full-detail reference: curls read coarser); 0 renders every strand."""
+
+    @classmethod
+    def legacy(cls, width: int, height: int, samples: int, device: str = "auto") -> RenderSettings:
+        """The settings before the render-speed work (issue 17): HIGH/ACCURATE denoising, light tree,
+        random-walk skin, every strand."""
+        return cls(width, height, samples, device, denoise_quality="HIGH", denoise_prefilter="ACCURATE",
+                   light_tree=True, subsurface="RANDOM_WALK_SKIN", curve_shape="RIBBONS", hair_width_px=0.0)  # fmt: skip
 
 
 def _enable_gpu(want: str) -> str | None:
@@ -50,10 +80,14 @@ def configure_render(scene: bpy.types.Scene, settings: RenderSettings, seed: int
     cyc.device = "GPU" if backend else "CPU"
     cyc.samples = settings.samples
     cyc.use_adaptive_sampling = True
-    cyc.adaptive_threshold = 0.02
+    cyc.adaptive_threshold = settings.adaptive_threshold
     cyc.use_denoising = settings.denoise
     if settings.denoise:
         cyc.denoiser = "OPTIX" if backend == "OPTIX" else "OPENIMAGEDENOISE"
+        cyc.denoising_quality = settings.denoise_quality
+        cyc.denoising_prefilter = settings.denoise_prefilter
+    cyc.use_light_tree = settings.light_tree
+    scene.cycles_curves.shape = settings.curve_shape
     cyc.seed = int(seed) % (2**31)
     cyc.max_bounces = 8
     cyc.transparent_max_bounces = 16

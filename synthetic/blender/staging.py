@@ -17,11 +17,29 @@ from synthetic.assets import IdentityAssets, IdentityConfig, IdentitySampler
 from synthetic.assets import defaults as D
 from synthetic.assets.performance import pick_frames
 from synthetic.assets.seeds import stream
+from synthetic import strand_lod
 from synthetic.rig import RigCamera, RigSettings, build_rig
 
 from . import cameras as blender_cameras
 from . import clothing, identity_scene, lighting
 from .bpy_data import purge_orphans
+from .render_settings import RenderSettings
+
+
+@dataclass(frozen=True)
+class RenderDetail:
+    """How much of an identity's detail goes into the scene: strand thinning factor per group
+    (:mod:`synthetic.strand_lod`) and the skin's subsurface method (None = as built)."""
+
+    strand_lod: dict = field(default_factory=dict)
+    subsurface: str | None = None
+
+    @classmethod
+    def for_rig(cls, assets: IdentityAssets, rig: list[RigCamera], target, hair_width_px: float,
+                subsurface: str | None) -> RenderDetail:
+        """Strand thinning for the sharpest camera of ``rig`` looking at ``target`` (m)."""
+        ppm = strand_lod.pixels_per_metre(rig, target)
+        return cls(strand_lod.strand_lod(assets.strands, ppm, hair_width_px), subsurface)
 
 
 @dataclass
@@ -43,6 +61,8 @@ class StagedIdentity:
     timings: dict = field(default_factory=dict)
     """Seconds per phase: ``sample_s`` (parameters), ``assets_s`` (textures, strands, proxy, performance),
     ``scene_s`` (cameras, lighting and bpy objects)."""
+    detail: RenderDetail | None = None
+    """What of the identity went into the scene (strand thinning, subsurface method)."""
 
 
 def sample_assets(model, seed: int, quality: str, texture_size: int, frames: int) -> tuple[dict, IdentityAssets, dict]:
@@ -58,10 +78,12 @@ def sample_assets(model, seed: int, quality: str, texture_size: int, frames: int
 
 
 def build_objects(scene: bpy.types.Scene, model, seed: int, params: dict, assets: IdentityAssets, target,
-                  clothes: dict | None = None) -> tuple[identity_scene.IdentityObjects, dict]:
+                  clothes: dict | None = None, detail: RenderDetail | None = None
+                  ) -> tuple[identity_scene.IdentityObjects, dict]:  # fmt: skip
     """World, lights, head/strand objects in the neutral pose and optional ``clothes``
     (:func:`.clothing.sample_clothing`); returns (objects, lighting description).
-    ``target`` is the rig's look-at point (m), which the lights aim at."""
+    ``target`` is the rig's look-at point (m), which the lights aim at; ``detail`` (None = full
+    detail) thins strands and picks the skin's subsurface method for rendering."""
     before = set(bpy.data.objects)
     try:
         light_objs, light_desc = lighting.build_lighting(scene, stream(seed, "lighting"), target=target)
@@ -69,7 +91,9 @@ def build_objects(scene: bpy.types.Scene, model, seed: int, params: dict, assets
         neutral = model.vertices(np.asarray(params["shape"]))
         if clothes is not None:
             created.append(clothing.build_clothing(scene, model, neutral, clothes))
-        objs = identity_scene.build_identity(scene, model, params, assets, neutral)
+        detail = detail or RenderDetail()
+        objs = identity_scene.build_identity(scene, model, params, assets, neutral, detail.strand_lod,
+                                             detail.subsurface)  # fmt: skip
     except BaseException:  # leave no half-built identity behind for the next one
         identity_scene.remove_objects_and_world(scene, set(bpy.data.objects) - before)
         raise
@@ -90,16 +114,20 @@ def pose_rig(seed: int, rig_settings: RigSettings, cam_objects: dict, cameras=No
 
 def stage_identity(scene: bpy.types.Scene, model, seed: int, rig_settings: RigSettings, cam_objects: dict,
                    quality: str, texture_size: int, frames: int, cameras=None,
-                   with_clothing: bool = False) -> StagedIdentity:
-    """Sample, build and place identity ``seed`` (see :class:`StagedIdentity`); undo with :func:`clear_identity`."""
+                   with_clothing: bool = False, render: RenderSettings | None = None) -> StagedIdentity:
+    """Sample, build and place identity ``seed`` (see :class:`StagedIdentity`); undo with :func:`clear_identity`.
+    ``render`` (default :class:`RenderSettings`) sets the render detail: strand thinning up to its
+    ``hair_width_px`` and its skin ``subsurface`` method (:class:`RenderDetail`)."""
+    render = render or RenderSettings()
     params, assets, timings = sample_assets(model, seed, quality, texture_size, frames)
     t0 = time.perf_counter()
     clothes = clothing.sample_clothing(stream(seed, "clothing")) if with_clothing else None
     rig = pose_rig(seed, rig_settings, cam_objects, cameras)
-    objs, light_desc = build_objects(scene, model, seed, params, assets, rig_settings.target, clothes)
+    detail = RenderDetail.for_rig(assets, rig, rig_settings.target, render.hair_width_px, render.subsurface)
+    objs, light_desc = build_objects(scene, model, seed, params, assets, rig_settings.target, clothes, detail)
     timings["scene_s"] = time.perf_counter() - t0
     return StagedIdentity(seed, params, assets, np.asarray(params["shape"]), rig, objs, light_desc, clothes,
-                          timings)  # fmt: skip
+                          timings, detail)  # fmt: skip
 
 
 def frame_inputs(model, assets: IdentityAssets, frame: int,

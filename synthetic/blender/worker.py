@@ -65,12 +65,12 @@ def render_still(scene: bpy.types.Scene, path: Path, passes: PassOutputs | None 
 
 
 def render_identity(scene, model, job: RenderJob, ds: DatasetWriter, index: int, cam_objects, events: Events,
-                    passes: PassOutputs | None = None) -> None:
+                    passes: PassOutputs | None = None, render: RenderSettings | None = None) -> None:
     settings: DatasetSettings = ds.settings
     seed = identity_seed(settings.seed_base, index)
     writer = ds.identity(index, overwrite=job.overwrite, n_frames=job.frames)
     staged = staging.stage_identity(scene, model, seed, settings.rig, cam_objects, job.quality, job.texture_size,
-                                    job.frames, job.cameras, bool(settings.generator.get("clothing")))  # fmt: skip
+                                    job.frames, job.cameras, bool(settings.generator.get("clothing")), render)  # fmt: skip
     objs, rig, assets = staged.objs, staged.rig, staged.assets
     try:
         writer.write_cameras(rig)
@@ -91,7 +91,8 @@ def render_identity(scene, model, job: RenderJob, ds: DatasetWriter, index: int,
         params_out = {
             **staged.params,
             "lighting": staged.lighting,
-            "renderer": {"device": scene.cycles.device, "samples": job.samples},
+            "renderer": {"device": scene.cycles.device, "samples": job.samples,
+                         "strand_lod": staged.detail.strand_lod, "subsurface": staged.detail.subsurface},
             # per-vertex offsets (m) along the neutral normals that turn the skin into the hair/beard proxy
             # surface; the prior places hair Gaussians and reads x_verts on it
             "proxy_offsets_m": np.round(assets.hair_offsets + assets.beard_offsets, 5).tolist(),
@@ -131,7 +132,9 @@ def main(argv=None) -> int:
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
-    device = configure_render(scene, RenderSettings(settings.rig.width, settings.rig.height, job.samples, job.device))
+    render = RenderSettings(settings.rig.width, settings.rig.height, job.samples, job.device,
+                            hair_width_px=job.hair_lod)
+    device = configure_render(scene, render)
     passes = PassOutputs(scene, settings.passes) if settings.passes else None
     print(f"synthheads worker: Blender {bpy.app.version_string} (Python {sys.version.split()[0]}), {device}, "
           f"{len(job.identities)} identities, passes {settings.passes}", flush=True)  # fmt: skip
@@ -143,7 +146,7 @@ def main(argv=None) -> int:
         events.emit(event="identity_start", identity=index)
         t0 = time.perf_counter()
         try:
-            render_identity(scene, model, job, ds, index, cam_objects, events, passes)
+            render_identity(scene, model, job, ds, index, cam_objects, events, passes, render)
         except Exception as exc:
             traceback.print_exc()
             events.emit(event="identity_failed", identity=index, message=f"{type(exc).__name__}: {exc}")

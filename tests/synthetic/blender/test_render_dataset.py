@@ -84,6 +84,7 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path):
         (["--identities", 1, "--out", tmp_path / "x", "--resolution", "big"], "resolution"),
         (["--identities", 1, "--out", tmp_path / "x", "--shard", "3/2"], "shard"),
         (["--identities", 1, "--out", tmp_path / "x", "--cameras", "cam_99"], "cam_99"),
+        (["--identities", 1, "--out", tmp_path / "x", "--hair-lod", "-1"], "--hair-lod"),
     ]:
         proc = synthetic_cli("render", *args, check=False)
         assert proc.returncode == 2, proc.stderr
