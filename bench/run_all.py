@@ -37,7 +37,7 @@ TITLES = {
     "prior": "SynShot prior training step",
     "inversion": "Few-shot inversion",
     "gem": "GEM: distillation quality, size, decode and render speed",
-    "gem_compact": "Compact .gem (float16 bases): size against GEM's Table 4, PSNR cost",
+    "gem_compact": "Compact .gem (float16 and 8-bit bases): size against GEM's Table 4, PSNR cost",
     "blender_splats": "GEM in Blender 5.3: native splats and ellipsoids against the backend; playback speed",
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"

@@ -26,8 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--components", type=parse_components, metavar="K|position=K,rotation=K,...",
                         help="principal components per modality (10/30/50; default 30), or per modality, e.g. GEM's "
                              "position=50,rotation=40,scale=40,opacity=50 (missing ones 0)")
-    parser.add_argument("--precision", choices=("float32", "float16"),
-                        help="float16: the compact .gem (format version 2, float16 bases; default float32)")
+    parser.add_argument("--precision", choices=("uint8", "float16", "float32"),
+                        help="how the .gem stores its numbers: uint8 (format version 3, 8-bit bases; the default), "
+                             "float16 (version 2) or float32 (version 1, exact)")
     parser.add_argument("--expressions", type=int, help="training expressions, neutral included (default 120)")
     parser.add_argument("--heldout", type=int, help="held-out expressions for the PSNR report (default 16)")
     parser.add_argument("--trajectory", action="append", default=[], type=IN_DIR,

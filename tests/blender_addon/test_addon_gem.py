@@ -31,7 +31,7 @@ def run(addon_zip, tmp_path_factory, gem, sequence, blender):
     work = tmp_path_factory.mktemp("gem")
     write_gem(work / "demo.gem", gem)
     np.savez(work / "seq.npz", **sequence, fps=np.array(FPS))
-    write_gem(work / "shared.gem", shared_gem(gem))
+    write_gem(work / "shared.gem", shared_gem(gem), precision="uint8")  # the compact version 3 in every Blender
     (work / "corrupt.gem").write_bytes((work / "demo.gem").read_bytes()[:4000])
     np.save(work / "bad.npy", np.zeros((3, 99)))
     # the ellipsoid path: automatic before Blender 5.3, chosen explicitly in 5.3 (test_addon_gem_splats.py: native)
@@ -90,6 +90,9 @@ def test_geometry_nodes_match_numpy(run, gem):
 
 
 def test_shared_coefficients_drive_the_node_inputs(run, gem):
+    """shared.gem is a compact version 3 file: the add-on reads it through synthetic.formats.gem like the others."""
+    with np.load(run[1] / "shared.gem") as raw:
+        assert int(raw["version"]) == 3
     shared = run[0]["shared"]
     assert shared["drivers"] == 6  # rotation, scale, opacity: 2 inputs each, driven by Pos000/Pos001
     c = shared["compare"]

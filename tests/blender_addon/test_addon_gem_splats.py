@@ -7,7 +7,7 @@ import pytest
 from _addon_gem_fixture import random_sequence
 from _addon_harness import BLENDERS, run_scenario
 
-from synthetic.formats.gem import write_gem
+from synthetic.formats.gem import read_gem, write_gem
 
 GN_COMPONENTS = 2
 FRAMES, FPS, FRAME_START = 6, 24.0, 3
@@ -42,10 +42,10 @@ def run(addon_zip, tmp_path_factory, gem, sequence):
     from backend.io import write_ply
 
     work = tmp_path_factory.mktemp("gem_splats")
-    write_gem(work / "demo.gem", gem)
+    write_gem(work / "demo.gem", gem, precision="uint8")  # the compact format distill-gem writes by default
     np.savez(work / "seq.npz", **sequence, fps=np.array(FPS))
-    # the backend's PLY of the last check frame, written as `render --gem --ply` writes it
-    tg = TorchGem.from_model(gem)
+    # the backend's PLY of the last check frame, written as `render --gem --ply` writes it (from the same file)
+    tg = TorchGem.from_model(read_gem(work / "demo.gem"))
     coeffs = frame_coefficients(gem, sequence, CHECK_FRAMES[-1])
     with torch.no_grad():
         decoded = tg.decode({m: torch.as_tensor(c[None], dtype=torch.float32) for m, c in coeffs.items()})
@@ -57,7 +57,9 @@ def run(addon_zip, tmp_path_factory, gem, sequence):
 
 
 def test_one_object_with_native_splats(run, gem):
-    report, _ = run
+    report, work = run
+    with np.load(work / "demo.gem") as raw:
+        assert int(raw["version"]) == 3  # the compact file imports like the float32 one
     obj = report["object"]
     assert obj["info"]["display"] == "SPLATS"  # the automatic choice in Blender 5.3
     assert obj["type"] == "MESH" and obj["modifiers"] == [["NODES", "SynthHeads GEM"]] and obj["materials"] == 0

@@ -24,6 +24,8 @@ def gem_file(tmp_path_factory):
 
 
 def test_distill_writes_gem_sheet_and_summary(gem_file):
+    with np.load(gem_file) as raw:
+        assert int(raw["version"]) == 3 and raw["position_basis"].dtype == np.uint8  # the compact default
     model = read_gem(gem_file)
     assert model.n_gaussians == 500 and model.component_counts["position"] == 6
     assert "psnr_before_refine" in model.metadata and model.metadata["psnr"] > 20
@@ -98,28 +100,40 @@ def test_render_npz_sequence_with_fps(gem_file, tmp_path):
     assert len(list((tmp_path / "n").glob("frame_*.png"))) == 3
 
 
-def test_newer_gem_version_exits_2_with_one_line(gem_file, tmp_path, capsys):
-    """How a reader refuses a file from a newer SynthHeads (as version-1 readers refuse compact version-2 files)."""
-    arrays = read_gem(gem_file).arrays("float16")
+def test_newer_gem_version_exits_2_with_one_line(gem_file, tmp_path, capsys, monkeypatch):
+    """How a reader refuses a file from a newer SynthHeads: this one a version 4 file, and one that knows versions 1
+    and 2 (the previous SynthHeads, emulated) the compact version 3 file distill-gem writes by default."""
+    arrays = read_gem(gem_file).arrays("uint8")
     with open(tmp_path / "future.gem", "wb") as f:
-        np.savez(f, **{**arrays, "version": np.array(3)})
+        np.savez(f, **{**arrays, "version": np.array(4)})
     assert main(["render", "--gem", str(tmp_path / "future.gem"), "--sweep", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "format version 4, this reader knows versions 1, 2 and 3 (newer than this reader" in err[0]
+    from synthetic.formats import gem as gem_format
+
+    monkeypatch.setattr(gem_format, "READABLE_VERSIONS", (1, 2))
+    monkeypatch.setattr(gem_format, "FORMAT_VERSION", 2)
+    assert main(["render", "--gem", str(gem_file), "--sweep", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "format version 3, this reader knows versions 1 and 2 (newer than this reader" in err[0]
 
 
-def test_compact_gem_renders_like_the_full_one(gem_file, tmp_path):
-    """A float16 (version 2) copy of the distilled GEM renders within a fraction of a grey level of the original."""
-    small = write_gem(tmp_path / "small.gem", read_gem(gem_file), precision="float16")
-    assert small.stat().st_size < 0.75 * gem_file.stat().st_size
+@pytest.mark.parametrize("precision, min_psnr, max_size", [("float16", 45, 0.75), ("uint8", 40, 0.5)])
+def test_compact_gem_renders_like_the_full_one(gem_file, tmp_path, precision, min_psnr, max_size):
+    """The distilled GEM (as read: float32 arrays) written as float32 and at a compact precision: smaller, and the
+    renders (8-bit PNG) within a fraction of a grey level."""
+    model = read_gem(gem_file)
+    paths = {"full": write_gem(tmp_path / "full.gem", model), "small": write_gem(tmp_path / "small.gem", model,
+                                                                                 precision=precision)}  # fmt: skip
+    assert paths["small"].stat().st_size < max_size * paths["full"].stat().st_size
     frames = {}
-    for name, path in (("full", gem_file), ("small", small)):
+    for name, path in paths.items():
         assert main(["render", "--gem", str(path), "--sweep", "2", "--out", str(tmp_path / name), "--width", "48",
                      "--height", "48", "--progress", "none"]) == 0  # fmt: skip
         frames[name] = np.stack([np.asarray(Image.open(p), np.float64)
                                  for p in sorted((tmp_path / name).glob("frame_*.png"))[::6]])  # fmt: skip
     mse = np.mean((frames["full"] - frames["small"]) ** 2)
-    assert 10 * np.log10(255.0**2 / max(mse, 1e-12)) > 45
+    assert 10 * np.log10(255.0**2 / max(mse, 1e-12)) > min_psnr
 
 
 @pytest.mark.parametrize("text, want", [("30", 30), ("position=50,rotation=40,scale=40,opacity=50",

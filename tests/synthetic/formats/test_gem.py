@@ -219,38 +219,3 @@ def test_zero_components_and_high_sh_degree(tmp_path):
     back = read_gem(write_gem(tmp_path / "z.gem", gem))
     assert back.component_counts == {"position": 4, "rotation": 0, "scale": 0, "opacity": 0}
     assert back.sh_degree == 3 and back.decode({}).quats.shape == (50, 4)
-
-
-def test_compact_float16_file(tmp_path):
-    """precision="float16": version 2, float16 bases with per-row scales, about half the bytes, decode
-    within float16's relative precision of the largest basis entry; float32 files stay version 1."""
-    model = make_gem(n=400, counts={"position": 6, "rotation": 4, "scale": 3, "opacity": 0})
-    full = write_gem(tmp_path / "full.gem", model, compress=False)
-    small = write_gem(tmp_path / "small.gem", model, compress=False, precision="float16")
-    raw = arrays_of(small)
-    assert int(raw["version"]) == 2 and int(arrays_of(full)["version"]) == 1
-    assert raw["position_basis"].dtype == np.float16 and raw["position_basis_scale"].shape == (6,)
-    assert raw["opacity_basis"].shape == (0, 400) and raw["position_mean"].dtype == np.float32
-    basis_bytes = sum(model.modality(m).basis.nbytes for m in MODALITIES)
-    assert full.stat().st_size - small.stat().st_size > 0.45 * basis_bytes
-    back = read_gem(small)
-    for m in MODALITIES:
-        b, b16 = model.modality(m).basis, back.modality(m).basis
-        assert b16.dtype == np.float32 and b16.shape == b.shape
-        if b.size:
-            assert np.abs(b16 - b).max() <= 2.0**-11 * np.abs(b).max() * 1.01
-        np.testing.assert_array_equal(back.modality(m).mean, model.modality(m).mean)
-    c = model.random_coefficients(np.random.default_rng(1), scale=3.0)
-    np.testing.assert_allclose(back.decode(c).means, model.decode(c).means, atol=1e-4)
-    with pytest.raises(ValueError, match="precision 'float8'"):
-        write_gem(tmp_path / "x.gem", model, precision="float8")
-
-
-def test_compact_files_are_checked(tmp_path):
-    arrays = make_gem().arrays("float16")
-    save_arrays(tmp_path / "v1.gem", {**arrays, "version": np.array(1)})
-    with pytest.raises(UserInputError, match="'position_basis_scale' is a version 2 array"):
-        read_gem(tmp_path / "v1.gem")
-    save_arrays(tmp_path / "neg.gem", {**arrays, "scale_basis_scale": -arrays["scale_basis_scale"]})
-    with pytest.raises(UserInputError, match="'scale_basis_scale' must be 2 positive finite floats"):
-        read_gem(tmp_path / "neg.gem")
