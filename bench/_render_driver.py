@@ -13,7 +13,7 @@ staging code, :mod:`synthetic.blender.staging`, on the CPU):
 - ``profile``: stage once with the given settings, then render ``cameras`` once per tweak of
   :data:`PROFILE_TWEAKS` (denoiser off, hair hidden, ...) to attribute the frame time by difference.
 
-Render settings: ``profile`` "new" (default: :class:`RenderSettings` as the renderer uses it) or "old"
+Render settings: ``profile`` "new" (default: :meth:`RenderSettings.for_size`, as the renderer uses it) or "old"
 (:meth:`RenderSettings.legacy`, before issue 17), then ``overrides`` ({field: value}) on top.
 - ``memory``: stage, render one tiny view, clear, for ``n_identities`` identities; returns VmRSS (MiB)
   after each identity is cleared, and the per-identity wall time.
@@ -57,7 +57,7 @@ def render_settings(cfg: dict):
     from synthetic.blender.render_settings import RenderSettings
 
     w, h, spp = cfg["width"], cfg["height"], cfg["samples"]
-    base = RenderSettings.legacy(w, h, spp, "cpu") if cfg.get("profile") == "old" else RenderSettings(w, h, spp, "cpu")
+    base = RenderSettings.legacy(w, h, spp, "cpu") if cfg.get("profile") == "old" else RenderSettings.for_size(w, h, spp, "cpu")
     return dataclasses.replace(base, **cfg.get("overrides", {}))
 
 

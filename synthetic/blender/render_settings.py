@@ -3,9 +3,9 @@ film (alpha = foreground mask), plain sRGB output (the 'Standard' view transform
 ordinary 8-bit sRGB as ARCHITECTURE.md fixes), and persistent data so that re-rendering the same
 scene from another camera does not rebuild the BVH.
 
-The defaults were chosen by measurement (``bench/bench_render.py``, table in bench/RESULTS.md):
-each one cut render time and moved the image against a 256-spp full-detail reference by less than
-0.5 dB PSNR. :meth:`RenderSettings.legacy` keeps the settings from before that work, so the
+The settings were chosen by measurement (``bench/bench_render.py``, table in bench/RESULTS.md): each
+one cut render time and moved the image against a 256-spp full-detail reference by less than 0.5 dB
+PSNR at the sizes it is used at (:meth:`RenderSettings.for_size`). :meth:`RenderSettings.legacy` keeps the settings from before that work, so the
 benchmark can render old and new in one run."""
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ class RenderSettings:
     """0 = all cores."""
     adaptive_threshold: float = 0.02
     """Cycles' adaptive-sampling noise threshold (lower = more samples where the image is noisy)."""
-    denoise_quality: str = "BALANCED"
-    """OpenImageDenoise quality: HIGH | BALANCED | FAST (BALANCED: ~0.4 dB under HIGH at 16 spp, cheaper)."""
-    denoise_prefilter: str = "FAST"
+    denoise_quality: str = "HIGH"
+    """OpenImageDenoise quality: HIGH | BALANCED | FAST (see :meth:`for_size`)."""
+    denoise_prefilter: str = "ACCURATE"
     """Albedo/normal guide prefilter: ACCURATE | FAST | NONE."""
     light_tree: bool = False
     """Cycles' light tree; with a handful of area lights and one world it costs more than it saves."""
-    subsurface: str = "BURLEY"
+    subsurface: str = "RANDOM_WALK_SKIN"
     """Skin subsurface method: BURLEY | RANDOM_WALK | RANDOM_WALK_SKIN (set on the materials by
     :func:`synthetic.blender.materials.set_subsurface_method` after an identity is built)."""
     curve_shape: str = "RIBBONS"
@@ -46,11 +46,27 @@ class RenderSettings:
     faster, but 2-3 dB further from the full-detail reference: curls read coarser); 0 renders every strand."""
 
     @classmethod
+    def for_size(cls, width: int, height: int, samples: int, device: str = "auto", **kw) -> RenderSettings:
+        """The dataset renderer's settings for an image size: images up to :data:`SMALL_IMAGE_PX` on their
+        longer side also get Christensen-Burley skin and balanced denoising with a fast prefilter.
+
+        Measured against 256-spp references (bench/RESULTS.md): at 256x256 / 16 spp these cost 0.22 and
+        0.27 dB and save ~20 % of the frame; at 768x512 / 64 spp they cost 2.0 and 0.76 dB (the image is
+        clean enough there that Burley's different skin falloff shows), so large images keep random-walk
+        skin and HIGH/ACCURATE denoising. ``kw`` overrides any field."""
+        small = max(width, height) <= SMALL_IMAGE_PX
+        fast = {"subsurface": "BURLEY", "denoise_quality": "BALANCED", "denoise_prefilter": "FAST"} if small else {}
+        return cls(width, height, samples, device, **{**fast, **kw})
+
+    @classmethod
     def legacy(cls, width: int, height: int, samples: int, device: str = "auto") -> RenderSettings:
         """The settings before the render-speed work (issue 17): HIGH/ACCURATE denoising, light tree,
         random-walk skin, every strand."""
-        return cls(width, height, samples, device, denoise_quality="HIGH", denoise_prefilter="ACCURATE",
-                   light_tree=True, subsurface="RANDOM_WALK_SKIN", curve_shape="RIBBONS", hair_width_px=0.0)  # fmt: skip
+        return cls(width, height, samples, device, light_tree=True, curve_shape="RIBBONS", hair_width_px=0.0)
+
+
+SMALL_IMAGE_PX = 256
+"""Longest image side (pixels) up to which :meth:`RenderSettings.for_size` picks the cheaper skin and denoiser."""
 
 
 def _enable_gpu(want: str) -> str | None:

@@ -36,10 +36,16 @@ def test_defaults_reach_cycles_and_legacy_keeps_the_old_ones():
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
-    configure_render(scene, RenderSettings(64, 64, 16, device="cpu"))
+    configure_render(scene, RenderSettings.for_size(256, 256, 16, device="cpu"))
     cyc = scene.cycles
     assert (cyc.denoising_quality, cyc.denoising_prefilter, cyc.use_light_tree) == ("BALANCED", "FAST", False)
     assert cyc.adaptive_threshold == pytest.approx(0.02)
+    assert RenderSettings.for_size(256, 256, 16).subsurface == "BURLEY"
+    # large images keep random-walk skin and HIGH/ACCURATE denoising (Burley cost 2 dB at 768x512)
+    big = RenderSettings.for_size(768, 512, 64, device="cpu")
+    assert (big.subsurface, big.denoise_quality, big.light_tree) == ("RANDOM_WALK_SKIN", "HIGH", False)
+    configure_render(scene, big)
+    assert (cyc.denoising_quality, cyc.denoising_prefilter, cyc.use_light_tree) == ("HIGH", "ACCURATE", False)
     old = RenderSettings.legacy(64, 64, 16, "cpu")
     configure_render(scene, old)
     assert (cyc.denoising_quality, cyc.denoising_prefilter, cyc.use_light_tree) == ("HIGH", "ACCURATE", True)
@@ -53,7 +59,7 @@ def test_strands_are_thinned_by_the_rigs_image_scale_when_asked_and_skin_switche
     from synthetic.strand_lod import pixels_per_metre, strand_lod
 
     assert RenderSettings().hair_width_px == 0.0, "strand LOD is opt-in (it costs 2-3 dB, bench/RESULTS.md)"
-    new = RenderSettings(256, 256, 4, device="cpu", hair_width_px=0.25)
+    new = RenderSettings.for_size(256, 256, 4, device="cpu", hair_width_px=0.25)
     scene, staged = _stage(new)
     try:
         hair = staged.assets.strands["hair"]
@@ -71,7 +77,7 @@ def test_strands_are_thinned_by_the_rigs_image_scale_when_asked_and_skin_switche
     finally:
         staging.clear_identity(scene, staged.objs)
 
-    for settings, skin in ((RenderSettings(256, 256, 4, device="cpu"), {"BURLEY"}),
+    for settings, skin in ((RenderSettings.for_size(256, 256, 4, device="cpu"), {"BURLEY"}),
                            (RenderSettings.legacy(256, 256, 4, "cpu"), {"RANDOM_WALK_SKIN"})):  # fmt: skip
         scene, staged = _stage(settings)
         try:
