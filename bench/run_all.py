@@ -33,7 +33,7 @@ BENCHMARKS = {
 }
 TITLES = {
     "rasterizer": "Gaussian rasterizer (forward, forward+backward)",
-    "render": "Synthetic dataset renderer (Blender Cycles)",
+    "render": "Synthetic dataset renderer (Blender Cycles): old vs new settings, quality, profile",
     "prior": "SynShot prior training step",
     "inversion": "Few-shot inversion",
     "gem": "GEM: distillation quality, size, decode and render speed",
