@@ -82,7 +82,7 @@ class DatasetRequest:
     """Strand counts: ``render`` (~60k scalp strands) or ``preview`` (5k)."""
     hair_lod: float = 0.0
     """Opt-in strand level of detail: fewer, thicker strands up to this width in pixels (0 = every strand;
-    0.25 renders 256x256 about 1.6x faster at 2-3 dB from full detail, see bench/RESULTS.md)."""
+    0.25 renders 256x256 about 2x faster at 2-3 dB from full detail, see bench/RESULTS.md)."""
     distance: float = 1.0
     """Camera distance to the head centre (m)."""
     focal_mm: float | None = None

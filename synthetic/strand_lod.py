@@ -9,7 +9,7 @@ so that the thinned strands stay below ``target_px`` pixels wide in the camera t
 head best, so no camera sees strands as distinct ribbons.
 
 Measured with ``bench/bench_render.py`` (see bench/RESULTS.md): at 256x256 / 16 spp, k = 4 renders a
-view about 1.6x faster but lies 2-3 dB further from a 256-spp full-detail reference (k = 2: 1.4x,
+view about 2x faster but lies 2-3 dB further from a 256-spp full-detail reference (k = 2: 1.4x,
 1 dB): four-times-thicker strands make curls read as coarser ropes. So it is opt-in
 (``python -m synthetic render --hair-lod PX``), for quick datasets and previews.
 """

@@ -68,10 +68,12 @@ def skin_material(name: str, albedo: np.ndarray, roughness: np.ndarray | None = 
 
 
 def set_subsurface_method(mats, method: str) -> None:
-    """Set the subsurface method (BURLEY | RANDOM_WALK | RANDOM_WALK_SKIN) of every Principled BSDF in
-    ``mats`` that scatters below the surface (Subsurface Weight > 0)."""
+    """Set the subsurface method (BURLEY | RANDOM_WALK | RANDOM_WALK_SKIN) of the skin among ``mats``
+    (materials of segmentation part skin or neck whose Principled BSDF scatters below the surface);
+    eyes and mouth keep theirs."""
+    skin_parts = {PART_INDEX["skin"], PART_INDEX["neck"]}
     for mat in mats:
-        if mat is None or mat.node_tree is None:
+        if mat is None or mat.node_tree is None or mat.pass_index not in skin_parts:
             continue
         for node in mat.node_tree.nodes:
             if node.bl_idname == "ShaderNodeBsdfPrincipled" and node.inputs["Subsurface Weight"].default_value > 0:

@@ -5,8 +5,8 @@ scene from another camera does not rebuild the BVH.
 
 The settings were chosen by measurement (``bench/bench_render.py``, table in bench/RESULTS.md): each
 one cut render time and moved the image against a 256-spp full-detail reference by less than 0.5 dB
-PSNR at the sizes it is used at (:meth:`RenderSettings.for_size`). :meth:`RenderSettings.legacy` keeps the settings from before that work, so the
-benchmark can render old and new in one run."""
+PSNR at the sizes it is used at (:meth:`RenderSettings.for_size`). :meth:`RenderSettings.legacy`
+keeps the settings from before that work, so the benchmark can render old and new in one run."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class RenderSettings:
     | THICK_LINEAR (round straight segments; measured no faster than ribbons for our hair)."""
     hair_width_px: float = 0.0
     """Strand level of detail (:mod:`synthetic.strand_lod`), opt-in: hair and beard are thinned to fewer,
-    wider strands up to this projected width in pixels (0.25: every 4th strand at 256x256, about 1.6x
+    wider strands up to this projected width in pixels (0.25: every 4th strand at 256x256, about 2x
     faster, but 2-3 dB further from the full-detail reference: curls read coarser); 0 renders every strand."""
 
     @classmethod
@@ -62,7 +62,7 @@ class RenderSettings:
     def legacy(cls, width: int, height: int, samples: int, device: str = "auto") -> RenderSettings:
         """The settings before the render-speed work (issue 17): HIGH/ACCURATE denoising, light tree,
         random-walk skin, every strand."""
-        return cls(width, height, samples, device, light_tree=True, curve_shape="RIBBONS", hair_width_px=0.0)
+        return cls(width, height, samples, device, light_tree=True)
 
 
 SMALL_IMAGE_PX = 256

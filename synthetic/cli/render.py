@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="strand counts: render (~60k scalp strands) or preview (5k; quick looks and tests)")
     p.add_argument("--hair-lod", type=float, default=0.0, metavar="PX",
                    help="opt-in strand level of detail: fewer, proportionally thicker hair and beard strands up to "
-                        "PX pixels wide in the sharpest camera (0.25: ~1.6x faster at 256x256, curls read coarser; "
+                        "PX pixels wide in the sharpest camera (0.25: ~2x faster at 256x256, curls read coarser; "
                         "default 0 = every strand)")
     p.add_argument("--distance", type=float, default=1.0, help="camera distance to the head centre in metres")
     p.add_argument("--focal-mm", type=float, default=None, help="focal length in mm (default: frame the head)")

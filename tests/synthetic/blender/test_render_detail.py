@@ -27,7 +27,10 @@ def _stage(render, width=256, height=256):
 
 
 def _skin_methods(obj) -> set[str]:
-    return {n.subsurface_method for m in obj.data.materials for n in m.node_tree.nodes
+    from synthetic.blender.materials import PART_INDEX
+
+    return {n.subsurface_method for m in obj.data.materials if m.pass_index in (PART_INDEX["skin"], PART_INDEX["neck"])
+            for n in m.node_tree.nodes
             if n.bl_idname == "ShaderNodeBsdfPrincipled" and n.inputs["Subsurface Weight"].default_value > 0}  # fmt: skip
 
 
