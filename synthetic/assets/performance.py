@@ -55,21 +55,32 @@ class Performance:
         return {f"{prefix}expression": self.expression, f"{prefix}pose": self.pose, f"{prefix}gaze": self.gaze}
 
 
-def pick_frames(n_samples: int, expression: np.ndarray) -> np.ndarray:
+def pick_frames(n_samples: int, expression: np.ndarray, ignore=()) -> np.ndarray:
     """Indices of ``n_samples`` frames spread over a performance with ``expression`` ``[F, E]``.
 
     The performance is cut into ``n_samples`` equal bins and each bin gives its most expressive frame
-    (largest coefficient norm), so a few rendered frames cover the whole performance with real
-    expressions instead of its near-neutral start or the rests between segments. With
-    ``n_samples == F`` every frame is taken in order.
+    (largest coefficient norm over the columns not in ``ignore``), so a few rendered frames cover the
+    whole performance with real expressions instead of its near-neutral start or the rests between
+    segments. Pass the blink columns as ``ignore`` (:func:`blink_columns`): a blink is a large
+    coefficient, and counting it made half of the picked frames blinks; ignored, the picked frames
+    blink at the performance's own rate. With ``n_samples == F`` every frame is taken in order.
     """
     n_frames = int(expression.shape[0])
     if not 0 <= n_samples <= n_frames:
         raise ValueError(f"cannot pick {n_samples} frames from a performance of {n_frames}")
+    flat = np.array(expression.reshape(n_frames, -1), dtype=np.float64)
+    flat[:, list(ignore)] = 0.0
     edges = np.floor(np.arange(n_samples + 1) * n_frames / max(n_samples, 1)).astype(np.int64)
-    strength = np.linalg.norm(expression.reshape(n_frames, -1), axis=1)
+    strength = np.linalg.norm(flat, axis=1)
     return np.array([lo + int(np.argmax(strength[lo:hi])) for lo, hi in zip(edges[:-1], edges[1:], strict=True)],
                     dtype=np.int64)
+
+
+def blink_columns(expression_names) -> list[int]:
+    """Columns of the expression layout ``expression_names`` that close the eyelids (the ``blink``
+    channel of ``defaults.SEMANTIC_EXPRESSIONS``); names the model lacks are skipped."""
+    names = _names(expression_names)
+    return [names.index(n) for n in D.SEMANTIC_EXPRESSIONS["blink"] if n in names]
 
 
 def ease_track(key_t: np.ndarray, key_v: np.ndarray, t: np.ndarray) -> np.ndarray:

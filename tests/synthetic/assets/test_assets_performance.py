@@ -92,3 +92,23 @@ def test_pick_frames_cover_the_whole_performance_with_expressive_frames():
     assert pick_frames(1, expression).tolist() == [100]
     with pytest.raises(ValueError, match="cannot pick 5 frames from a performance of 4"):
         pick_frames(5, expression[:4])
+
+
+def test_picked_frames_blink_at_the_performances_own_rate():
+    """Rendered frames are the most expressive of their bin; a blink must not count as expression,
+    or most rendered frames show shut eyes (64 % did, against 5 % of the performance's time)."""
+    from synthetic.assets.performance import blink_columns, pick_frames
+
+    cols = blink_columns(NAMES)
+    assert [NAMES[c] for c in cols] == ["eye_blink_left", "eye_blink_right"]
+    shut_time, picked_old, picked_new = [], [], []
+    for seed in range(40):
+        p = make_performance(np.random.default_rng(seed), NAMES, 240, 30.0, None, JOINTS, "mixed")
+        shut = p.expression[:, cols].max(1) > 0.5
+        shut_time.append(shut.mean())
+        picked_old.extend(shut[pick_frames(5, p.expression)])
+        picked_new.extend(shut[pick_frames(5, p.expression, ignore=cols)])
+    natural = float(np.mean(shut_time))
+    assert 0.02 < natural < 0.12  # people blink every ~3 s, eyes shut ~5 % of the time
+    assert np.mean(picked_old) > 0.3  # what counting blinks did: the measurement can fail
+    assert np.mean(picked_new) < 2 * natural + 0.03
