@@ -27,6 +27,7 @@ import numpy as np
 
 from synthetic.backproject import View, backproject_head
 from synthetic.dataset.files import read_png
+from synthetic.dataset.landmarks import project_frame
 from synthetic.dataset.writer import DatasetSettings, DatasetWriter, identity_seed
 from synthetic.head import HeadModel
 from synthetic.render_job import RenderJob
@@ -86,6 +87,9 @@ def render_identity(scene, model, job: RenderJob, ds: DatasetWriter, index: int,
                 done += 1
                 events.emit(event="image", identity=index, frame=f, camera=cam.name, done=done, total=total)
             writer.write_frame(f, expression, pose, gaze)
+            if settings.landmarks:
+                view = project_frame(model.landmarks(verts), model.landmark_mediapipe, verts, model.faces, rig)
+                writer.write_landmarks(f, view)
             if f == 0:
                 _write_textures(writer, model, assets, verts, rig, f, job.texture_size)
         params_out = {

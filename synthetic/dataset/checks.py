@@ -7,6 +7,10 @@ principal point inside the image, ``transforms.json`` agreeing with ``cameras.js
 8-bit RGBA of the cameras' size; masks neither empty nor covering the whole image; and the head
 model's landmarks, evaluated with the identity's shape and the frame's expression and pose, landing
 inside the mask (alpha > 0.5 within 2 pixels) for >= 90 % of the landmarks that face the camera.
+Datasets with per-view landmarks (``"landmarks": true`` in ``dataset.json``): every frame's
+``landmarks.json`` parses, covers the identity's cameras, agrees with the head model's projection
+(within :data:`LANDMARK_FILE_TOL_PX`, visibility flags included) and its visible landmarks are the
+ones the mask check uses.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from ..errors import UserInputError
 from ..rig import project_points
 from . import layout
 from .files import png_info, read_json, read_png, require
+from .landmarks import ViewLandmarks, parse_landmarks, project_frame
 from .reader import Cameras, image_to_float, parse_cameras
 
 MASK_MIN_FRACTION = 0.002
@@ -29,6 +34,10 @@ MASK_MAX_FRACTION = 0.95
 """A mask covering more than this has no background (alpha not written)."""
 LANDMARK_RADIUS_PX = 2
 LANDMARK_MIN_INSIDE = 0.9
+LANDMARK_FILE_TOL_PX = 0.05
+"""``landmarks.json`` positions may differ from the head model's projection by this much (rounding)."""
+LANDMARK_FLAG_MISMATCH = 0.01
+"""Share of visibility flags that may differ from a recomputation (points on an occlusion boundary)."""
 
 
 @dataclass(frozen=True)
@@ -102,13 +111,17 @@ def check_transforms(data: dict, cams: Cameras, n_frames: int, path: Path, out: 
             return
 
 
-def _landmark_check(alpha: np.ndarray, lm: np.ndarray, lm_normals: np.ndarray, K, w2c) -> tuple[int, int]:
-    """(landmarks facing the camera and inside the image, how many of them fall on alpha > 0.5 within 2 px)."""
-    h, w = alpha.shape
+def _facing_landmarks(lm: np.ndarray, lm_normals: np.ndarray, K, w2c, w: int, h: int):
+    """(pixel positions ``[L, 2]``, ``[L]`` bool: facing the camera and inside the image) without a landmarks file."""
     xy, z = project_points(lm, K, w2c)
     centre = -w2c[:3, :3].T @ w2c[:3, 3]
     facing = np.einsum("nc,nc->n", lm_normals, centre - lm) > 0
-    use = facing & (z > 0) & (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    return xy, facing & (z > 0) & (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+
+
+def _landmark_check(alpha: np.ndarray, xy: np.ndarray, use: np.ndarray) -> tuple[int, int]:
+    """(landmarks in ``use``, how many of them fall on alpha > 0.5 within 2 px); ``xy`` ``[L, 2]`` px."""
+    h, w = alpha.shape
     if not np.any(use):
         return 0, 0
     fg = alpha > 0.5
@@ -147,7 +160,8 @@ def check_identity(path: Path, index: int, manifest: dict, out: _Collector, head
         names = tuple(f"cam_{i:02d}" for i in range(28))
     textures = tuple(manifest.get("textures", layout.DEFAULT_TEXTURES))
     passes = tuple(manifest.get("passes", ()))
-    for rel in layout.expected_identity_files(n_frames, names, textures, passes):
+    with_landmarks = bool(manifest.get("landmarks", False))
+    for rel in layout.expected_identity_files(n_frames, names, textures, passes, with_landmarks):
         if not (path / rel).is_file():
             out.add(path / rel, "missing")
     for t in textures:
@@ -167,6 +181,13 @@ def check_identity(path: Path, index: int, manifest: dict, out: _Collector, head
             landmarks = _frame_landmarks(head_model, shape, frame, fdir / layout.FRAME_JSON, out)
         if cams is None:
             continue
+        view = None
+        lpath = fdir / layout.LANDMARKS_JSON
+        if with_landmarks and lpath.is_file():
+            data = out.guard(read_json, lpath, "landmarks")
+            view = out.guard(parse_landmarks, data, lpath, cams.names) if data is not None else None
+            if view is not None and landmarks is not None:
+                _compare_landmark_file(view, head_model, landmarks[2], cams, lpath, out)
         for ci, name in enumerate(cams.names):
             ipath = fdir / layout.image_file(name)
             if not ipath.is_file():
@@ -191,15 +212,36 @@ def check_identity(path: Path, index: int, manifest: dict, out: _Collector, head
                 continue
             if frac > MASK_MAX_FRACTION:
                 out.add(ipath, f"mask covers {100 * frac:.1f} % of the image: no background in alpha")
-            if landmarks is not None:
-                n, inside = _landmark_check(alpha, *landmarks, cams.K[ci], cams.w2c[ci])
+            if view is not None:
+                n, inside = _landmark_check(alpha, view.xy[ci], view.visible[ci])
+            elif landmarks is not None:
+                xy, use = _facing_landmarks(landmarks[0], landmarks[1], cams.K[ci], cams.w2c[ci], w, h)
+                n, inside = _landmark_check(alpha, xy, use)
+            if view is not None or landmarks is not None:
                 if n and inside < LANDMARK_MIN_INSIDE * n:
                     out.add(ipath, f"only {inside} of {n} visible head-model landmarks fall inside the mask "
                                    f"(need {LANDMARK_MIN_INSIDE:.0%}): cameras, parameters and image disagree")
 
 
+def _compare_landmark_file(view: ViewLandmarks, model, verts: np.ndarray, cams: Cameras, path: Path,
+                           out: _Collector) -> None:
+    """Report a ``landmarks.json`` that disagrees with the head model's projection of the frame."""
+    if not np.array_equal(view.mediapipe, model.landmark_mediapipe):
+        out.add(path, "landmark list differs from the head model's (mediapipe indices)")
+        return
+    ref = project_frame(model.landmarks(verts), model.landmark_mediapipe, verts, model.faces, cams.rig())
+    err = float(np.abs(view.xy - ref.xy).max())
+    if err > LANDMARK_FILE_TOL_PX:
+        out.add(path, f"landmarks are up to {err:.2f} px from the head model's projection "
+                      f"(tolerance {LANDMARK_FILE_TOL_PX} px): cameras, parameters and landmarks disagree")
+    flips = float(np.mean(view.visible != ref.visible))
+    if flips > LANDMARK_FLAG_MISMATCH:
+        out.add(path, f"{100 * flips:.1f} % of the visibility flags differ from the head model's")
+
+
 def _frame_landmarks(model, shape, frame: dict, path: Path, out: _Collector):
-    """Landmark points ``[L, 3]`` (m) and unit normals of their faces ``[L, 3]`` for one frame, or None."""
+    """Landmark points ``[L, 3]`` (m), unit normals of their faces ``[L, 3]`` and the posed vertices
+    ``[V, 3]`` for one frame, or None."""
     try:
         expression = np.asarray(frame["expression"], dtype=np.float64)
         pose = np.asarray(frame["pose"], dtype=np.float64)
@@ -210,7 +252,7 @@ def _frame_landmarks(model, shape, frame: dict, path: Path, out: _Collector):
     tri = verts[model.faces[model.landmark_faces]]  # [L, 3, 3]
     normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-20)
-    return model.landmarks(verts), normals
+    return model.landmarks(verts), normals, verts
 
 
 def validate_dataset(root: str | Path, head_model=None, partial: bool = False, max_frames: int | None = None,

@@ -14,6 +14,9 @@ On-disk layout (``ROOT`` = dataset root; identity and frame numbers are zero-pad
         textures/backprojected_mask.png L, 255 where a view saw the texel
         frame_0000/
           frame.json                    frame index, expression, pose, gaze
+          landmarks.json                per camera: the head model's landmarks in pixels and a
+                                        visibility flag; the iBUG-68 subset's rows (when
+                                        dataset.json has "landmarks": true)
           cam_00.png ... cam_27.png     RGBA 8-bit sRGB, alpha = foreground mask
           cam_00_depth.exr ...          optional linear passes (names from :func:`pass_file`)
         ...
@@ -36,6 +39,7 @@ CAMERAS_JSON = "cameras.json"
 TRANSFORMS_JSON = "transforms.json"
 FRAME_JSON = "frame.json"
 DONE_JSON = "done.json"
+LANDMARKS_JSON = "landmarks.json"
 TEXTURE_DIR = "textures"
 
 DEFAULT_TEXTURES = ("albedo.png", "backprojected.png", "backprojected_mask.png")
@@ -79,8 +83,11 @@ def texture_file(name: str) -> str:
 
 
 def expected_identity_files(n_frames: int, cameras: list[str] | tuple[str, ...],
-                            textures: tuple[str, ...] = DEFAULT_TEXTURES, passes: tuple[str, ...] = ()) -> list[str]:
+                            textures: tuple[str, ...] = DEFAULT_TEXTURES, passes: tuple[str, ...] = (),
+                            landmarks: bool = False) -> list[str]:
     """Every file a complete identity holds besides ``done.json``, relative to its folder (posix paths).
+
+    ``landmarks``: the frames hold ``landmarks.json`` (datasets whose ``dataset.json`` says so).
 
     ``--resume`` and ``validate`` both use this list; ``done.json`` is written only once all exist.
     """
@@ -88,6 +95,8 @@ def expected_identity_files(n_frames: int, cameras: list[str] | tuple[str, ...],
     for f in range(n_frames):
         d = frame_dir(f)
         files.append(f"{d}/{FRAME_JSON}")
+        if landmarks:
+            files.append(f"{d}/{LANDMARKS_JSON}")
         for cam in cameras:
             files.append(f"{d}/{image_file(cam)}")
             files.extend(f"{d}/{pass_file(cam, k)}" for k in passes)

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserInputError
-from ..rig import RigSettings
+from ..rig import RigCamera, RigSettings
 from . import layout
 from .files import read_json, read_png, require
+from .landmarks import ViewLandmarks, parse_landmarks
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class Cameras:
 
     def __len__(self) -> int:
         return len(self.names)
+
+    def rig(self) -> list[RigCamera]:
+        """The cameras as :class:`~synthetic.rig.RigCamera` objects (what projection code takes)."""
+        return [RigCamera(n, g, self.K[i], self.w2c[i], self.width, self.height)
+                for i, (n, g) in enumerate(zip(self.names, self.groups, strict=True))]
 
     def index(self, name: str) -> int:
         try:
@@ -86,9 +92,9 @@ class Identity:
     """One complete identity folder (read lazily)."""
 
     def __init__(self, path: str | Path, index: int, textures: tuple[str, ...] = layout.DEFAULT_TEXTURES,
-                 passes: tuple[str, ...] = ()):
+                 passes: tuple[str, ...] = (), landmarks: bool = False):
         self.path, self.index = Path(path), int(index)
-        self.textures, self.passes = tuple(textures), tuple(passes)
+        self.textures, self.passes, self.has_landmarks = tuple(textures), tuple(passes), bool(landmarks)
 
     @cached_property
     def params(self) -> dict:
@@ -128,6 +134,15 @@ class Identity:
             raise UserInputError(f"{path}: malformed expression/pose ({exc})") from None
         return Frame(int(data.get("frame", frame)), expression, pose, gaze, data)
 
+    def landmarks(self, frame: int) -> ViewLandmarks:
+        """Per-view 2D landmarks of ``frame``: ``xy`` ``[C, L, 2]`` px, ``visible`` ``[C, L]``, cameras in
+        ``cameras.names`` order (see :mod:`synthetic.dataset.landmarks`)."""
+        path = self.path / layout.frame_dir(frame) / layout.LANDMARKS_JSON
+        if not self.has_landmarks and not path.is_file():
+            raise UserInputError(f"{self.path}: this dataset has no per-view landmarks (rendered before they "
+                                 "were written); render it again to get them")
+        return parse_landmarks(read_json(path, "landmarks"), path, self.cameras.names)
+
     def image_path(self, frame: int, camera: str | int) -> Path:
         name = self.cameras.names[camera] if isinstance(camera, int | np.integer) else camera
         return self.path / layout.frame_dir(frame) / layout.image_file(name)
@@ -163,6 +178,7 @@ class Dataset:
                 "rig")
         self.textures = tuple(self.manifest.get("textures", layout.DEFAULT_TEXTURES))
         self.passes = tuple(self.manifest.get("passes", ()))
+        self.has_landmarks = bool(self.manifest.get("landmarks", False))
 
     @property
     def n_identities(self) -> int:
@@ -201,7 +217,7 @@ class Dataset:
         if not layout.is_complete(path):
             state = "incomplete (no done.json)" if path.is_dir() else "missing"
             raise UserInputError(f"{path}: identity {index} is {state}")
-        return Identity(path, index, self.textures, self.passes)
+        return Identity(path, index, self.textures, self.passes, self.has_landmarks)
 
     def __len__(self) -> int:
         return len(self.identities)

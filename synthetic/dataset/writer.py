@@ -10,6 +10,7 @@ A render job (any shard) does::
         w.write_texture("albedo.png", albedo)
         for f in range(w.n_frames):
             w.write_frame(f, expression, pose, gaze, images={"cam_00": rgba, ...})
+            w.write_landmarks(f, view_landmarks)           # when the settings ask for landmarks
         w.finish()                                         # checks every expected file, writes done.json
 
 Several shards may share one root: ``dataset.json`` is identical for all of them (no timestamps) and
@@ -56,8 +57,11 @@ class DatasetSettings:
     """Generator settings (asset sampler, renderer: samples, lights, ...), JSON-ready."""
     textures: tuple[str, ...] = layout.DEFAULT_TEXTURES
     passes: tuple[str, ...] = ()
+    landmarks: bool = False
+    """Every frame holds ``landmarks.json`` (per-view 2D landmarks, :mod:`synthetic.dataset.landmarks`)."""
 
     def to_json(self) -> dict:
+        extra = {"landmarks": True} if self.landmarks else {}  # absent when off: older roots still resume
         return {
             "n_identities": int(self.n_identities),
             "frames_per_identity": int(self.frames_per_identity),
@@ -67,6 +71,7 @@ class DatasetSettings:
             "generator": self.generator,
             "textures": list(self.textures),
             "passes": list(self.passes),
+            **extra,
         }
 
 
@@ -114,15 +119,15 @@ class DatasetWriter:
             shutil.rmtree(path)
         frames = self.settings.frames_per_identity if n_frames is None else int(n_frames)
         return IdentityWriter(path, index, identity_seed(self.settings.seed_base, index), frames,
-                              self.settings.textures, self.settings.passes)
+                              self.settings.textures, self.settings.passes, self.settings.landmarks)
 
 
 class IdentityWriter:
     """Writes the files of one identity folder (see :mod:`synthetic.dataset.layout`)."""
 
-    def __init__(self, path: Path, index: int, seed: int, n_frames: int, textures, passes):
+    def __init__(self, path: Path, index: int, seed: int, n_frames: int, textures, passes, landmarks: bool = False):
         self.path, self.index, self.seed, self.n_frames = Path(path), int(index), int(seed), int(n_frames)
-        self.textures, self.passes = tuple(textures), tuple(passes)
+        self.textures, self.passes, self.landmarks = tuple(textures), tuple(passes), bool(landmarks)
         self.cameras: list[str] | None = None
         self.size: tuple[int, int] | None = None
 
@@ -172,6 +177,16 @@ class IdentityWriter:
             self.write_image(frame, cam, image)
         return out
 
+    def write_landmarks(self, frame: int, view) -> Path:
+        """``frame_XXXX/landmarks.json`` from a :class:`~synthetic.dataset.landmarks.ViewLandmarks` that
+        covers exactly the identity's cameras."""
+        if not 0 <= frame < self.n_frames:
+            raise ValueError(f"frame {frame} outside 0..{self.n_frames - 1}")
+        if self.cameras is not None and tuple(view.cameras) != tuple(self.cameras):
+            raise ValueError(f"write_landmarks: cameras {view.cameras} differ from cameras.json {self.cameras}")
+        body = {"frame": int(frame), **view.to_json()}
+        return write_json(self.path / layout.frame_dir(frame) / layout.LANDMARKS_JSON, "landmarks", body, indent=None)
+
     def image_path(self, frame: int, camera: str) -> Path:
         return self.path / layout.frame_dir(frame) / layout.image_file(camera)
 
@@ -193,7 +208,8 @@ class IdentityWriter:
         if self.cameras is None:
             data = read_json(self.path / layout.CAMERAS_JSON, "cameras")
             self.cameras = [c["name"] for c in data["cameras"]]
-        return layout.expected_identity_files(self.n_frames, self.cameras, self.textures, self.passes)
+        return layout.expected_identity_files(self.n_frames, self.cameras, self.textures, self.passes,
+                                              self.landmarks)
 
     def missing(self) -> list[str]:
         """Expected files not written yet (relative posix paths)."""

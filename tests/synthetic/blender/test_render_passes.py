@@ -121,3 +121,36 @@ def test_validate_reports_a_missing_pass(with_passes, tmp_path):
 def test_unknown_pass_is_a_usage_error(tmp_path):
     proc = synthetic_cli("render", "--identities", 1, "--out", tmp_path / "x", "--passes", "depth,albedo", check=False)
     assert proc.returncode == 2 and "albedo" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("cam", [FRONT, OTHERS[0]])
+def test_landmarks_agree_with_cycles_depth(with_passes, cam):
+    """landmarks.json against what Cycles rendered: a visible landmark's pixel shows the face at the
+    landmark's own depth; a landmark flagged as hidden by the head has nearer head in front of it."""
+    from synthetic.dataset import Dataset
+    from synthetic.rig import project_points
+
+    rgba, depth, normal, seg, K, w2c = _frame(with_passes, cam)
+    view = Dataset(with_passes).identity(0).landmarks(0)
+    xy, visible = view.camera(cam)
+    head = Dataset(with_passes)
+    assert xy.shape == (len(view.mediapipe), 2) and view.ibug68.shape == (68,)
+    # the landmark depths: from the head model, as validate does
+    from synthetic.head import HeadModel
+
+    model = HeadModel.load()
+    ident, frame = head.identity(0), head.identity(0).frame(0)
+    verts = model.vertices(ident.shape, frame.expression, frame.pose)
+    ref_xy, z = project_points(model.landmarks(verts), K, w2c)
+    assert np.abs(ref_xy - xy).max() < 0.05
+    h, w = depth.shape
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    px = np.floor(xy[inside]).astype(int)
+    d, s = depth[px[:, 1], px[:, 0]], seg[px[:, 1], px[:, 0]]
+    on_face = np.isin(np.round(s), [1, 4, 5])  # skin, eyes, mouth: no hair or beard in front
+    vis, hid = visible[inside] & on_face, ~visible[inside] & on_face
+    assert vis.sum() >= 20, f"{cam}: only {vis.sum()} visible landmarks on the face"
+    err = np.abs(d[vis] - z[inside][vis])
+    assert np.median(err) < 0.004 and np.mean(err < 0.012) > 0.9, (cam, np.median(err), np.mean(err < 0.012))
+    if hid.sum() >= 5:  # the side camera: the far cheek is hidden behind the nose and face
+        assert np.mean(d[hid] < z[inside][hid] - 0.003) > 0.8, (cam, d[hid] - z[inside][hid])

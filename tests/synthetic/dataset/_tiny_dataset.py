@@ -15,6 +15,7 @@ import numpy as np
 
 from synthetic.backproject import rasterize_triangles
 from synthetic.dataset import DatasetSettings, DatasetWriter
+from synthetic.dataset.landmarks import project_frame
 from synthetic.rig import RigSettings, build_rig, project_points
 
 CENTRE = np.array([0.0, -0.02, 0.03])
@@ -57,6 +58,7 @@ class TinyHead:
         rng = np.random.default_rng(5)
         self.landmark_faces = rng.choice(front, 12, replace=False)
         self.landmark_barycentric = rng.dirichlet([2.0, 2.0, 2.0], 12)
+        self.landmark_mediapipe = np.arange(12)
 
     @property
     def n_shape(self):
@@ -103,11 +105,12 @@ def render_rgba(model: TinyHead, verts: np.ndarray, cam) -> np.ndarray:
     return img
 
 
-def write_tiny_dataset(root, model: TinyHead, n_identities=1, n_frames=2, complete=True):
-    """A real dataset on disk (writer API), with images rendered from the head model."""
+def write_tiny_dataset(root, model: TinyHead, n_identities=1, n_frames=2, complete=True, landmarks=True):
+    """A real dataset on disk (writer API), with images rendered from the head model and, when
+    ``landmarks``, per-view landmarks."""
     settings = DatasetSettings(n_identities=n_identities, frames_per_identity=n_frames, seed_base=7,
                                head_model_fingerprint=model.fingerprint(), rig=TINY_RIG,
-                               generator={"renderer": "numpy test raster"})
+                               generator={"renderer": "numpy test raster"}, landmarks=landmarks)
     ds = DatasetWriter(root, settings)
     for index in range(n_identities):
         w = ds.identity(index)
@@ -126,6 +129,9 @@ def write_tiny_dataset(root, model: TinyHead, n_identities=1, n_frames=2, comple
             verts = model.vertices(shape, expression, pose)
             images = {c.name: render_rgba(model, verts, c) for c in cams}
             w.write_frame(f, expression, pose, gaze=[0.0, 0.0], images=images)
+            if landmarks:
+                w.write_landmarks(f, project_frame(model.landmarks(verts), model.landmark_mediapipe, verts,
+                                                   model.faces, cams))
         if complete:
             w.finish()
     return ds

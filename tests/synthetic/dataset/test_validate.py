@@ -116,7 +116,8 @@ def test_landmarks_outside_the_masks_are_named(damaged, tiny_head):
     problems, _ = validate_dataset(root, tiny_head)
     bad = [p for p in problems if "landmarks fall inside the mask" in p.what]
     assert len(bad) >= 10 and all("frame_0000" in p.path for p in bad)
-    assert validate_dataset(root)[0] == []  # without a head model only the file checks run
+    # without a head model the per-view landmark files still locate the face in every image
+    assert {p.path for p in validate_dataset(root)[0]} == {p.path for p in bad}
     # a different head model is reported, not silently used
     other = tiny_head.__class__(size_std=0.02)
     problems, _ = validate_dataset(root, other)
@@ -135,3 +136,30 @@ def test_unloadable_head_model_is_a_user_error(tiny_dataset, tmp_path):
     with contextlib.redirect_stdout(io.StringIO()) as out:
         assert validate_cmd.run(args, Progress("none")) == 0
     assert "landmark check off" in out.getvalue()
+
+
+def test_landmark_files_are_checked(damaged, tiny_head, tmp_path):
+    from _tiny_dataset import write_tiny_dataset
+
+    root, ident = damaged
+    path = ident / "frame_0001" / "landmarks.json"
+    data = json.loads(path.read_text())
+    data["cameras"]["cam_03"]["xy"] = [[x + 3.0, y] for x, y in data["cameras"]["cam_03"]["xy"]]
+    path.write_text(json.dumps(data))
+    (ident / "frame_0000" / "landmarks.json").unlink()
+    problems, _ = validate_dataset(root, tiny_head)
+    said = {(p.path.split("id_00000/")[-1], p.what.split(" (")[0]) for p in problems}
+    assert ("frame_0000/landmarks.json", "missing") in said
+    assert any(f == "frame_0001/landmarks.json" and "px from the head model's projection" in w for f, w in said)
+    data["cameras"].pop("cam_03")
+    path.write_text(json.dumps(data))
+    problems, _ = validate_dataset(root)
+    assert any("malformed landmarks" in p.what and "cam_03" in p.what for p in problems)
+    # a dataset made before landmarks were written stays valid and the reader says what is missing
+    old = write_tiny_dataset(tmp_path / "old", tiny_head, n_frames=1, landmarks=False)
+    assert validate_dataset(old.root, tiny_head)[0] == []
+    from synthetic.dataset import Dataset
+    from synthetic.errors import UserInputError
+
+    with pytest.raises(UserInputError, match="no per-view landmarks"):
+        Dataset(old.root).identity(0).landmarks(0)
