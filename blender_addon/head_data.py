@@ -166,6 +166,16 @@ def jaw_driver_terms(model, bone_rest: np.ndarray) -> list[list[tuple[int, float
     return terms
 
 
+def wrinkle_driver_terms(model) -> dict[str, list[tuple[int, float]]]:
+    """Per expression wrinkle, the ``(expression index, weight)`` terms of its activation
+    (``synthetic.assets.wrinkles.WRINKLE_DRIVERS`` on this model's expression names; the driver
+    clamps the weighted sum to [0, 1] as ``wrinkle_activations`` does)."""
+    from synthetic.assets.wrinkles import WRINKLE_DRIVERS, WRINKLES
+
+    index = {n: e for e, n in enumerate(model.expression_names)}
+    return {w: [(index[n], float(c)) for n, c in WRINKLE_DRIVERS[w].items() if n in index] for w in WRINKLES}
+
+
 def skin_weight_groups(model, min_weight: float = MIN_SKIN_WEIGHT) -> dict[str, list[tuple[float, np.ndarray]]]:
     """Vertex-group contents per joint: ``[(weight, vertex ids)]`` grouped by equal weight (rounded to 1e-5),
     so that Blender's ``VertexGroup.add`` runs once per distinct weight, not once per vertex."""

@@ -96,7 +96,7 @@ def _place_bones(bones, model, params: dict, create: bool) -> None:
 
 def _head_mesh(model, state: HeadState, textures, collection) -> bpy.types.Object:
     albedo = head_data.srgb8_to_unit(textures.albedo_srgb8())
-    skin = materials.skin_material("skin", albedo, textures.roughness, textures.specular)
+    skin = _skin_material(albedo, textures)
     iris_rgb = 0.5 * (np.asarray(state.params["iris"]["inner"]) + np.asarray(state.params["iris"]["outer"]))
     slots, face_slot = materials.head_material_slots(model, skin, iris_rgb)
     _tag_head_materials(model, slots, face_slot)
@@ -108,6 +108,7 @@ def _head_mesh(model, state: HeadState, textures, collection) -> bpy.types.Objec
     obj[PART_KEY] = "mesh"
     collection.objects.link(obj)
     _add_shape_keys(model, state, obj)
+    _add_wrinkle_drivers(model, obj, skin)
     for name, groups in head_data.skin_weight_groups(model).items():
         vg = obj.vertex_groups.new(name=name)
         for weight, ids in groups:
@@ -153,6 +154,42 @@ def _add_shape_keys(model, state: HeadState, obj) -> None:
     obj.data.shape_keys[NAMES_KEY] = {f"Exp{e:03d}": name for e, name in enumerate(model.expression_names)}
 
 
+def _expression_sum(driver, key, terms: list[tuple[int, float]]) -> str:
+    """Make ``driver`` a scripted driver with one variable per expression slider of ``terms``
+    (``(expression index, coefficient)``) and return the simple expression ``c0*e0 + c1*e1 + ...``."""
+    driver.type = "SCRIPTED"
+    parts = []
+    for i, (e, coef) in enumerate(terms):
+        var = driver.variables.new()
+        var.name, var.type = f"e{i}", "SINGLE_PROP"
+        var.targets[0].id_type = "KEY"
+        var.targets[0].id = key
+        var.targets[0].data_path = f'key_blocks["Exp{e:03d}"].value'
+        parts.append(f"{coef:.9g}*e{i}")
+    return " + ".join(parts)
+
+
+def _skin_material(albedo, textures) -> bpy.types.Material:
+    """The skin material with its relief (micro-detail and expression wrinkle maps) when the textures have one."""
+    from synthetic.assets.wrinkles import WRINKLES
+
+    return materials.skin_material("skin", albedo, textures.roughness, textures.specular, relief=textures.relief,
+                                   wrinkles=WRINKLES)
+
+
+def _add_wrinkle_drivers(model, mesh_obj, skin: bpy.types.Material) -> None:
+    """Drive the skin's wrinkle values from the expression sliders: a brow raise lines the forehead,
+    a smile deepens the nasolabial folds and crow's feet, as in the dataset renders."""
+    key = mesh_obj.data.shape_keys
+    nodes = skin.node_tree.nodes
+    for wrinkle, terms in head_data.wrinkle_driver_terms(model).items():
+        node = nodes.get(materials.wrinkle_node_name(wrinkle))
+        if node is None or not terms:
+            continue
+        driver = node.outputs[0].driver_add("default_value").driver
+        driver.expression = f"min(1.0, max(0.0, {_expression_sum(driver, key, terms)}))"
+
+
 def _add_jaw_drivers(model, root, mesh_obj) -> None:
     """Drive the jaw bone's Euler rotation from the jaw_* expression sliders (simple expressions, no Python)."""
     pose_bone = root.pose.bones["jaw"]
@@ -163,16 +200,7 @@ def _add_jaw_drivers(model, root, mesh_obj) -> None:
         if not terms:
             continue
         driver = pose_bone.driver_add("rotation_euler", axis).driver
-        driver.type = "SCRIPTED"
-        parts = []
-        for i, (e, coef) in enumerate(terms):
-            var = driver.variables.new()
-            var.name, var.type = f"e{i}", "SINGLE_PROP"
-            var.targets[0].id_type = "KEY"
-            var.targets[0].id = key
-            var.targets[0].data_path = f'key_blocks["Exp{e:03d}"].value'
-            parts.append(f"{coef:.9g}*e{i}")
-        driver.expression = " + ".join(parts)
+        driver.expression = _expression_sum(driver, key, terms)
 
 
 def _strand_material(name: str, strands, colour: dict, part: str) -> bpy.types.Material:
@@ -271,8 +299,8 @@ def _regrow(root, model, state: HeadState, groups: list[str]) -> None:
 def _replace_skin(model, state: HeadState, mesh_obj) -> None:
     """New skin textures and iris colour; the old skin and neck materials and their images are removed."""
     textures = head_data.sampler(model, state.options).build(state.params, parts=("textures",)).textures
-    skin = materials.skin_material("skin", head_data.srgb8_to_unit(textures.albedo_srgb8()), textures.roughness,
-                                   textures.specular)  # fmt: skip
+    skin = _skin_material(head_data.srgb8_to_unit(textures.albedo_srgb8()), textures)
+    _add_wrinkle_drivers(model, mesh_obj, skin)
     skin[ROLE_KEY] = "skin"
     _pack_images(skin)
     neck = skin.copy()

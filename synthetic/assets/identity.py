@@ -172,7 +172,7 @@ class IdentitySampler:
                 shape = None if params["shape"] is None else np.asarray(params["shape"])
                 texture_maps = texture_inputs(self.model, params["texture_size"], shape)
             extras = FaceExtras(hair_rgb=tuple(colour.preview_rgb), brow_density=min(facial.brow_density, 1.0),
-                                scalp_shadow=hair.scalp_shadow, iris=iris)
+                                scalp_shadow=hair.scalp_shadow, iris=iris, age=float(params["age"]))
             textures = make_textures(skin, texture_maps[0], texture_maps[1], surf.landmarks, extras)
         strands = {}
         if "hair" in parts:

@@ -26,6 +26,7 @@ from .errors import AssetInputError
 from .noise import dots, fbm, smoothstep, value_noise
 from .pigments import IrisColour
 from .skin import SkinParams
+from .wrinkles import RELIEF_CHANNELS, relief_maps
 
 KNOWN_REGIONS = ("face", "scalp", "ears", "neck", "eyes", "iris", "pupil", "mouth_interior", "teeth", "lips")
 TEETH_RGB = (0.72, 0.66, 0.55)
@@ -40,12 +41,15 @@ class SkinTextures:
         roughness: (H, W) float32 Principled roughness in [0, 1].
         specular: (H, W) float32 Principled 'Specular IOR Level' in [0, 1] (0.5 = F0 of 4 %).
         coverage: (H, W) bool, texels covered by any region (others hold the plain skin colour).
+        relief: (H, W, 7) float32 skin heights in mm, channels ``wrinkles.RELIEF_CHANNELS``
+            (micro-detail, then one map per expression wrinkle), or None.
     """
 
     albedo: np.ndarray
     roughness: np.ndarray
     specular: np.ndarray
     coverage: np.ndarray
+    relief: np.ndarray | None = None
 
     def albedo_srgb8(self) -> np.ndarray:
         """Albedo as (H, W, 3) uint8 sRGB (gamma-encoded) for PNG files."""
@@ -68,12 +72,14 @@ class FaceExtras:
         brow_density: painted brow strength in [0, 1] (brow strands are added on top when rendered).
         scalp_shadow: short-hair shadow on the scalp in [0, 1] (buzz cuts, shaved heads).
         iris: iris colours, painted into the 'eyes' region when it exists.
+        age: years; sets the depth of wrinkles and rest lines in the relief maps.
     """
 
     hair_rgb: tuple = (0.05, 0.03, 0.02)
     brow_density: float = 0.8
     scalp_shadow: float = 0.0
     iris: IrisColour | None = None
+    age: float = 35.0
 
 
 def _check_inputs(position_map, masks):
@@ -208,6 +214,10 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
         rough[sel] = rough[sel] * (1 - a[:, 0]) + a[:, 0] * er
         spec[sel] = spec[sel] * (1 - a[:, 0]) + a[:, 0] * es
 
+    # --- relief (heights in mm): pores, fine lines, age lines and the expression wrinkle maps
+    skin_w = np.clip(1.0 - lips - eyes - mouth - teeth, 0.0, 1.0)[:, None]
+    relief = relief_maps(p, loc, nose_local, landmarks.local_of("mouth"), pore_w, extras.age, seed) * skin_w
+
     out_a = np.empty((h * w, 3), np.float32)
     out_a[:] = np.asarray(skin.base_rgb, np.float32)
     out_a[idx] = np.clip(albedo, 0, 1)
@@ -215,7 +225,10 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
     out_r[idx] = np.clip(rough, 0, 1)
     out_s = np.full(h * w, skin.specular, np.float32)
     out_s[idx] = np.clip(spec, 0, 1)
-    return SkinTextures(out_a.reshape(h, w, 3), out_r.reshape(h, w), out_s.reshape(h, w), coverage.reshape(h, w))
+    out_h = np.zeros((h * w, len(RELIEF_CHANNELS)), np.float32)
+    out_h[idx] = relief
+    return SkinTextures(out_a.reshape(h, w, 3), out_r.reshape(h, w), out_s.reshape(h, w), coverage.reshape(h, w),
+                        out_h.reshape(h, w, -1))
 
 
 def _lookup(lut: np.ndarray, log_mel: np.ndarray, log_blood: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import bpy
 import numpy as np
 
+from synthetic.assets.wrinkles import WRINKLES, wrinkle_activations
 from synthetic.strand_follow import attach_roots, follow, vertex_motion
 from synthetic.strand_lod import thin_strands
 
@@ -36,6 +37,7 @@ class IdentityObjects:
     strands: list[StrandGroup]
     follow_ids: np.ndarray
     others: list = field(default_factory=list)
+    skin: bpy.types.Material | None = None
 
     def all_objects(self) -> list:
         return [self.head, *[g.obj for g in self.strands], *self.others]
@@ -71,7 +73,7 @@ def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral:
     """
     tex = assets.textures
     albedo = tex.albedo_srgb8().astype(np.float32) / 255.0
-    skin = materials.skin_material("skin", albedo, tex.roughness, tex.specular)
+    skin = materials.skin_material("skin", albedo, tex.roughness, tex.specular, relief=tex.relief, wrinkles=WRINKLES)
     iris_rgb = 0.5 * (np.asarray(params["iris"]["inner"]) + np.asarray(params["iris"]["outer"]))
     slots, face_slot = materials.head_material_slots(model, skin, iris_rgb)
     mesh = mesh_from_arrays("head", neutral, model.faces, model.uv_coords, model.uv_faces, face_slot)
@@ -101,13 +103,17 @@ def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral:
         roots = attach_roots(neutral, strands.roots.astype(np.float64), skin_ids)
         groups.append(StrandGroup(ob, strands.points.astype(np.float64), roots))
     follow_ids = np.unique(np.concatenate([g.root_vertex for g in groups])) if groups else np.zeros(0, np.int64)
-    return IdentityObjects(head, groups, follow_ids)
+    return IdentityObjects(head, groups, follow_ids, skin=skin)
 
 
 def update_frame(objs: IdentityObjects, model, shape, expression, pose) -> np.ndarray:
-    """Pose the identity for one frame; returns the posed vertices ``[V, 3]`` (m)."""
+    """Pose the identity for one frame and set its expression wrinkles; returns the posed vertices
+    ``[V, 3]`` (m)."""
     verts = model.vertices(shape, expression, pose)
     set_mesh_positions(objs.head.data, verts)
+    if objs.skin is not None:
+        activations = wrinkle_activations(model.expression_names, expression)
+        materials.set_wrinkles(objs.skin, dict(zip(WRINKLES, activations.tolist(), strict=True)))
     if objs.strands:
         motion = vertex_motion(model, shape, expression, pose, objs.follow_ids)
         for g in objs.strands:

@@ -44,13 +44,18 @@ def _texture(nt: bpy.types.NodeTree, image: bpy.types.Image) -> bpy.types.Node:
 
 
 def skin_material(name: str, albedo: np.ndarray, roughness: np.ndarray | None = None,
-                  specular: np.ndarray | None = None, part: str = "skin") -> bpy.types.Material:
+                  specular: np.ndarray | None = None, part: str = "skin",
+                  relief: np.ndarray | None = None, wrinkles: tuple[str, ...] = ()) -> bpy.types.Material:
     """Textured skin: ``albedo`` ``[R, R, 3]`` sRGB in [0, 1] (row 0 = top of the UV image, i.e. v = 1),
     optional ``roughness`` and ``specular`` ``[R, R]`` data maps; random-walk subsurface scattering
-    with a skin-like mean free path (red scatters farthest)."""
+    with a skin-like mean free path (red scatters farthest). ``relief`` ``[R, R, 1 + W]`` heights in
+    mm (``synthetic.assets.wrinkles.RELIEF_CHANNELS``: micro-detail, then one map per name in
+    ``wrinkles``) bumps the normal: micro-detail always, each wrinkle scaled by its value node
+    (:func:`set_wrinkles`, 0 = neutral)."""
     mat, bsdf, nt = _principled(name, part)
     albedo_img = image_from_array(f"{name}_albedo", albedo)
-    nt.links.new(_texture(nt, albedo_img).outputs["Color"], bsdf.inputs["Base Color"])
+    albedo_tex = _texture(nt, albedo_img)
+    nt.links.new(albedo_tex.outputs["Color"], bsdf.inputs["Base Color"])
     if roughness is not None:
         img = image_from_array(f"{name}_roughness", roughness, colorspace="Non-Color")
         nt.links.new(_texture(nt, img).outputs["Color"], bsdf.inputs["Roughness"])
@@ -59,12 +64,90 @@ def skin_material(name: str, albedo: np.ndarray, roughness: np.ndarray | None = 
     if specular is not None:
         img = image_from_array(f"{name}_specular", specular, colorspace="Non-Color")
         nt.links.new(_texture(nt, img).outputs["Color"], bsdf.inputs["Specular IOR Level"])
+    if relief is not None:
+        _relief_bump(name, nt, bsdf, relief, tuple(wrinkles), albedo_tex)
     bsdf.subsurface_method = "RANDOM_WALK_SKIN"
     bsdf.inputs["Subsurface Weight"].default_value = 1.0
     bsdf.inputs["Subsurface Radius"].default_value = (1.0, 0.35, 0.2)
     bsdf.inputs["Subsurface Scale"].default_value = 0.004  # metres: mean free path of red light in skin
     bsdf.inputs["IOR"].default_value = 1.4
     return mat
+
+
+def wrinkle_node_name(wrinkle: str) -> str:
+    """Name of the value node (0..1) that scales ``wrinkle``'s height map in the skin material."""
+    return f"wrinkle_{wrinkle}"
+
+
+CAVITY_PER_MM = 0.4
+"""Albedo darkening per mm of furrow depth: the light a crease's walls shade off, which a bump map
+alone (a normal, no occlusion) cannot show."""
+
+
+def _relief_bump(name: str, nt: bpy.types.NodeTree, bsdf: bpy.types.Node, relief: np.ndarray,
+                 wrinkles: tuple[str, ...], albedo_tex: bpy.types.Node) -> None:
+    """height = micro + sum_i value_i * wrinkle_i (mm) -> Bump node (1 mm = 0.001 m) -> BSDF normal,
+    and the base colour darkened in the furrows (:data:`CAVITY_PER_MM`).
+
+    The channels travel in float RGB images, three per image (cubic filtering, so the bump's finite
+    differences do not show texel steps)."""
+    r = np.asarray(relief, dtype=np.float32)
+    if r.ndim != 3 or r.shape[2] != 1 + len(wrinkles):
+        raise ValueError(f"relief: expected [R, R, {1 + len(wrinkles)}] heights (micro + {len(wrinkles)} "
+                         f"wrinkles), got {r.shape}")
+    n_img = -(-r.shape[2] // 3)
+    padded = np.concatenate([r, np.zeros(r.shape[:2] + (3 * n_img - r.shape[2],), np.float32)], axis=2)
+    outputs = []
+    for k in range(n_img):
+        img = image_from_array(f"{name}_relief{k}", padded[..., 3 * k:3 * k + 3], colorspace="Non-Color", hdr=True)
+        img.file_format = "OPEN_EXR"  # signed heights: a packed .blend keeps them as float, not 8-bit PNG
+        tex = _texture(nt, img)
+        tex.interpolation = "Cubic"
+        sep = nt.nodes.new("ShaderNodeSeparateColor")
+        nt.links.new(tex.outputs["Color"], sep.inputs["Color"])
+        outputs.extend(sep.outputs[:3])
+    height = outputs[0]  # micro
+    for i, wrinkle in enumerate(wrinkles):
+        value = nt.nodes.new("ShaderNodeValue")
+        value.name = value.label = wrinkle_node_name(wrinkle)
+        value.outputs[0].default_value = 0.0
+        mul = nt.nodes.new("ShaderNodeMath")
+        mul.operation = "MULTIPLY_ADD"  # map * value + height so far
+        nt.links.new(outputs[1 + i], mul.inputs[0])
+        nt.links.new(value.outputs[0], mul.inputs[1])
+        nt.links.new(height, mul.inputs[2])
+        height = mul.outputs[0]
+    bump = nt.nodes.new("ShaderNodeBump")
+    bump.inputs["Strength"].default_value = 1.0
+    bump.inputs["Distance"].default_value = 0.001  # heights are in mm
+    nt.links.new(height, bump.inputs["Height"])
+    nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
+    depth = nt.nodes.new("ShaderNodeMath")
+    depth.operation = "MINIMUM"
+    depth.inputs[1].default_value = 0.0
+    nt.links.new(height, depth.inputs[0])
+    shade = nt.nodes.new("ShaderNodeMath")
+    shade.operation = "MULTIPLY_ADD"  # 1 + k * min(height, 0)
+    shade.use_clamp = True
+    shade.inputs[1].default_value = CAVITY_PER_MM
+    shade.inputs[2].default_value = 1.0
+    nt.links.new(depth.outputs[0], shade.inputs[0])
+    mix = nt.nodes.new("ShaderNodeMix")
+    mix.data_type, mix.blend_type = "RGBA", "MULTIPLY"
+    mix.inputs["Factor"].default_value = 1.0
+    nt.links.new(albedo_tex.outputs["Color"], mix.inputs["A"])
+    nt.links.new(shade.outputs[0], mix.inputs["B"])
+    nt.links.new(mix.outputs["Result"], bsdf.inputs["Base Color"])
+
+
+def set_wrinkles(mat: bpy.types.Material, activations: dict) -> None:
+    """Set the skin material's wrinkle values (name -> activation in [0, 1], e.g. from
+    :func:`synthetic.assets.wrinkles.wrinkle_activations`); names without a node are skipped."""
+    nodes = mat.node_tree.nodes
+    for wrinkle, a in activations.items():
+        node = nodes.get(wrinkle_node_name(wrinkle))
+        if node is not None:
+            node.outputs[0].default_value = float(a)
 
 
 def set_subsurface_method(mats, method: str) -> None:

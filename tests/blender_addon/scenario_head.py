@@ -86,6 +86,10 @@ with T("rig_check"):
         aa_local = np.array(pb.bone.matrix_local.to_3x3()).T @ pose[model.joint_index(name)]
         pb.rotation_euler = aa_local.tolist()  # single-axis rest frames: euler = axis-angle for one axis...
     bpy.context.view_layer.update()
+    skin_mat = next(s.material for s in mesh_obj.material_slots if s.material.get("synthheads_role") == "skin")
+    report["wrinkles"] = {n.name: n.outputs[0].default_value for n in skin_mat.node_tree.nodes
+                          if n.name.startswith("wrinkle_")}  # fmt: skip
+    report["wrinkle_expression"] = expr.tolist()
     got = B.evaluated_vertices(mesh_obj)
     rot = model.rotations(pose, expr)
     for name in ("head", "eye_left"):  # ...so compare with the rotation Blender actually applied

@@ -59,10 +59,24 @@ def test_rig_bones_weights_and_drivers(report, model):
     assert report["hair_follows_head"]
 
 
+def test_expression_sliders_drive_the_skin_wrinkles(report, model):
+    """The skin's wrinkle values follow the expression shape keys through drivers, as the dataset
+    renderer sets them from the frame's coefficients (jaw open + half a left smile here)."""
+    from synthetic.assets.wrinkles import WRINKLES, wrinkle_activations
+
+    want = wrinkle_activations(model.expression_names, np.array(report["wrinkle_expression"]))
+    got = report["wrinkles"]
+    assert set(got) == {f"wrinkle_{w}" for w in WRINKLES}
+    assert want[WRINKLES.index("nasolabial")] > 0.2 and want[WRINKLES.index("forehead")] == 0
+    for w, a in zip(WRINKLES, want, strict=True):
+        assert abs(got[f"wrinkle_{w}"] - a) < 1e-5, (w, got[f"wrinkle_{w}"], a)
+
+
 def test_materials_and_hair_curves(report):
     mats = report["materials"]
     assert mats["count"] >= 8 and {"skin", "neck", "iris"} <= set(mats["roles"])
     assert all(packed and tuple(size) == (256, 256) for _, packed, size in mats["images"])  # saved with the .blend
+    assert sum("relief" in name for name, _, _ in mats["images"]) == 3  # micro-detail + six wrinkle maps
     strands = report["strands"]
     assert set(strands) == {"hair", "beard", "brows", "lashes"}
     for group, s in strands.items():

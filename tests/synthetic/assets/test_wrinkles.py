@@ -1,0 +1,104 @@
+"""Skin relief: micro-detail, expression wrinkle maps where anatomy puts them, driven by expressions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synthetic.assets.wrinkles import (RELIEF_CHANNELS, WRINKLE_DRIVERS, WRINKLES, relief_height,
+                                       wrinkle_activations)
+
+
+@pytest.fixture(scope="module")
+def textures(head_model):
+    """(relief [R, R, 7] of a 70-year-old and a 25-year-old, position map, landmarks) at 256 texels."""
+    from synthetic.assets import IdentitySampler
+    from synthetic.assets.head_adapter import surface_from_model, texture_inputs
+
+    sampler = IdentitySampler(head_model)
+    params = sampler.sample(5)
+    shape = np.asarray(params["shape"])
+    maps = texture_inputs(head_model, 256, shape)
+    surf = surface_from_model(head_model, shape)
+    out = {}
+    for age in (70.0, 25.0):
+        params = {**params, "age": age, "texture_size": 256}
+        out[age] = sampler.build(params, surface=surf, texture_maps=maps, parts=("textures",)).textures.relief
+    return out, maps[0], surf.landmarks
+
+
+def test_activations_are_zero_at_neutral_and_follow_their_expressions(head_model):
+    names = head_model.expression_names
+    e = np.zeros(len(names))
+    assert np.array_equal(wrinkle_activations(names, e), np.zeros(len(WRINKLES)))
+    for wrinkle, coefficient in (("forehead", "brow_inner_up"), ("glabella", "brow_down_left"),
+                                 ("nasolabial", "mouth_smile_left"), ("bunny", "nose_sneer_right"),
+                                 ("lip_lines", "mouth_pucker"), ("crows_feet", "eye_squint_left")):
+        seen = []
+        for v in (0.0, 0.5, 1.0):
+            e = np.zeros(len(names))
+            e[names.index(coefficient)] = v
+            a = wrinkle_activations(names, e)
+            seen.append(a[WRINKLES.index(wrinkle)])
+            assert 0.0 <= a.min() and a.max() <= 1.0
+        assert seen[0] == 0.0 < seen[1] < seen[2], (wrinkle, seen)
+    # a smile does not line the forehead; a brow raise does not deepen the nasolabial folds
+    e = np.zeros(len(names))
+    e[names.index("mouth_smile_left")] = e[names.index("mouth_smile_right")] = 1.0
+    a = dict(zip(WRINKLES, wrinkle_activations(names, e), strict=True))
+    assert a["forehead"] == 0.0 and a["nasolabial"] == 1.0 and a["crows_feet"] > 0.5
+    with pytest.raises(ValueError, match="3 coefficients"):
+        wrinkle_activations(names, np.zeros(3))
+    assert all(n in names for terms in WRINKLE_DRIVERS.values() for n in terms)  # no silent typos
+
+
+def test_maps_sit_where_anatomy_puts_them_and_grow_with_age(textures):
+    relief, pos, lm = textures
+    old, young = relief[70.0], relief[25.0]
+    assert old.shape == (256, 256, len(RELIEF_CHANNELS)) and old.dtype == np.float32
+    loc = lm.to_local(pos.reshape(-1, 3)).reshape(256, 256, 3)
+    nose, mouth = lm.local_of("nose_tip"), lm.local_of("mouth")
+    where = {  # (lat, up) window in the anatomical frame (mm) each wrinkle must stay inside
+        "forehead": lambda la, u: (np.abs(la) < 55) & (u > 15) & (u < 75),
+        "glabella": lambda la, u: (np.abs(la) < 12) & (u > -5) & (u < 35),
+        "crows_feet": lambda la, u: (np.abs(la) > 40) & (np.abs(la) < 68) & (np.abs(u) < 22),
+        "nasolabial": lambda la, u: (np.abs(la) > 10) & (np.abs(la) < 38) & (u < nose[2] + 8) & (u > mouth[2] - 25),
+        "bunny": lambda la, u: (np.abs(la) < 18) & (u < 0) & (u > nose[2] + 6),
+        "lip_lines": lambda la, u: (np.abs(la) < 26) & (np.abs(u - mouth[2]) < 20),
+    }
+    front = loc[..., 1] > -40
+    for k, wrinkle in enumerate(WRINKLES, start=1):
+        h = np.abs(old[..., k]) * front
+        assert h.max() > 0.2, f"{wrinkle}: no furrow deeper than 0.2 mm"
+        inside = where[wrinkle](loc[..., 0], loc[..., 2])
+        assert h[inside].sum() > 0.97 * h.sum(), f"{wrinkle}: relief outside its area"
+        assert np.abs(young[..., k]).max() < 0.7 * np.abs(old[..., k]).max(), wrinkle
+    # the rest lines an older face keeps: the forehead's micro relief is deeper at 70 than at 25
+    forehead = where["forehead"](loc[..., 0], loc[..., 2]) & front
+    assert np.abs(old[..., 0][forehead]).mean() > 1.5 * np.abs(young[..., 0][forehead]).mean()
+
+
+def test_a_frames_relief_is_micro_at_neutral_and_grows_with_its_expression(textures, head_model):
+    relief = textures[0][70.0]
+    names = head_model.expression_names
+    neutral = relief_height(relief, wrinkle_activations(names, np.zeros(len(names))))
+    assert np.array_equal(neutral, relief[..., 0])
+    k = WRINKLES.index("forehead") + 1
+    sizes = []
+    for v in (0.25, 0.5, 1.0):
+        e = np.zeros(len(names))
+        e[names.index("brow_inner_up")] = v
+        diff = relief_height(relief, wrinkle_activations(names, e)) - neutral
+        assert np.allclose(diff, relief[..., k] * 0.6 * v, atol=1e-6)  # only the forehead map moves
+        sizes.append(np.abs(diff).max())
+    assert sizes[0] < sizes[1] < sizes[2]
+
+
+def test_same_identity_same_relief(head_model, textures):
+    from synthetic.assets import IdentitySampler
+
+    relief = textures[0][70.0]
+    sampler = IdentitySampler(head_model)
+    params = {**sampler.sample(5), "age": 70.0, "texture_size": 256}
+    again = sampler.build(params, parts=("textures",)).textures.relief
+    assert np.array_equal(again, relief)
