@@ -28,6 +28,7 @@ from .seeds import check_seed, stream
 from .skin import SkinParams, sample_skin
 from .strands import Strands
 from .surface import HeadSurface
+from .teeth import TeethParams, sample_teeth, teeth_offsets
 from .texture import FaceExtras, SkinTextures, make_textures
 
 
@@ -76,6 +77,9 @@ class IdentityAssets:
     beard_offsets: np.ndarray
     performance: Performance | None
     extra: dict = field(default_factory=dict)
+    teeth_offsets: np.ndarray | None = None
+    """[V, 3] rest-pose offsets (m) of the identity's teeth and gums (``HeadModel.vertices(rest_offsets=)``),
+    or None (template teeth: parameters from before teeth were sampled, or no head model)."""
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Flat name -> array dict (for ``np.savez``)."""
@@ -124,9 +128,10 @@ class IdentitySampler:
             shadow = float(beard_rng.uniform(0.1, 0.35))
         skin.stubble_shadow = shadow
         iris = sample_iris(stream(seed, "iris"), skin.fitzpatrick, cfg.iris_colour)
+        teeth = sample_teeth(stream(seed, "teeth"), age)
         params = {"format_version": D.FORMAT_VERSION, "seed": seed, "sex": sex, "age": age, "shape": shape,
                   "skin": skin.to_json(), "iris": iris.to_json(), "hair": hair.to_json(),
-                  "facial_hair": facial.to_json(),
+                  "facial_hair": facial.to_json(), "teeth": teeth.to_json(),
                   "performance": {"kind": cfg.performance_kind, "n_frames": int(cfg.n_frames), "fps": float(cfg.fps)},
                   "quality": cfg.quality, "texture_size": int(cfg.texture_size)}
         json.dumps(params)  # fail here, not in a writer, if anything is not JSON-serialisable
@@ -142,7 +147,7 @@ class IdentitySampler:
         return surface_from_model(self.model, None if params["shape"] is None else np.asarray(params["shape"]))
 
     def build(self, params: dict | int, surface: HeadSurface | None = None, texture_maps=None,
-              parts: tuple = ("textures", "hair", "beard", "brows", "lashes", "proxy", "performance")
+              parts: tuple = ("textures", "hair", "beard", "brows", "lashes", "proxy", "performance", "teeth")
               ) -> IdentityAssets:
         """Arrays of one identity from its parameters (or a seed).
 
@@ -201,7 +206,11 @@ class IdentitySampler:
                                                                             "eye_right")
             performance = make_performance(stream(seed, "performance", "tracks"), names, perf["n_frames"], perf["fps"],
                                            ranges, joints, perf["kind"])
-        return IdentityAssets(textures, strands, hair_off, beard_off, performance)
+        teeth_off = None
+        if "teeth" in parts and params.get("teeth") is not None and self.model is not None:
+            neutral = self.model.vertices(None if params["shape"] is None else np.asarray(params["shape"]))
+            teeth_off = teeth_offsets(self.model, neutral, TeethParams.from_json(params["teeth"]))
+        return IdentityAssets(textures, strands, hair_off, beard_off, performance, teeth_offsets=teeth_off)
 
 
 def sample_identity(seed: int, head_model=None, **config) -> dict:

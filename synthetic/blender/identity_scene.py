@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import bpy
 import numpy as np
 
+from synthetic.assets.teeth import TeethParams
 from synthetic.assets.wrinkles import WRINKLES, wrinkle_activations
 from synthetic.strand_follow import attach_roots, follow, vertex_motion
 from synthetic.strand_lod import thin_strands
@@ -38,6 +39,7 @@ class IdentityObjects:
     follow_ids: np.ndarray
     others: list = field(default_factory=list)
     skin: bpy.types.Material | None = None
+    rest_offsets: np.ndarray | None = None  # [V, 3] the identity's teeth (m), see synthetic.assets.teeth
 
     def all_objects(self) -> list:
         return [self.head, *[g.obj for g in self.strands], *self.others]
@@ -75,7 +77,12 @@ def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral:
     albedo = tex.albedo_srgb8().astype(np.float32) / 255.0
     skin = materials.skin_material("skin", albedo, tex.roughness, tex.specular, relief=tex.relief, wrinkles=WRINKLES)
     iris_rgb = 0.5 * (np.asarray(params["iris"]["inner"]) + np.asarray(params["iris"]["outer"]))
-    slots, face_slot = materials.head_material_slots(model, skin, iris_rgb)
+    mouth = None
+    if params.get("teeth") is not None:
+        teeth = TeethParams.from_json(params["teeth"])
+        mouth = {"teeth": teeth.tooth_rgb, "gums": teeth.gums_rgb, "tongue": teeth.tongue_rgb,
+                 "mouth_bag": teeth.mouth_rgb}
+    slots, face_slot = materials.head_material_slots(model, skin, iris_rgb, mouth)
     mesh = mesh_from_arrays("head", neutral, model.faces, model.uv_coords, model.uv_faces, face_slot)
     if subsurface:
         materials.set_subsurface_method(slots, subsurface)
@@ -103,13 +110,13 @@ def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral:
         roots = attach_roots(neutral, strands.roots.astype(np.float64), skin_ids)
         groups.append(StrandGroup(ob, strands.points.astype(np.float64), roots))
     follow_ids = np.unique(np.concatenate([g.root_vertex for g in groups])) if groups else np.zeros(0, np.int64)
-    return IdentityObjects(head, groups, follow_ids, skin=skin)
+    return IdentityObjects(head, groups, follow_ids, skin=skin, rest_offsets=assets.teeth_offsets)
 
 
 def update_frame(objs: IdentityObjects, model, shape, expression, pose) -> np.ndarray:
     """Pose the identity for one frame and set its expression wrinkles; returns the posed vertices
     ``[V, 3]`` (m)."""
-    verts = model.vertices(shape, expression, pose)
+    verts = model.vertices(shape, expression, pose, rest_offsets=objs.rest_offsets)
     set_mesh_positions(objs.head.data, verts)
     if objs.skin is not None:
         activations = wrinkle_activations(model.expression_names, expression)

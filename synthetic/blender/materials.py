@@ -178,6 +178,25 @@ def plain_material(name: str, part: str, rgb, roughness: float = 0.5, subsurface
     return mat
 
 
+def _mottled(mat: bpy.types.Material, amount: float) -> bpy.types.Material:
+    """Modulate a plain material's base colour by object-space noise (1 - ``amount`` .. 1), ~2 mm blotches."""
+    nt = mat.node_tree
+    bsdf = next(n for n in nt.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
+    rgb = tuple(bsdf.inputs["Base Color"].default_value)
+    coord = nt.nodes.new("ShaderNodeTexCoord")
+    noise = nt.nodes.new("ShaderNodeTexNoise")
+    noise.inputs["Scale"].default_value = 400.0  # per metre of object space
+    noise.inputs["Detail"].default_value = 3.0
+    nt.links.new(coord.outputs["Object"], noise.inputs["Vector"])
+    mix = nt.nodes.new("ShaderNodeMix")
+    mix.data_type = "RGBA"
+    mix.inputs["A"].default_value = tuple(c * (1.0 - amount) for c in rgb[:3]) + (1.0,)
+    mix.inputs["B"].default_value = rgb
+    nt.links.new(noise.outputs["Fac"], mix.inputs["Factor"])
+    nt.links.new(mix.outputs["Result"], bsdf.inputs["Base Color"])
+    return mat
+
+
 def hair_material(name: str, melanin: float, redness: float, part: str = "hair",
                   roughness: float = 0.3, random_color: float = 0.15) -> bpy.types.Material:
     """Principled Hair BSDF (Chiang model) parameterised by melanin concentration (0 = blond/white,
@@ -201,12 +220,21 @@ def hair_material(name: str, melanin: float, redness: float, part: str = "hair",
     return mat
 
 
-def head_material_slots(model, skin: bpy.types.Material, iris_rgb) -> tuple[list[bpy.types.Material], np.ndarray]:
+MOUTH_RGB = {"teeth": (0.86, 0.82, 0.72), "gums": (0.75, 0.3, 0.3), "tongue": (0.7, 0.3, 0.3),
+             "mouth_bag": (0.35, 0.08, 0.08)}
+"""Default linear-RGB colours of the mouth interior (an identity's ``teeth`` parameters override them)."""
+
+
+def head_material_slots(model, skin: bpy.types.Material, iris_rgb,
+                        mouth: dict | None = None) -> tuple[list[bpy.types.Material], np.ndarray]:
     """Materials for every region of the head model and the per-face material index ``[F]``.
 
     Skin regions (face, lips, scalp, ears) share ``skin``; the neck uses a copy labelled ``neck``
-    for the segmentation pass. Eyes and the mouth interior get plain physically plausible materials.
+    for the segmentation pass. Eyes and the mouth interior get plain physically plausible materials;
+    ``mouth`` (keys of :data:`MOUTH_RGB`) gives the identity's teeth, gums, tongue and mouth colours.
+    The tongue and the mouth's walls are mottled (a noise texture), not one flat colour.
     """
+    rgb = {**MOUTH_RGB, **(mouth or {})}
     neck = skin.copy()
     neck.name = skin.name + "_neck"
     neck.pass_index = PART_INDEX["neck"]
@@ -217,10 +245,10 @@ def head_material_slots(model, skin: bpy.types.Material, iris_rgb) -> tuple[list
         "iris": plain_material("iris", "eyes", iris, roughness=0.4),
         "pupil": plain_material("pupil", "eyes", (0.005, 0.005, 0.005), roughness=0.3),
         "cornea": plain_material("cornea", "eyes", (1.0, 1.0, 1.0), roughness=0.0, transmission=1.0, ior=1.376),
-        "mouth_bag": plain_material("mouth", "mouth", (0.35, 0.08, 0.08), roughness=0.5, subsurface=0.3),
-        "teeth": plain_material("teeth", "mouth", (0.86, 0.82, 0.72), roughness=0.25, subsurface=0.15),
-        "gums": plain_material("gums", "mouth", (0.75, 0.3, 0.3), roughness=0.35, subsurface=0.4),
-        "tongue": plain_material("tongue", "mouth", (0.7, 0.3, 0.3), roughness=0.4, subsurface=0.5),
+        "mouth_bag": _mottled(plain_material("mouth", "mouth", rgb["mouth_bag"], roughness=0.5, subsurface=0.3), 0.5),
+        "teeth": plain_material("teeth", "mouth", rgb["teeth"], roughness=0.25, subsurface=0.15),
+        "gums": plain_material("gums", "mouth", rgb["gums"], roughness=0.35, subsurface=0.4),
+        "tongue": _mottled(plain_material("tongue", "mouth", rgb["tongue"], roughness=0.4, subsurface=0.5), 0.3),
     }  # fmt: skip
     slots: list[bpy.types.Material] = []
     region_to_slot = []

@@ -204,8 +204,12 @@ class HeadModel:
             aa[..., self.joint_index("jaw"), :] += e @ self.expression_jaw
         return lbs.axis_angle_to_matrix(aa)
 
-    def vertices(self, shape=None, expression=None, pose=None) -> np.ndarray:
-        """Posed vertices ``[..., V, 3]`` in metres (model frame) for the given coefficients."""
+    def vertices(self, shape=None, expression=None, pose=None, rest_offsets=None) -> np.ndarray:
+        """Posed vertices ``[..., V, 3]`` in metres (model frame) for the given coefficients.
+
+        ``rest_offsets`` ``[V, 3]`` (m): per-identity rest-pose changes outside the shape space (the
+        identity's teeth, ``synthetic.assets.teeth``), added after the joints are placed and before
+        skinning, so they move with their joints (lower teeth with the jaw)."""
         shapes = {k: np.shape(x)[:-2 if k == "pose" else -1] for k, x in
                   (("shape", shape), ("expression", expression), ("pose", pose)) if x is not None}
         try:
@@ -213,12 +217,19 @@ class HeadModel:
         except ValueError:
             raise ValueError(f"batch shapes do not broadcast: {shapes}") from None
         v_shaped = self.shaped(shape, expression)
+        offsets = None
+        if rest_offsets is not None:
+            offsets = np.asarray(rest_offsets, dtype=np.float64)
+            if offsets.shape != (self.n_vertices, 3):
+                raise ValueError(f"rest_offsets: expected ({self.n_vertices}, 3), got {offsets.shape}")
         if pose is None and expression is None:
-            return v_shaped
+            return v_shaped if offsets is None else v_shaped + offsets
         rot = self.rotations(pose, expression)
         joints = np.einsum("jv,...vc->...jc", self.joint_regressor, v_shaped)
         feats = lbs.pose_features(rot, self.corrective_joints)
         v_posed = v_shaped + (feats @ self._pose_flat.T).reshape(feats.shape[:-1] + (self.n_vertices, 3))
+        if offsets is not None:
+            v_posed = v_posed + offsets
         transforms = lbs.forward_kinematics(rot, joints, self.joint_parents)
         return lbs.skin_vertices(v_posed, self.skin_weights, transforms)
 
