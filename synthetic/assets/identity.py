@@ -146,6 +146,17 @@ class IdentitySampler:
 
         return surface_from_model(self.model, None if params["shape"] is None else np.asarray(params["shape"]))
 
+    def _lower_lid_margins(self, params: dict) -> tuple:
+        """The lower-lid margins ``[K, 3]`` (m) of the identity's neutral head (none without a head model)."""
+        if self.model is None or not hasattr(self.model, "ring"):
+            return ()
+        verts = self.model.vertices(None if params["shape"] is None else np.asarray(params["shape"]))
+        out = []
+        for eye in ("eye_left", "eye_right"):
+            ids = self.model.ring(eye, "margin")
+            out.append(verts[ids[len(ids) // 2:]])  # the ring's second half is the lower lid
+        return tuple(out)
+
     def build(self, params: dict | int, surface: HeadSurface | None = None, texture_maps=None,
               parts: tuple = ("textures", "hair", "beard", "brows", "lashes", "proxy", "performance", "teeth")
               ) -> IdentityAssets:
@@ -177,7 +188,8 @@ class IdentitySampler:
                 shape = None if params["shape"] is None else np.asarray(params["shape"])
                 texture_maps = texture_inputs(self.model, params["texture_size"], shape)
             extras = FaceExtras(hair_rgb=tuple(colour.preview_rgb), brow_density=min(facial.brow_density, 1.0),
-                                scalp_shadow=hair.scalp_shadow, iris=iris, age=float(params["age"]))
+                                scalp_shadow=hair.scalp_shadow, iris=iris, age=float(params["age"]),
+                                tear_lines=self._lower_lid_margins(params))
             textures = make_textures(skin, texture_maps[0], texture_maps[1], surf.landmarks, extras)
         strands = {}
         if "hair" in parts:

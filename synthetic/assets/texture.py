@@ -72,7 +72,9 @@ class FaceExtras:
         brow_density: painted brow strength in [0, 1] (brow strands are added on top when rendered).
         scalp_shadow: short-hair shadow on the scalp in [0, 1] (buzz cuts, shaved heads).
         iris: iris colours, painted into the 'eyes' region when it exists.
-        age: years; sets the depth of wrinkles and rest lines in the relief maps.
+        age: years; sets the depth of wrinkles and rest lines in the relief maps, and sclera yellowing.
+        tear_lines: lower-lid margins, each ``[K, 3]`` points (m) along the lid edge; a wet strip (glossy,
+            the tear meniscus) runs along them.
     """
 
     hair_rgb: tuple = (0.05, 0.03, 0.02)
@@ -80,6 +82,7 @@ class FaceExtras:
     scalp_shadow: float = 0.0
     iris: IrisColour | None = None
     age: float = 35.0
+    tear_lines: tuple = ()
 
 
 def _check_inputs(position_map, masks):
@@ -208,11 +211,17 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
         sel = np.flatnonzero(eyes > 0)
         iris_m = r["iris"][sel] if "iris" in r else None
         pupil_m = r["pupil"][sel] if "pupil" in r else None
-        col, er, es = _paint_eyes(p[sel], landmarks, extras.iris, iris_m, pupil_m)
+        col, er, es = _paint_eyes(p[sel], landmarks, extras.iris, iris_m, pupil_m, extras.age)
         a = eyes[sel][:, None]
         albedo[sel] = albedo[sel] * (1 - a) + a * col
         rough[sel] = rough[sel] * (1 - a[:, 0]) + a[:, 0] * er
         spec[sel] = spec[sel] * (1 - a[:, 0]) + a[:, 0] * es
+
+    # --- the tear meniscus: a wet, glossy strip along each lower lid margin
+    for line in extras.tear_lines:
+        near = _distance_to_polyline(p, np.asarray(line, np.float64)) < 0.0009
+        rough[near] = 0.06
+        spec[near] = 0.95
 
     # --- relief (heights in mm): pores, fine lines, age lines and the expression wrinkle maps
     skin_w = np.clip(1.0 - lips - eyes - mouth - teeth, 0.0, 1.0)[:, None]
@@ -247,8 +256,21 @@ def _lookup(lut: np.ndarray, log_mel: np.ndarray, log_blood: np.ndarray) -> np.n
     return (top * (1 - ti) + bot * ti).astype(np.float32)
 
 
-def _paint_eyes(p: np.ndarray, lm: A.Landmarks, iris: IrisColour, iris_mask=None, pupil_mask=None):
+def _distance_to_polyline(p: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Distance (m) of points ``[N, 3]`` to an open polyline ``[K, 3]``."""
+    best = np.full(len(p), np.inf)
+    for a, b in zip(line[:-1], line[1:], strict=True):
+        d = b - a
+        t = np.clip((p - a) @ d / max(float(d @ d), 1e-18), 0.0, 1.0)
+        best = np.minimum(best, np.linalg.norm(p - (a + t[:, None] * d), axis=1))
+    return best
+
+
+def _paint_eyes(p: np.ndarray, lm: A.Landmarks, iris: IrisColour, iris_mask=None, pupil_mask=None,
+                age: float = 35.0):
     """Sclera, iris and pupil colours (N, 3) plus roughness and specular (N,) for eyeball texels.
+
+    The sclera yellows and shows more veins with ``age`` (years).
 
     The iris is the cap within ``IRIS_ANGLE`` of the eye's forward axis, or, when the head model
     labels iris and pupil texels, exactly those texels (the pattern still runs radially).
@@ -273,8 +295,10 @@ def _paint_eyes(p: np.ndarray, lm: A.Landmarks, iris: IrisColour, iris_mask=None
     irs = inner + (outer - inner) * smoothstep(0.2, 0.8, t)[:, None]
     irs = irs * (0.65 + 0.7 * streak)[:, None]
     irs = irs * (1 - 0.8 * smoothstep(0.8, 1.0, t))[:, None] + ring * smoothstep(0.8, 1.0, t)[:, None]
-    sclera = np.array([0.80, 0.74, 0.68], np.float32) * (1 - 0.12 * smoothstep(0.9, 1.6, ang / iris_angle))[:, None]
-    veins = smoothstep(0.55, 0.9, value_noise(p, 700.0, seed + 1)) * smoothstep(1.6, 2.6, ang / iris_angle)
+    old = float(np.clip((age - 25.0) / 50.0, 0.0, 1.0))
+    white = np.array([0.80, 0.74, 0.68], np.float32) * (1 - old) + np.array([0.76, 0.66, 0.50], np.float32) * old
+    sclera = white * (1 - 0.12 * smoothstep(0.9, 1.6, ang / iris_angle))[:, None]
+    veins = smoothstep(0.55 - 0.1 * old, 0.9, value_noise(p, 700.0, seed + 1)) * smoothstep(1.6, 2.6, ang / iris_angle)
     sclera = sclera * (1 - 0.4 * veins)[:, None] + np.array([0.5, 0.08, 0.06], np.float32) * (0.4 * veins)[:, None]
     if iris_mask is not None:
         a = (1.0 - np.clip(iris_mask + (pupil_mask if pupil_mask is not None else 0.0), 0, 1))[:, None]

@@ -82,7 +82,7 @@ def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral:
         teeth = TeethParams.from_json(params["teeth"])
         mouth = {"teeth": teeth.tooth_rgb, "gums": teeth.gums_rgb, "tongue": teeth.tongue_rgb,
                  "mouth_bag": teeth.mouth_rgb}
-    slots, face_slot = materials.head_material_slots(model, skin, iris_rgb, mouth)
+    slots, face_slot = materials.head_material_slots(model, skin, iris_rgb, mouth, textured_eyes=True)
     mesh = mesh_from_arrays("head", neutral, model.faces, model.uv_coords, model.uv_faces, face_slot)
     if subsurface:
         materials.set_subsurface_method(slots, subsurface)

@@ -225,14 +225,16 @@ MOUTH_RGB = {"teeth": (0.86, 0.82, 0.72), "gums": (0.75, 0.3, 0.3), "tongue": (0
 """Default linear-RGB colours of the mouth interior (an identity's ``teeth`` parameters override them)."""
 
 
-def head_material_slots(model, skin: bpy.types.Material, iris_rgb,
-                        mouth: dict | None = None) -> tuple[list[bpy.types.Material], np.ndarray]:
+def head_material_slots(model, skin: bpy.types.Material, iris_rgb, mouth: dict | None = None,
+                        textured_eyes: bool = False) -> tuple[list[bpy.types.Material], np.ndarray]:
     """Materials for every region of the head model and the per-face material index ``[F]``.
 
     Skin regions (face, lips, scalp, ears) share ``skin``; the neck uses a copy labelled ``neck``
     for the segmentation pass. Eyes and the mouth interior get plain physically plausible materials;
     ``mouth`` (keys of :data:`MOUTH_RGB`) gives the identity's teeth, gums, tongue and mouth colours.
     The tongue and the mouth's walls are mottled (a noise texture), not one flat colour.
+    ``textured_eyes``: sclera, iris and pupil read the skin's albedo image (the identity's painted iris
+    pattern, sclera veins and yellowing) instead of flat colours.
     """
     rgb = {**MOUTH_RGB, **(mouth or {})}
     neck = skin.copy()
@@ -250,6 +252,13 @@ def head_material_slots(model, skin: bpy.types.Material, iris_rgb,
         "gums": plain_material("gums", "mouth", rgb["gums"], roughness=0.35, subsurface=0.4),
         "tongue": _mottled(plain_material("tongue", "mouth", rgb["tongue"], roughness=0.4, subsurface=0.5), 0.3),
     }  # fmt: skip
+    if textured_eyes:
+        albedo = next(n.image for n in skin.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage"
+                      and n.image is not None and n.image.name.endswith("_albedo"))
+        for region in ("sclera", "iris", "pupil"):
+            nt = by_region[region].node_tree
+            bsdf = next(n for n in nt.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
+            nt.links.new(_texture(nt, albedo).outputs["Color"], bsdf.inputs["Base Color"])
     slots: list[bpy.types.Material] = []
     region_to_slot = []
     for name in model.region_names:

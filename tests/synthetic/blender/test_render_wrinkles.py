@@ -1,5 +1,5 @@
 """Expression wrinkles reach Cycles: the skin's wrinkle values bump the forehead when the brows go
-up (and only there), and a neutral frame renders as the micro-detail alone."""
+up (and only there), and a neutral frame renders as the micro-detail alone; the eyes are textured."""
 
 import numpy as np
 import pytest
@@ -65,6 +65,12 @@ def test_brow_raise_lines_the_forehead_in_the_render(tmp_path):
         lines = wrinkled[forehead].max(-1)
         assert np.percentile(lines, 95) > 0.03, "the forehead lines do not show"
         assert wrinkled[mouth].mean() < 0.25 * wrinkled[forehead].mean(), "wrinkles appeared around the mouth"
+        # the eyes read the identity's painted texture (iris pattern, veins), not flat colours
+        for m in staged.objs.head.data.materials:
+            if m.name.startswith(("sclera", "iris")):
+                bsdf = next(n for n in m.node_tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
+                link = bsdf.inputs["Base Color"].links[0]
+                assert link.from_node.image.name.endswith("_albedo"), m.name
         # at neutral every wrinkle value is 0
         assert all(staged.objs.skin.node_tree.nodes[f"wrinkle_{w}"].outputs[0].default_value == 0.0 for w in WRINKLES)
     finally:
