@@ -44,3 +44,23 @@ def real_surface(head_model):
     surf = surface_from_model(head_model, head_model.sample_shape(np.random.default_rng(3)))
     surf.sdf
     return surf
+
+
+@pytest.fixture(scope="session")
+def aged_textures(head_model):
+    """``make(seed, size, ages)`` -> ({age: SkinTextures}, (position map, masks), neutral vertices,
+    landmarks): one identity's textures rebuilt at several ages (everything else the same)."""
+    from synthetic.assets import IdentitySampler
+    from synthetic.assets.head_adapter import surface_from_model, texture_inputs
+
+    def make(seed: int, size: int, ages):
+        sampler = IdentitySampler(head_model)
+        params = sampler.sample(seed)
+        shape = np.asarray(params["shape"])
+        maps = texture_inputs(head_model, size, shape)
+        surf = surface_from_model(head_model, shape)
+        out = {a: sampler.build({**params, "age": a, "texture_size": size}, surface=surf, texture_maps=maps,
+                                parts=("textures",)).textures for a in ages}  # fmt: skip
+        return out, maps, head_model.vertices(shape), surf.landmarks
+
+    return make

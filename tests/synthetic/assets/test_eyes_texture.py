@@ -7,18 +7,8 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def young_old(head_model):
-    from synthetic.assets import IdentitySampler
-    from synthetic.assets.head_adapter import surface_from_model, texture_inputs
-
-    sampler = IdentitySampler(head_model)
-    params = sampler.sample(8)
-    shape = np.asarray(params["shape"])
-    maps = texture_inputs(head_model, 512, shape)
-    surf = surface_from_model(head_model, shape)
-    out = {age: sampler.build({**params, "age": age, "texture_size": 512}, surface=surf, texture_maps=maps,
-                              parts=("textures",)).textures for age in (25.0, 75.0)}  # fmt: skip
-    return out, maps, head_model.vertices(shape)
+def young_old(aged_textures):
+    return aged_textures(8, 512, (25.0, 75.0))[:3]
 
 
 def test_sclera_yellows_with_age(young_old, head_model):

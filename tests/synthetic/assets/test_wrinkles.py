@@ -10,21 +10,10 @@ from synthetic.assets.wrinkles import (RELIEF_CHANNELS, WRINKLE_DRIVERS, WRINKLE
 
 
 @pytest.fixture(scope="module")
-def textures(head_model):
+def textures(aged_textures):
     """(relief [R, R, 7] of a 70-year-old and a 25-year-old, position map, landmarks) at 256 texels."""
-    from synthetic.assets import IdentitySampler
-    from synthetic.assets.head_adapter import surface_from_model, texture_inputs
-
-    sampler = IdentitySampler(head_model)
-    params = sampler.sample(5)
-    shape = np.asarray(params["shape"])
-    maps = texture_inputs(head_model, 256, shape)
-    surf = surface_from_model(head_model, shape)
-    out = {}
-    for age in (70.0, 25.0):
-        params = {**params, "age": age, "texture_size": 256}
-        out[age] = sampler.build(params, surface=surf, texture_maps=maps, parts=("textures",)).textures.relief
-    return out, maps[0], surf.landmarks
+    tex, (pos, _), _, landmarks = aged_textures(5, 256, (70.0, 25.0))
+    return {a: t.relief for a, t in tex.items()}, pos, landmarks
 
 
 def test_activations_are_zero_at_neutral_and_follow_their_expressions(head_model):
