@@ -332,6 +332,11 @@ VISEMES = {"open": {"jaw_open": 1.0}, "oo": {"jaw_open": 0.4, "pucker": 0.8, "fu
            "ah": {"jaw_open": 1.0, "lower_down": 0.4, "upper_up": 0.2}}
 """Mouth shapes cycled while talking, as semantic channel weights (scaled per syllable)."""
 
+MONOLID_PROBABILITY = 0.2
+"""Share of identities whose upper lid has no visible crease."""
+LID_CREASE_MM = (4.0, 10.0)
+"""Height of the upper-lid crease above the lid margin (mm): low creases to deep-set eyes."""
+
 BLINK_INTERVAL = (2.0, 1.6)
 """Gamma(shape, scale) seconds between blinks (mean ~3.2 s)."""
 

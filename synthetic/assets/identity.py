@@ -129,9 +129,12 @@ class IdentitySampler:
         skin.stubble_shadow = shadow
         iris = sample_iris(stream(seed, "iris"), skin.fitzpatrick, cfg.iris_colour)
         teeth = sample_teeth(stream(seed, "teeth"), age)
+        lids = stream(seed, "eyelids")  # monolids about one in five; deep-set lids fold higher
+        crease = 0.0 if lids.random() < D.MONOLID_PROBABILITY else float(lids.uniform(*D.LID_CREASE_MM))
         params = {"format_version": D.FORMAT_VERSION, "seed": seed, "sex": sex, "age": age, "shape": shape,
                   "skin": skin.to_json(), "iris": iris.to_json(), "hair": hair.to_json(),
                   "facial_hair": facial.to_json(), "teeth": teeth.to_json(),
+                  "eyelids": {"crease_mm": crease},
                   "performance": {"kind": cfg.performance_kind, "n_frames": int(cfg.n_frames), "fps": float(cfg.fps)},
                   "quality": cfg.quality, "texture_size": int(cfg.texture_size)}
         json.dumps(params)  # fail here, not in a writer, if anything is not JSON-serialisable
@@ -146,16 +149,19 @@ class IdentitySampler:
 
         return surface_from_model(self.model, None if params["shape"] is None else np.asarray(params["shape"]))
 
-    def _lower_lid_margins(self, params: dict) -> tuple:
-        """The lower-lid margins ``[K, 3]`` (m) of the identity's neutral head (none without a head model)."""
+    def _lid_margins(self, params: dict) -> tuple[tuple, tuple]:
+        """(upper, lower) lid margins, each a pair of ``[K, 3]`` polylines (m) on the identity's neutral
+        head; empty without a head model."""
         if self.model is None or not hasattr(self.model, "ring"):
-            return ()
+            return (), ()
         verts = self.model.vertices(None if params["shape"] is None else np.asarray(params["shape"]))
-        out = []
+        upper, lower = [], []
         for eye in ("eye_left", "eye_right"):
             ids = self.model.ring(eye, "margin")
-            out.append(verts[ids[len(ids) // 2:]])  # the ring's second half is the lower lid
-        return tuple(out)
+            half = len(ids) // 2  # the ring's first half is the upper lid, the second the lower
+            upper.append(verts[ids[: half + 1]])
+            lower.append(verts[ids[half:]])
+        return tuple(upper), tuple(lower)
 
     def build(self, params: dict | int, surface: HeadSurface | None = None, texture_maps=None,
               parts: tuple = ("textures", "hair", "beard", "brows", "lashes", "proxy", "performance", "teeth")
@@ -187,9 +193,11 @@ class IdentitySampler:
 
                 shape = None if params["shape"] is None else np.asarray(params["shape"])
                 texture_maps = texture_inputs(self.model, params["texture_size"], shape)
+            upper_lids, lower_lids = self._lid_margins(params)
             extras = FaceExtras(hair_rgb=tuple(colour.preview_rgb), brow_density=min(facial.brow_density, 1.0),
                                 scalp_shadow=hair.scalp_shadow, iris=iris, age=float(params["age"]),
-                                tear_lines=self._lower_lid_margins(params))
+                                tear_lines=lower_lids, lid_lines=upper_lids,
+                                crease_mm=float(params.get("eyelids", {}).get("crease_mm", 7.0)))
             textures = make_textures(skin, texture_maps[0], texture_maps[1], surf.landmarks, extras)
         strands = {}
         if "hair" in parts:

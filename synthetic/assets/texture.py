@@ -75,6 +75,8 @@ class FaceExtras:
         age: years; sets the depth of wrinkles and rest lines in the relief maps, and sclera yellowing.
         tear_lines: lower-lid margins, each ``[K, 3]`` points (m) along the lid edge; a wet strip (glossy,
             the tear meniscus) runs along them.
+        lid_lines: upper-lid margins, each ``[K, 3]`` (m); the lid crease runs ``crease_mm`` above them
+            (0: a monolid).
     """
 
     hair_rgb: tuple = (0.05, 0.03, 0.02)
@@ -83,6 +85,8 @@ class FaceExtras:
     iris: IrisColour | None = None
     age: float = 35.0
     tear_lines: tuple = ()
+    lid_lines: tuple = ()
+    crease_mm: float = 7.0
 
 
 def _check_inputs(position_map, masks):
@@ -225,7 +229,9 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
 
     # --- relief (heights in mm): pores, fine lines, age lines and the expression wrinkle maps
     skin_w = np.clip(1.0 - lips - eyes - mouth - teeth, 0.0, 1.0)[:, None]
-    relief = relief_maps(p, loc, nose_local, landmarks.local_of("mouth"), pore_w, extras.age, seed) * skin_w
+    lids = tuple(landmarks.to_local(np.asarray(line)) for line in extras.lid_lines)
+    relief = relief_maps(p, loc, nose_local, landmarks.local_of("mouth"), pore_w, extras.age, seed, lids,
+                         extras.crease_mm) * skin_w
 
     out_a = np.empty((h * w, 3), np.float32)
     out_a[:] = np.asarray(skin.base_rgb, np.float32)

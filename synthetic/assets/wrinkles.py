@@ -89,7 +89,7 @@ def _segment_distance(px, py, a, b):
 
 
 def relief_maps(p: np.ndarray, loc: np.ndarray, nose_local: np.ndarray, mouth_local: np.ndarray,
-                pore_weight: np.ndarray, age: float, seed: int) -> np.ndarray:
+                pore_weight: np.ndarray, age: float, seed: int, lid_lines=(), crease_mm: float = 7.0) -> np.ndarray:
     """Height channels ``[N, 7]`` float32 (mm) of skin texels.
 
     Args:
@@ -97,6 +97,8 @@ def relief_maps(p: np.ndarray, loc: np.ndarray, nose_local: np.ndarray, mouth_lo
         nose_local, mouth_local: nose tip and mouth centre in that frame (mm).
         pore_weight: ``[N]`` where pores show, in [0, 1] (0 off the face, on lips, eyes, mouth).
         age: years. seed: the identity's skin noise seed.
+        lid_lines: upper-lid margins in the anatomical frame, each ``[K, 3]`` (mm); the lid crease runs
+            ``crease_mm`` above them (0: a monolid, no crease).
     """
     lat, fwd, up = loc[:, 0], loc[:, 1], loc[:, 2]
     a = np.abs(lat)
@@ -131,8 +133,8 @@ def relief_maps(p: np.ndarray, loc: np.ndarray, nose_local: np.ndarray, mouth_lo
     d, t = _segment_distance(a, up, (16.0, n[2] + 1.0), (28.0, m[2] - 12.0))
     lateral = a - (16.0 + t * 12.0)  # > 0 on the cheek side
     zone = (1.0 - smoothstep(0.85, 1.0, t)) * front
-    groove = -np.exp(-((d / 1.8) ** 2)) + 0.35 * np.exp(-(((d - 4.5) / 2.8) ** 2)) * (lateral > 0)
-    out[:, 4] = depth * 1.2 * zone * groove
+    groove = -np.exp(-((d / 3.0) ** 2)) + 0.45 * np.exp(-(((d - 6.0) / 3.5) ** 2)) * (lateral > 0)
+    out[:, 4] = depth * 0.9 * zone * groove
 
     # bunny lines: oblique furrows on the sides of the nose bridge
     s = up * np.cos(0.55) + a * np.sin(0.55)
@@ -150,5 +152,43 @@ def relief_maps(p: np.ndarray, loc: np.ndarray, nose_local: np.ndarray, mouth_lo
         np.abs(value_noise(p * np.array([0.25, 1.0, 1.0]), 900.0, seed + 35))
     micro = -0.06 * pore_weight * pores - 0.02 * front * smoothstep(0.0, 1.2, criss)
     micro += old * (0.45 * out[:, 1] + 0.4 * out[:, 3] + 0.25 * np.minimum(out[:, 4], 0.0))
-    out[:, 0] = micro
+    out[:, 0] = micro + anatomy_relief(loc, nose_local, mouth_local, lid_lines, crease_mm) * front
     return out
+
+
+def anatomy_relief(loc: np.ndarray, nose_local: np.ndarray, mouth_local: np.ndarray, lid_lines=(),
+                   crease_mm: float = 7.0) -> np.ndarray:
+    """Heights ``[N]`` (mm) of the facial detail the head mesh is too coarse to hold (its face edges
+    are ~3.5 mm): the alar crease around each nose wing, dark nostril openings, the philtrum's two
+    columns, the upper-lid crease. Placed from the nose tip, the mouth and the lid margins in the
+    anatomical frame (``loc`` ``[N, 3]`` mm), so they follow each identity's shape."""
+    lat, up = loc[:, 0], loc[:, 2]
+    a = np.abs(lat)
+    n, m = nose_local, mouth_local
+    h = np.zeros(len(loc), np.float32)
+    # alar crease: a groove hugging the top and outer side of each wing
+    cx, cy = a - 14.0, up - (n[2] - 7.4)
+    r, ang = np.hypot(cx, cy), np.arctan2(cy, cx)
+    h -= 0.9 * np.exp(-(((r - 7.2) / 1.1) ** 2)) * _band(ang, -1.2, 2.3, 0.4)
+    # nostrils: dark openings under the tip (the mesh cuts them only a few mm deep)
+    d2 = ((a - 7.0) / 3.6) ** 2 + ((up - (n[2] - 11.0)) / 2.2) ** 2
+    h -= 1.6 * np.exp(-d2 * 1.5)
+    # philtrum: two soft columns from under the nose to the cupid's bow, a groove between them
+    span = _band(up, m[2] + 5.0, n[2] - 14.0, 2.0)
+    h += span * (0.35 * np.exp(-(((a - 4.8) / 1.4) ** 2)) - 0.3 * np.exp(-((lat / 1.8) ** 2)))
+    # upper-lid crease: a fold above the lid margin
+    if crease_mm > 0:
+        for line in lid_lines:
+            line = np.asarray(line, np.float64)
+            side = np.sign(line[:, 0].mean())
+            sel = np.flatnonzero((np.sign(lat) == side) & (np.abs(up) < 30) & (a < 60))
+            if not len(sel):
+                continue
+            seg_lat, seg_up = line[:, 0], line[:, 2] + crease_mm
+            dist = np.full(len(sel), np.inf)
+            for i in range(len(line) - 1):
+                d, _ = _segment_distance(lat[sel], up[sel], (seg_lat[i], seg_up[i]), (seg_lat[i + 1], seg_up[i + 1]))
+                dist = np.minimum(dist, d)
+            h[sel] -= 0.6 * np.exp(-((dist / 1.2) ** 2))
+    return h
+

@@ -79,7 +79,7 @@ def wrinkle_node_name(wrinkle: str) -> str:
     return f"wrinkle_{wrinkle}"
 
 
-CAVITY_PER_MM = 0.4
+CAVITY_PER_MM = 0.3
 """Albedo darkening per mm of furrow depth: the light a crease's walls shade off, which a bump map
 alone (a normal, no occlusion) cannot show."""
 

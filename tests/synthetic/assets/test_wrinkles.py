@@ -91,3 +91,25 @@ def test_same_identity_same_relief(head_model, textures):
     params = {**sampler.sample(5), "age": 70.0, "texture_size": 256}
     again = sampler.build(params, parts=("textures",)).textures.relief
     assert np.array_equal(again, relief)
+
+
+def test_anatomy_relief_carves_what_the_mesh_is_too_coarse_for():
+    from synthetic.assets.wrinkles import anatomy_relief
+
+    nose, mouth = np.array([0.0, 36.0, -46.0]), np.array([0.0, 0.0, -74.0])
+    lid = np.stack([np.linspace(20, 44, 9), np.zeros(9), 5.0 * np.sin(np.linspace(0, np.pi, 9))], 1)  # left upper lid
+    pts = np.array([
+        [7.0, 10.0, -57.0],    # left nostril
+        [-7.0, 10.0, -57.0],   # right nostril
+        [14.0 + 7.2, 8.0, -53.4],  # on the alar crease, beside the wing
+        [0.0, 5.0, -64.0],     # philtrum groove (midline)
+        [4.8, 5.0, -64.0],     # philtrum column
+        [32.0, 10.0, 5.0 + 7.0],  # on the lid crease, 7 mm above the margin
+        [40.0, -5.0, -30.0],   # plain cheek
+    ], np.float32)  # fmt: skip
+    h = anatomy_relief(pts, nose, mouth, (lid,), crease_mm=7.0)
+    assert h[0] < -1.0 and h[1] < -1.0 and h[2] < -0.5
+    assert h[3] < 0.0 < h[4]
+    assert h[5] < -0.4 and abs(h[6]) < 1e-3
+    mono = anatomy_relief(pts, nose, mouth, (lid,), crease_mm=0.0)
+    assert abs(mono[5]) < 1e-3 and np.allclose(mono[[0, 1, 2, 3, 4, 6]], h[[0, 1, 2, 3, 4, 6]])
