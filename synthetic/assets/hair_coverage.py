@@ -1,12 +1,8 @@
 """How much of the face's eyes-nose-mouth region strands hide in the rig's front cameras (numpy only).
 
-The **face core** is a fixed patch of the head: every surface point whose anatomical-frame
-coordinates (``anatomy``: scaled mm, origin between the eye centres) fall inside the convex hull,
-in the (``lat``, ``up``) plane, of both eyes (boxes of +-``EYE_HALF_WIDTH_MM`` x +-``EYE_HALF_HEIGHT_MM``
-around each eye centre: the eye fissure and lids, below the brows) and the mouth (+-``MOUTH_HALF_WIDTH_MM``
-wide, ``MOUTH_UP_MM`` above to ``MOUTH_DOWN_MM`` below the mouth landmark), and in front of the frame's
-``fwd = FRONT_MM`` plane. The nose lies inside that hull; the forehead, brows (so a fringe), cheeks
-outside the eye-mouth hull and the chin do not.
+The **face core** (``anatomy.in_face_core``) is a fixed patch of the head: the convex hull of both
+eyes and the mouth in the anatomical frame's (``lat``, ``up``) plane, in front of the face; the
+nose lies inside it, the forehead, brows (so a fringe), outer cheeks and chin do not.
 
 For each camera the head mesh (every face: skin, eyeballs, mouth) is z-buffered with
 ``synthetic.raster``; the **region** is the pixels whose visible surface point lies in the face core
@@ -31,46 +27,11 @@ import numpy as np
 
 from ..raster import perspective_barycentrics, rasterize_triangles
 from ..rig import N_FRONT, RigCamera, RigSettings, build_rig, project_points
-from .anatomy import Landmarks
+from .anatomy import Landmarks, in_face_core
 from .errors import AssetInputError, as_faces, as_points
 
-EYE_HALF_WIDTH_MM = 16.0
-"""Half width of each eye box about its centre (the fissure is ~30 mm wide), scaled mm."""
-EYE_HALF_HEIGHT_MM = 10.0
-"""Half height of each eye box (upper lid to lower lid; brows start ~13 mm above the eye centre)."""
-MOUTH_HALF_WIDTH_MM = 26.0
-"""Half width of the mouth box about the mouth landmark (lip corners ~25 mm out), scaled mm."""
-MOUTH_UP_MM, MOUTH_DOWN_MM = 8.0, 12.0
-"""Height of the mouth box above and below the mouth landmark (lips), scaled mm."""
-FRONT_MM = -35.0
-"""The face core lies in front of this ``fwd`` plane (the eyeballs and lips are well in front)."""
 SAMPLE_STEP_PX = 0.5
 """Strands are sampled at most this far apart along their projected length (pixels)."""
-
-
-def face_core_hull(landmarks: Landmarks) -> np.ndarray:
-    """Corners (K, 2) of the face core's convex hull in local (lat, up) scaled mm, counter-clockwise."""
-    m = landmarks.local_of("mouth")
-    pts = []
-    for name in ("eye_left", "eye_right"):
-        e = landmarks.local_of(name)
-        for dx in (-EYE_HALF_WIDTH_MM, EYE_HALF_WIDTH_MM):
-            for dz in (-EYE_HALF_HEIGHT_MM, EYE_HALF_HEIGHT_MM):
-                pts.append((e[0] + dx, e[2] + dz))
-    for dx in (-MOUTH_HALF_WIDTH_MM, MOUTH_HALF_WIDTH_MM):
-        for dz in (-MOUTH_DOWN_MM, MOUTH_UP_MM):
-            pts.append((m[0] + dx, m[2] + dz))
-    return _convex_hull(np.asarray(pts, float))
-
-
-def in_face_core(points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
-    """(N,) bool: which world points (N, 3) in m lie in the face core (see the module docstring)."""
-    loc = landmarks.to_local(as_points("points", points)).astype(float)
-    hull = face_core_hull(landmarks)
-    inside = loc[:, 1] > FRONT_MM
-    for a, b in zip(hull, np.roll(hull, -1, axis=0)):  # left of every counter-clockwise edge
-        inside &= (b[0] - a[0]) * (loc[:, 2] - a[1]) - (b[1] - a[1]) * (loc[:, 0] - a[0]) >= 0
-    return inside
 
 
 def front_cameras(settings: RigSettings | None = None) -> list[RigCamera]:
@@ -192,20 +153,3 @@ def _strand_cover(pts, width_px, radius, cam, region, depth):
             acc[pix[front]] = 1.0
     acc = acc.reshape(h, w)
     return 1.0 - np.exp(-acc) if width_px is None else acc
-
-
-def _convex_hull(p: np.ndarray) -> np.ndarray:
-    """Counter-clockwise convex hull (K, 2) of 2D points (N, 2) (Andrew's monotone chain)."""
-    pts = sorted(map(tuple, np.unique(p, axis=0)))
-
-    def half(seq):
-        out = []
-        for q in seq:
-            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (q[1] - out[-2][1])
-                                     - (out[-1][1] - out[-2][1]) * (q[0] - out[-2][0])) <= 0:
-                out.pop()
-            out.append(q)
-        return out
-
-    lower, upper = half(pts), half(pts[::-1])
-    return np.asarray(lower[:-1] + upper[:-1], float)
