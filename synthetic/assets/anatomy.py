@@ -1,4 +1,4 @@
-"""Anatomical frame and soft zones (brows, cheeks, nose, beard areas, hairline) placed in 3D.
+"""Anatomical frame, soft zones (brows, cheeks, nose, beard areas, hairline) and the face core placed in 3D.
 
 Features are placed relative to five landmarks rather than in UV, so one description fits any
 head shape and any UV layout. The local frame (``Landmarks.to_local``) has its origin between
@@ -173,3 +173,61 @@ def beard_zones(loc: np.ndarray, lm: Landmarks) -> dict[str, np.ndarray]:
 def eye_forward(lm: Landmarks) -> np.ndarray:
     """World unit vector the neutral eyes look along (the frame's ``fwd``)."""
     return lm.axes()[1]
+
+
+# --------------------------------------------------------------------------- face core
+# The face core: what hair must never hide (eyes, nose, mouth). Every point whose local (lat, up)
+# lies inside the convex hull of both eye boxes and the mouth box, in front of ``fwd = FRONT_MM``.
+# The nose lies inside the hull; the forehead and brows (a fringe), the outer cheeks and the chin do not.
+EYE_HALF_WIDTH_MM = 16.0
+"""Half width of each eye box about its centre (the fissure is ~30 mm wide), scaled mm."""
+EYE_HALF_HEIGHT_MM = 10.0
+"""Half height of each eye box (upper lid to lower lid; brows start ~13 mm above the eye centre)."""
+MOUTH_HALF_WIDTH_MM = 26.0
+"""Half width of the mouth box about the mouth landmark (lip corners ~25 mm out), scaled mm."""
+MOUTH_UP_MM, MOUTH_DOWN_MM = 8.0, 12.0
+"""Height of the mouth box above and below the mouth landmark (lips), scaled mm."""
+FRONT_MM = -35.0
+"""The face core lies in front of this ``fwd`` plane (the eyeballs and lips are well in front)."""
+
+
+def face_core_hull(landmarks: Landmarks) -> np.ndarray:
+    """Corners (K, 2) of the face core's convex hull in local (lat, up) scaled mm, counter-clockwise."""
+    m = landmarks.local_of("mouth")
+    pts = []
+    for name in ("eye_left", "eye_right"):
+        e = landmarks.local_of(name)
+        for dx in (-EYE_HALF_WIDTH_MM, EYE_HALF_WIDTH_MM):
+            for dz in (-EYE_HALF_HEIGHT_MM, EYE_HALF_HEIGHT_MM):
+                pts.append((e[0] + dx, e[2] + dz))
+    for dx in (-MOUTH_HALF_WIDTH_MM, MOUTH_HALF_WIDTH_MM):
+        for dz in (-MOUTH_DOWN_MM, MOUTH_UP_MM):
+            pts.append((m[0] + dx, m[2] + dz))
+    return _convex_hull(np.asarray(pts, float))
+
+
+def in_face_core(points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
+    """(N,) bool: which world points (N, 3) in m lie in the face core."""
+    loc = landmarks.to_local(np.asarray(points, float).reshape(-1, 3)).astype(float)
+    hull = face_core_hull(landmarks)
+    inside = loc[:, 1] > FRONT_MM
+    for a, b in zip(hull, np.roll(hull, -1, axis=0)):  # left of every counter-clockwise edge
+        inside &= (b[0] - a[0]) * (loc[:, 2] - a[1]) - (b[1] - a[1]) * (loc[:, 0] - a[0]) >= 0
+    return inside
+
+
+def _convex_hull(p: np.ndarray) -> np.ndarray:
+    """Counter-clockwise convex hull (K, 2) of 2D points (N, 2) (Andrew's monotone chain)."""
+    pts = sorted(map(tuple, np.unique(p, axis=0)))
+
+    def half(seq):
+        out = []
+        for q in seq:
+            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (q[1] - out[-2][1])
+                                     - (out[-1][1] - out[-2][1]) * (q[0] - out[-2][0])) <= 0:
+                out.pop()
+            out.append(q)
+        return out
+
+    lower, upper = half(pts), half(pts[::-1])
+    return np.asarray(lower[:-1] + upper[:-1], float)

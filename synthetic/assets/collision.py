@@ -3,7 +3,8 @@
 ``CollisionField`` is the union of signed distances: the head SDF grid, optional shoulders and
 torso (``BodyProxy``: capsules and an ellipsoid below the neck cut, so long hair drapes over
 the shoulders and down the back instead of hanging through them), and an optional keep-out box
-in front of the face so head hair frames the face instead of covering it.
+in front of the face so head hair frames the face instead of covering it. ``FaceSightZone`` is
+the volume between the face core and the front cameras, where head hair is cut, not pushed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .anatomy import Landmarks
+from .anatomy import Landmarks, face_core_hull
 from .sdf import MeshSDF
 
 
@@ -88,6 +89,46 @@ class FaceKeepOut:
         sd = np.where((inside_fwd > 0) & (inside_up > 0), -lateral, 1000.0) * lm.scale / 1000.0
         side = np.where(loc[:, 0] >= 0, 1.0, -1.0)
         return sd, side[:, None] * lm.axes()[0][None, :]
+
+
+@dataclass
+class FaceSightZone:
+    """Where hair would hide the face core (``anatomy.in_face_core``) from the front cameras.
+
+    The core is taken as its bounding box in the local frame (scaled mm): ``|lat| <= a``,
+    ``bottom <= up <= top``, seen from its front plane ``fwd = front_mm``. A point is in the zone
+    when a sight line from that box towards a camera at yaw within +-``yaw_deg`` and pitch within
+    ``pitch_deg`` (the rig's front block plus a margin for head motion) passes through it: it is
+    in front of the plane (``d = fwd - front_mm > 0``), at most ``d * tan(yaw)`` beside the box
+    (``e = max(|lat| - a, 0)``), and at a height the pitch range reaches over the horizontal
+    distance ``h = hypot(e, d)``. Hair is not pushed out of it (sideways or back would pile it up
+    against the face); strands are cut where they enter it (``first_inside``), like a fringe
+    trimmed above the eyes.
+    """
+
+    landmarks: Landmarks
+    yaw_deg: float = 75.0
+    pitch_deg: tuple = (-20.0, 30.0)
+    front_mm: float = 0.0
+
+    def contains(self, points: np.ndarray) -> np.ndarray:
+        """(N,) bool for world points (N, 3) in m."""
+        loc = self.landmarks.to_local(np.asarray(points, float).reshape(-1, 3)).astype(float)
+        hull = face_core_hull(self.landmarks)
+        half, bottom, top = np.abs(hull[:, 0]).max(), hull[:, 1].min(), hull[:, 1].max()
+        d = loc[:, 1] - self.front_mm
+        e = np.maximum(np.abs(loc[:, 0]) - half, 0.0)
+        h = np.hypot(e, np.maximum(d, 0.0))
+        lo, hi = np.tan(np.radians(self.pitch_deg))
+        return ((d > 0) & (e <= d * np.tan(np.radians(self.yaw_deg))) & (loc[:, 2] <= top + h * hi)
+                & (loc[:, 2] >= bottom + h * lo))
+
+    def first_inside(self, strands: np.ndarray) -> np.ndarray:
+        """(S,) index of the first point after the root of each strand (S, P, 3) inside the zone, or P."""
+        s, p = strands.shape[:2]
+        inside = self.contains(strands.reshape(-1, 3)).reshape(s, p)
+        inside[:, 0] = False
+        return np.where(inside.any(1), inside.argmax(1), p)
 
 
 class CollisionField:

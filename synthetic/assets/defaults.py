@@ -170,6 +170,16 @@ HAIR_ROOT_RADIUS = 4.0e-5
 HAIR_MARGIN = 3.0e-4
 """Minimum distance (m) of every strand point from the skin and body after growing."""
 
+FRONT_FOLLOW = 0.08
+"""Extra arc length (m) over which gravity ramps in for guides rooted on the front of the scalp in styles
+combed off the face ('part', 'back' flows): they follow the comb up and over the top of the head before
+they fall, instead of sliding down the forehead in front of the face."""
+
+FACE_SIGHT_YAW_DEG = 75.0
+FACE_SIGHT_PITCH_DEG = (-20.0, 30.0)
+"""Camera directions (yaw +-, pitch range; degrees) from which head hair must not hide the face core
+(``collision.FaceSightZone``): the rig's front block (yaw +-70, pitch -15..25) plus a margin for head motion."""
+
 SEXES = {"female": 0.5, "male": 0.5}
 """Sampling weights of the presentation used to pick hair and beard styles."""
 

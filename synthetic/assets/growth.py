@@ -69,7 +69,8 @@ class GrowthParams:
         lift_length: arc length over which the lift fades out.
         stiffness: weight of the previous direction at each step (inertia).
         gravity: final weight of gravity.
-        follow: arc length over which gravity ramps in (hair first follows the surface).
+        follow: arc length over which gravity ramps in (hair first follows the surface); a number,
+            or one per guide (G,).
         layer_rise: arc length over which a strand climbs from the skin to its layer height.
     """
 
@@ -78,7 +79,7 @@ class GrowthParams:
     lift_length: float = 0.02
     stiffness: float = 0.6
     gravity: float = 0.5
-    follow: float = 0.05
+    follow: float | np.ndarray = 0.05
     layer_rise: float = 0.02
 
 
@@ -105,12 +106,13 @@ def grow_guides(roots: np.ndarray, normals: np.ndarray, lengths: np.ndarray, lay
     p = roots + normals * margin
     out[:, 0] = roots
     ds = lengths / k
+    follow = np.maximum(np.broadcast_to(np.asarray(params.follow, float), (g,)), 1e-6)
     d = _normalise(normals * params.lift + _tangent(flow(p, normals, idx), normals) * (1 - params.lift) + 1e-9)
     for i in range(1, k + 1):
         s = ds * i
         _, nrm = field.query(p)
         f = _tangent(flow(p, nrm, idx), nrm)
-        wg = params.gravity * smoothstep(0.0, 1.0, s / max(params.follow, 1e-6))
+        wg = params.gravity * smoothstep(0.0, 1.0, s / follow)
         wl = params.lift * (1 - smoothstep(0.0, 1.0, s / max(params.lift_length, 1e-6)))
         target = _normalise(f * (1 - wg)[:, None] + DOWN * wg[:, None] + normals * wl[:, None] + 1e-9)
         d = _normalise(params.stiffness * d + (1 - params.stiffness) * target)
@@ -175,10 +177,32 @@ def nearest_guides(child_roots: np.ndarray, guide_roots: np.ndarray, k: int = 3,
     return ids, wts
 
 
+def grouped_nearest_guides(child_roots: np.ndarray, guide_roots: np.ndarray, child_group: np.ndarray,
+                           guide_group: np.ndarray, k: int = 3):
+    """``nearest_guides`` within groups: (C, k) guide indices and weights, each child among the guides of
+    its own group label (C,) / (G,) (all guides when its group has none; k shrinks to the smallest group)."""
+    child_group, guide_group = np.asarray(child_group), np.asarray(guide_group)
+    if child_group.shape != (len(child_roots),) or guide_group.shape != (len(guide_roots),):
+        raise AssetInputError(f"groups: expected ({len(child_roots)},) child and ({len(guide_roots)},) guide labels, "
+                              f"got {child_group.shape} and {guide_group.shape}")
+    sizes = [int((guide_group == lab).sum()) for lab in np.unique(child_group)]
+    k = min([k, len(guide_roots)] + [n for n in sizes if n > 0])
+    ids = np.empty((len(child_roots), k), np.int64)
+    wts = np.empty((len(child_roots), k))
+    for lab in np.unique(child_group):
+        rows = np.flatnonzero(child_group == lab)
+        pool = np.flatnonzero(guide_group == lab)
+        if len(pool) == 0:
+            pool = np.arange(len(guide_roots))
+        sub, w = nearest_guides(child_roots[rows], guide_roots[pool], k)
+        ids[rows], wts[rows] = pool[sub], w
+    return ids, wts
+
+
 def interpolate_children(child_roots: np.ndarray, guides: np.ndarray, params: ChildParams, rng: np.random.Generator,
                          field, keep: np.ndarray | None = None, guide_normals: np.ndarray | None = None,
                          use_keep_out: bool = True, n_blend: int = 3,
-                         guide_ids: np.ndarray | None = None) -> np.ndarray:
+                         guide_ids: np.ndarray | None = None, groups: tuple | None = None) -> np.ndarray:
     """Children polylines (C, n_points, 3) in metres from guides (G, K, 3); see the module docstring.
 
     ``keep`` (G, n_points) in [0, 1] scales how much of a child's root offset from its guides is
@@ -186,6 +210,8 @@ def interpolate_children(child_roots: np.ndarray, guides: np.ndarray, params: Ch
     ``n_blend`` guides are blended per child (1 for tied styles, whose guides spread in the tail).
     ``guide_ids`` (C,) gives each child one guide directly (no neighbour search), e.g. when every
     strand was integrated as its own guide and only curls, frizz and collisions are wanted.
+    ``groups`` = (child groups (C,), guide groups (G,)) int labels: a child blends only guides of its
+    own group (e.g. the two sides of a part, whose guides part ways), or all guides if its group has none.
     """
     if len(guides) == 0:
         raise AssetInputError("interpolate_children: no guides to interpolate")
@@ -194,6 +220,8 @@ def interpolate_children(child_roots: np.ndarray, guides: np.ndarray, params: Ch
     gp = resample(guides, n)  # (G, n, 3)
     if guide_ids is not None:
         ids, w = np.asarray(guide_ids, np.int64)[:, None], np.ones((c, 1))
+    elif groups is not None:
+        ids, w = grouped_nearest_guides(child_roots, gp[:, 0], groups[0], groups[1], n_blend)
     else:
         ids, w = nearest_guides(child_roots, gp[:, 0], n_blend)
     blend = np.einsum("ck,ckpd->cpd", w, gp[ids])
@@ -258,4 +286,4 @@ def check_lengths(name: str, lengths) -> np.ndarray:
 
 
 __all__ = ["sample_roots", "GrowthParams", "grow_guides", "ChildParams", "interpolate_children", "nearest_guides",
-           "check_lengths"]
+           "grouped_nearest_guides", "check_lengths"]

@@ -4,7 +4,9 @@ Free styles integrate guides with the style's flow field (``growth.grow_guides``
 (ponytail, bun) grow guides towards a gather point on the back of the head, then continue them
 along a shared tail curve (ponytail: out of the head, then bending down under gravity) or wind
 them around a ball (bun). Children come from ``growth.interpolate_children``; every point ends
-at least ``defaults.HAIR_MARGIN`` outside the head, body proxy and face keep-out.
+at least ``defaults.HAIR_MARGIN`` outside the head, body proxy and face keep-out. Finally every
+strand is cut where it would pass between the face core (eyes, nose, mouth) and the front cameras
+(``collision.FaceSightZone``): a fringe ends above the eyes, a stray lock never hangs over them.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import defaults as D
+from .collision import FaceSightZone
 from .errors import check_count, check_generator
 from .growth import ChildParams, GrowthParams, grow_guides, interpolate_children, sample_roots
-from .hair_styles import HairParams, ScalpFrame, flow_field, scalp_density
+from .hair_styles import HairParams, ScalpFrame, flow_field, part_side, scalp_density
+from .noise import smoothstep
 from .pigments import HairColour
 from .strands import Strands, resample, taper_radius, transport_frames
 from .surface import HeadSurface
@@ -36,6 +40,15 @@ def spread_roots(roots: np.ndarray, normals: np.ndarray, n: int):
         chosen[i] = int(np.argmax(d))
         d = np.minimum(d, np.linalg.norm(roots - roots[chosen[i]], axis=1))
     return roots[chosen], normals[chosen]
+
+
+def front_weight(surface: HeadSurface, hair: HairParams, frame: ScalpFrame, roots: np.ndarray) -> np.ndarray:
+    """(G,) in [0, 1]: how much each root (G, 3) m lies on the front of the scalp above the face, for
+    styles combed off the face ('part', 'back'); 0 for every root of other flows."""
+    if hair.flow not in ("part", "back"):
+        return np.zeros(len(roots))
+    loc = surface.landmarks.to_local(roots)
+    return smoothstep(frame.front - 90.0, frame.front - 40.0, loc[:, 1]) * smoothstep(-10.0, 25.0, loc[:, 2])
 
 
 def grow_hair(surface: HeadSurface, hair: HairParams, n_strands: int, rng: np.random.Generator) -> Strands:
@@ -71,7 +84,8 @@ def grow_hair(surface: HeadSurface, hair: HairParams, n_strands: int, rng: np.ra
     layers = rng.uniform(hair.layer[0], hair.layer[1], g)
     steps = int(np.clip(np.ceil(hair.length / 0.004), 12, 64))
     params = GrowthParams(n_steps=steps, lift=spec["lift"], lift_length=spec["lift_length"],
-                          stiffness=spec["stiffness"], gravity=spec["gravity"], follow=spec["follow"],
+                          stiffness=spec["stiffness"], gravity=spec["gravity"],
+                          follow=spec["follow"] + D.FRONT_FOLLOW * front_weight(surface, hair, frame, g_roots),
                           layer_rise=spec["layer_rise"])
     keep = None
     if hair.flow.startswith("tied"):
@@ -89,12 +103,29 @@ def grow_hair(surface: HeadSurface, hair: HairParams, n_strands: int, rng: np.ra
                         wave_amplitude=per_guide(hair.wave_amplitude),
                         wave_period=per_guide(max(hair.wave_period, 1e-3)),
                         curl_start=spec["curl_start"], frizz=hair.frizz, margin=D.HAIR_MARGIN)
+    groups = (part_side(surface, hair, roots), part_side(surface, hair, g_roots)) if hair.flow == "part" else None
     pts = interpolate_children(roots, guides, child, rng, field, keep=keep, guide_normals=g_normals,
-                               n_blend=1 if keep is not None else 3)
+                               n_blend=1 if keep is not None else 3, groups=groups)
+    pts = cut_in_sight(pts, FaceSightZone(surface.landmarks, D.FACE_SIGHT_YAW_DEG, D.FACE_SIGHT_PITCH_DEG))
     colour = HairColour(**hair.colour)
     radius = taper_radius(n, n_points, D.HAIR_ROOT_RADIUS)
     return Strands("hair", pts.astype(np.float32), radius, normals.astype(np.float32), colour.strand_melanin(rng, n),
                    {**info, "n_strands": n, "n_guides": g})
+
+
+def cut_in_sight(points: np.ndarray, zone: FaceSightZone) -> np.ndarray:
+    """Strands (S, P, 3) m, each cut where it first enters ``zone`` (the part up to the point before
+    is kept, resampled to P points); strands that never enter it are returned unchanged."""
+    k = zone.first_inside(points)
+    cut = np.flatnonzero(k < points.shape[1])
+    if len(cut) == 0:
+        return points
+    seg = np.linalg.norm(np.diff(points[cut], axis=1), axis=2)
+    cum = np.concatenate([np.zeros((len(cut), 1)), np.cumsum(seg, axis=1)], axis=1)
+    keep = cum[np.arange(len(cut)), k[cut] - 1] / np.maximum(cum[:, -1], 1e-12)
+    out = points.copy()
+    out[cut] = resample(points[cut], points.shape[1], keep)
+    return out
 
 
 def _tied_guides(surface, hair, frame, field, roots, normals, lengths, layers, params, rng, n_points):

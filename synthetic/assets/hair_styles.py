@@ -150,11 +150,19 @@ def scalp_density(surface: HeadSurface, hair: HairParams, frame: ScalpFrame) -> 
     return np.clip(w, 0.0, 1.0)
 
 
+def part_side(surface: HeadSurface, hair: HairParams, points: np.ndarray) -> np.ndarray:
+    """(N,) int: 1 for world points (N, 3) on the subject's-left side of the part line, 0 on the other
+    (the side the 'part' flow combs them towards)."""
+    return (surface.landmarks.to_local(points)[:, 0] >= hair.part_offset_mm).astype(np.int64)
+
+
 def flow_field(surface: HeadSurface, hair: HairParams, frame: ScalpFrame, target_world: np.ndarray | None = None):
     """The style's comb direction field: ``flow(points, normals, guide_ids) -> (N, 3)`` world directions.
 
     Kinds: 'radial' (away from the crown whorl, with a slight swirl), 'back' (combed back),
     'part' (away from the part line on top, radial elsewhere), 'tied_*' (towards ``target_world``).
+    No kind combs hair towards the face except 'radial' over the forehead (a fringe): the front
+    hairline is combed up and back ('part', 'tied_*'), temples and sides never forward.
     """
     lm = surface.landmarks
     axes = lm.axes()
@@ -162,11 +170,18 @@ def flow_field(surface: HeadSurface, hair: HairParams, frame: ScalpFrame, target
     crown_w = lm.origin + frame.crown @ axes * (lm.scale / 1000.0)
     kind = hair.flow
 
+    def near_front(loc):  # (N, 1): on the front of the scalp above the face (the forehead hairline)
+        return (smoothstep(frame.front - 45.0, frame.front, loc[:, 1]) * smoothstep(-10.0, 25.0, loc[:, 2]))[:, None]
+
     def radial(p, n):
         v = p - crown_w
         v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
         swirl = np.cross(n, v) * (0.5 * np.exp(-(np.linalg.norm(p - crown_w, axis=1) / 0.03) ** 2))[:, None]
-        return v + swirl + 0.25 * (-up_w)
+        out = v + swirl + 0.25 * (-up_w)
+        # towards the face only as a fringe over the forehead: at the temples and below the brows, never forward
+        loc = lm.to_local(p)
+        off_fringe = np.maximum(smoothstep(35.0, 50.0, np.abs(loc[:, 0])), 1 - smoothstep(15.0, 40.0, loc[:, 2]))
+        return out - (off_fringe * np.maximum(out @ fwd_w, 0.0))[:, None] * fwd_w[None, :]
 
     if kind == "radial":
         return lambda p, n, ids: radial(p, n)
@@ -180,14 +195,20 @@ def flow_field(surface: HeadSurface, hair: HairParams, frame: ScalpFrame, target
             side = np.where(loc[:, 0] >= part_mm, 1.0, -1.0)[:, None]
             # combed (sideways, and back near the hairline) on the upper front two thirds; radial fall elsewhere
             w = smoothstep(frame.back + 40.0, frame.back + 100.0, loc[:, 1]) * smoothstep(-10.0, 25.0, loc[:, 2])
-            near_front = smoothstep(frame.front - 45.0, frame.front, loc[:, 1])[:, None]
-            comb = side * lat_w[None, :] * (1 - 0.5 * near_front) - fwd_w[None, :] * (0.3 + 0.9 * near_front) \
-                - 0.2 * up_w[None, :]
+            nf = near_front(loc)
+            # near the front hairline: up and back off the forehead (its tangent plane keeps the 'up')
+            comb = side * lat_w[None, :] * (1 - 0.5 * nf) - fwd_w[None, :] * (0.3 + 0.9 * nf) \
+                + (1.1 * nf - 0.2) * up_w[None, :]
             return w[:, None] * comb + (1 - w)[:, None] * radial(p, n)
 
         return part
     if kind.startswith("tied"):
         if target_world is None:
             raise AssetInputError("flow_field: tied styles need the gather point")
-        return lambda p, n, ids: target_world[None, :] - p
+
+        def tied(p, n, ids):  # straight to the gather point, but up off the forehead first (not down over it)
+            d = target_world[None, :] - p
+            return d + 1.1 * near_front(lm.to_local(p)) * np.linalg.norm(d, axis=1, keepdims=True) * up_w[None, :]
+
+        return tied
     raise AssetInputError(f"hair style flow: unknown kind {kind!r}")
