@@ -96,7 +96,7 @@ def _place_bones(bones, model, params: dict, create: bool) -> None:
 
 def _head_mesh(model, state: HeadState, textures, collection) -> bpy.types.Object:
     albedo = head_data.srgb8_to_unit(textures.albedo_srgb8())
-    skin = _skin_material(albedo, textures)
+    skin = _skin_material(albedo, textures, state.params)
     iris_rgb = 0.5 * (np.asarray(state.params["iris"]["inner"]) + np.asarray(state.params["iris"]["outer"]))
     slots, face_slot = materials.head_material_slots(model, skin, iris_rgb)
     _tag_head_materials(model, slots, face_slot)
@@ -169,12 +169,14 @@ def _expression_sum(driver, key, terms: list[tuple[int, float]]) -> str:
     return " + ".join(parts)
 
 
-def _skin_material(albedo, textures) -> bpy.types.Material:
-    """The skin material with its relief (micro-detail and expression wrinkle maps) when the textures have one."""
+def _skin_material(albedo, textures, params: dict) -> bpy.types.Material:
+    """The skin material with its relief (micro-detail and expression wrinkle maps) when the textures have
+    one, and the identity's subsurface scattering (``SkinParams.subsurface``)."""
+    from synthetic.assets.skin import SkinParams
     from synthetic.assets.wrinkles import WRINKLES
 
     return materials.skin_material("skin", albedo, textures.roughness, textures.specular, relief=textures.relief,
-                                   wrinkles=WRINKLES)
+                                   wrinkles=WRINKLES, subsurface=SkinParams.from_json(params["skin"]).subsurface())
 
 
 def _add_wrinkle_drivers(model, mesh_obj, skin: bpy.types.Material) -> None:
@@ -299,7 +301,7 @@ def _regrow(root, model, state: HeadState, groups: list[str]) -> None:
 def _replace_skin(model, state: HeadState, mesh_obj) -> None:
     """New skin textures and iris colour; the old skin and neck materials and their images are removed."""
     textures = head_data.sampler(model, state.options).build(state.params, parts=("textures",)).textures
-    skin = _skin_material(head_data.srgb8_to_unit(textures.albedo_srgb8()), textures)
+    skin = _skin_material(head_data.srgb8_to_unit(textures.albedo_srgb8()), textures, state.params)
     _add_wrinkle_drivers(model, mesh_obj, skin)
     skin[ROLE_KEY] = "skin"
     _pack_images(skin)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import bpy
 import numpy as np
 
+from synthetic.assets.skin import SkinParams
 from synthetic.assets.teeth import TeethParams
 from synthetic.assets.wrinkles import WRINKLES, wrinkle_activations
 from synthetic.strand_follow import attach_roots, follow, vertex_motion
@@ -75,7 +76,8 @@ def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral:
     """
     tex = assets.textures
     albedo = tex.albedo_srgb8().astype(np.float32) / 255.0
-    skin = materials.skin_material("skin", albedo, tex.roughness, tex.specular, relief=tex.relief, wrinkles=WRINKLES)
+    skin = materials.skin_material("skin", albedo, tex.roughness, tex.specular, relief=tex.relief, wrinkles=WRINKLES,
+                                   subsurface=SkinParams.from_json(params["skin"]).subsurface())
     iris_rgb = 0.5 * (np.asarray(params["iris"]["inner"]) + np.asarray(params["iris"]["outer"]))
     mouth = None
     if params.get("teeth") is not None:

@@ -45,13 +45,15 @@ def _texture(nt: bpy.types.NodeTree, image: bpy.types.Image) -> bpy.types.Node:
 
 def skin_material(name: str, albedo: np.ndarray, roughness: np.ndarray | None = None,
                   specular: np.ndarray | None = None, part: str = "skin",
-                  relief: np.ndarray | None = None, wrinkles: tuple[str, ...] = ()) -> bpy.types.Material:
+                  relief: np.ndarray | None = None, wrinkles: tuple[str, ...] = (),
+                  subsurface: tuple | None = None) -> bpy.types.Material:
     """Textured skin: ``albedo`` ``[R, R, 3]`` sRGB in [0, 1] (row 0 = top of the UV image, i.e. v = 1),
     optional ``roughness`` and ``specular`` ``[R, R]`` data maps; random-walk subsurface scattering
     with a skin-like mean free path (red scatters farthest). ``relief`` ``[R, R, 1 + W]`` heights in
     mm (``synthetic.assets.wrinkles.RELIEF_CHANNELS``: micro-detail, then one map per name in
     ``wrinkles``) bumps the normal: micro-detail always, each wrinkle scaled by its value node
-    (:func:`set_wrinkles`, 0 = neutral)."""
+    (:func:`set_wrinkles`, 0 = neutral). ``subsurface``: the identity's (radius RGB, scale m, weight)
+    (``SkinParams.subsurface``; default: a light skin's)."""
     mat, bsdf, nt = _principled(name, part)
     albedo_img = image_from_array(f"{name}_albedo", albedo)
     albedo_tex = _texture(nt, albedo_img)
@@ -67,9 +69,10 @@ def skin_material(name: str, albedo: np.ndarray, roughness: np.ndarray | None = 
     if relief is not None:
         _relief_bump(name, nt, bsdf, relief, tuple(wrinkles), albedo_tex)
     bsdf.subsurface_method = "RANDOM_WALK_SKIN"
-    bsdf.inputs["Subsurface Weight"].default_value = 1.0
-    bsdf.inputs["Subsurface Radius"].default_value = (1.0, 0.35, 0.2)
-    bsdf.inputs["Subsurface Scale"].default_value = 0.004  # metres: mean free path of red light in skin
+    radius, scale, weight = subsurface or ((1.0, 0.35, 0.2), 0.004, 1.0)
+    bsdf.inputs["Subsurface Weight"].default_value = float(weight)
+    bsdf.inputs["Subsurface Radius"].default_value = tuple(float(c) for c in radius)
+    bsdf.inputs["Subsurface Scale"].default_value = float(scale)  # metres: mean free path of red light in skin
     bsdf.inputs["IOR"].default_value = 1.4
     return mat
 

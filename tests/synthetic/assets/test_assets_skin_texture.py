@@ -86,3 +86,15 @@ def test_texture_bad_inputs(standin_maps, standin_head):
         make_textures(skin, pos[..., :2], masks, standin_head.landmarks)
     with pytest.raises(AssetInputError, match="fitzpatrick"):
         sample_skin(np.random.default_rng(0), 7)
+
+
+def test_subsurface_follows_the_chromophores():
+    """Darker skin scatters shorter and less (melanin absorbs before light comes back out)."""
+    from synthetic.assets.skin import sample_skin
+
+    light = [sample_skin(np.random.default_rng(i), 1).subsurface() for i in range(20)]
+    dark = [sample_skin(np.random.default_rng(i), 6).subsurface() for i in range(20)]
+    for radius, scale, weight in light + dark:
+        assert radius[0] == 1.0 > radius[1] > radius[2] > 0 and 0.002 < scale <= 0.0042 and 0.7 <= weight <= 1.0
+    assert np.mean([s for _, s, _ in dark]) < 0.85 * np.mean([s for _, s, _ in light])
+    assert np.mean([w for _, _, w in dark]) < np.mean([w for _, _, w in light]) - 0.1

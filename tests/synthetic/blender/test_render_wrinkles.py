@@ -71,6 +71,13 @@ def test_brow_raise_lines_the_forehead_in_the_render(tmp_path):
                 bsdf = next(n for n in m.node_tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
                 link = bsdf.inputs["Base Color"].links[0]
                 assert link.from_node.image.name.endswith("_albedo"), m.name
+        # the skin scatters as its chromophores say
+        from synthetic.assets.skin import SkinParams
+
+        radius, scale, weight = SkinParams.from_json(staged.params["skin"]).subsurface()
+        skin_bsdf = next(n for n in staged.objs.skin.node_tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
+        assert skin_bsdf.inputs["Subsurface Scale"].default_value == pytest.approx(scale)
+        assert tuple(skin_bsdf.inputs["Subsurface Radius"].default_value) == pytest.approx(tuple(radius))
         # at neutral every wrinkle value is 0
         assert all(staged.objs.skin.node_tree.nodes[f"wrinkle_{w}"].outputs[0].default_value == 0.0 for w in WRINKLES)
     finally:
