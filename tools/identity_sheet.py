@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def main() -> int:
     draw = ImageDraw.Draw(sheet)
     for k, (view, expr) in enumerate(cols):
         draw.text((k * t + 6, 6), f"{view}, {expr}", fill=(255, 255, 255))
-    tmp = args.out.parent / ".sheet_tmp.png"
+    tmp = Path(tempfile.mkdtemp(prefix="identity_sheet_")) / "view.png"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     for i in range(args.identities):
@@ -93,6 +94,7 @@ def main() -> int:
         draw.text((4, 24 + i * t + 4), f"id {i}: {p['sex']}, {p['age']:.0f}, {p['hair']['style']}", fill=(255, 255, 0))
         print(f"identity {i + 1}/{args.identities} done at {time.time() - t0:.0f} s", flush=True)
     tmp.unlink(missing_ok=True)
+    tmp.parent.rmdir()
     sheet.save(args.out, quality=88) if args.out.suffix.lower() in (".jpg", ".jpeg") else sheet.save(args.out)
     print(f"wrote {args.out}")
     return 0
