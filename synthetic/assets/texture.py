@@ -26,7 +26,7 @@ from .errors import AssetInputError
 from .noise import dots, fbm, smoothstep, value_noise
 from .pigments import IrisColour
 from .skin import SkinParams
-from .wrinkles import RELIEF_CHANNELS, relief_maps
+from .wrinkles import RELIEF_CHANNELS, polyline_distance, relief_maps
 
 KNOWN_REGIONS = ("face", "scalp", "ears", "neck", "eyes", "iris", "pupil", "mouth_interior", "teeth", "lips")
 TEETH_RGB = (0.72, 0.66, 0.55)
@@ -223,7 +223,7 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
 
     # --- the tear meniscus: a wet, glossy strip along each lower lid margin
     for line in extras.tear_lines:
-        near = _distance_to_polyline(p, np.asarray(line, np.float64)) < 0.0009
+        near = polyline_distance(p, line) < 0.0009
         rough[near] = 0.06
         spec[near] = 0.95
 
@@ -260,16 +260,6 @@ def _lookup(lut: np.ndarray, log_mel: np.ndarray, log_blood: np.ndarray) -> np.n
     top = lut[i, j] * (1 - tj) + lut[i, j + 1] * tj
     bot = lut[i + 1, j] * (1 - tj) + lut[i + 1, j + 1] * tj
     return (top * (1 - ti) + bot * ti).astype(np.float32)
-
-
-def _distance_to_polyline(p: np.ndarray, line: np.ndarray) -> np.ndarray:
-    """Distance (m) of points ``[N, 3]`` to an open polyline ``[K, 3]``."""
-    best = np.full(len(p), np.inf)
-    for a, b in zip(line[:-1], line[1:], strict=True):
-        d = b - a
-        t = np.clip((p - a) @ d / max(float(d @ d), 1e-18), 0.0, 1.0)
-        best = np.minimum(best, np.linalg.norm(p - (a + t[:, None] * d), axis=1))
-    return best
 
 
 def _paint_eyes(p: np.ndarray, lm: A.Landmarks, iris: IrisColour, iris_mask=None, pupil_mask=None,

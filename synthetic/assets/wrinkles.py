@@ -88,6 +88,17 @@ def _segment_distance(px, py, a, b):
     return np.hypot(px - (a[0] + t * d[0]), py - (a[1] + t * d[1])), t
 
 
+def polyline_distance(points: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Distance of points ``[N, D]`` to the open polyline ``[K, D]`` (any dimension, the points' units)."""
+    pts, line = np.asarray(points, np.float64), np.asarray(line, np.float64)
+    best = np.full(len(pts), np.inf)
+    for a, b in zip(line[:-1], line[1:], strict=True):
+        d = b - a
+        t = np.clip((pts - a) @ d / max(float(d @ d), 1e-18), 0.0, 1.0)
+        best = np.minimum(best, np.linalg.norm(pts - (a + t[:, None] * d), axis=1))
+    return best
+
+
 def relief_maps(p: np.ndarray, loc: np.ndarray, nose_local: np.ndarray, mouth_local: np.ndarray,
                 pore_weight: np.ndarray, age: float, seed: int, lid_lines=(), crease_mm: float = 7.0) -> np.ndarray:
     """Height channels ``[N, 7]`` float32 (mm) of skin texels.
@@ -184,11 +195,8 @@ def anatomy_relief(loc: np.ndarray, nose_local: np.ndarray, mouth_local: np.ndar
             sel = np.flatnonzero((np.sign(lat) == side) & (np.abs(up) < 30) & (a < 60))
             if not len(sel):
                 continue
-            seg_lat, seg_up = line[:, 0], line[:, 2] + crease_mm
-            dist = np.full(len(sel), np.inf)
-            for i in range(len(line) - 1):
-                d, _ = _segment_distance(lat[sel], up[sel], (seg_lat[i], seg_up[i]), (seg_lat[i + 1], seg_up[i + 1]))
-                dist = np.minimum(dist, d)
+            crease = np.stack([line[:, 0], line[:, 2] + crease_mm], 1)  # (lat, up) of the crease
+            dist = polyline_distance(np.stack([lat[sel], up[sel]], 1), crease)
             h[sel] -= 0.6 * np.exp(-((dist / 1.2) ** 2))
     return h
 
