@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from .errors import UserInputError
@@ -94,6 +94,33 @@ class DatasetRequest:
     blender: str | None = None
     """The Blender that renders: a Python with bpy or a Blender executable (see :func:`worker_command`);
     None: ``$SYNTHHEADS_BLENDER``, else the checkout's ``.venv-blender/bin/python``, else this Python's bpy."""
+
+
+PRIOR_CAMERAS = "cam_00,cam_01,cam_02,cam_03,cam_04,cam_06,cam_11,cam_14,cam_16,cam_17"
+"""The prior preset's 10 cameras: the front row at -69, -34, 0, +34, +69 deg (-14 deg up), -17 deg at eye
+height, straight on from 26 deg above, and the back and both back three-quarters (-122 / 125 / 179 deg)."""
+
+PRESETS: dict[str, dict] = {
+    "prior": {"frames": 6, "resolution": "96x96", "samples": 8, "hair_lod": 0.5, "texture_size": 256,
+              "cameras": PRIOR_CAMERAS},
+}
+"""``--preset NAME``: defaults for the options it names (an option given on the command line wins).
+
+``prior``: the most training signal per CPU-second for the SynShot prior (issue 14): square 96x96 frames the
+head fills (the 192x128 landscape frames are two-thirds background), 8 spp with Cycles' denoiser, strands
+thickened to >= 0.5 px (fewer of them), a 256-texel back-projection (the prior reads 64-128 texel maps), six
+frames and ten cameras. About 25 s per identity on 2 cores (60 images; bench/RESULTS.md); 48 identities fit
+in 36 MB."""
+
+
+def with_preset(options: dict, preset: str | None) -> dict:
+    """``options`` (None = not given) with the preset's values, then the :class:`DatasetRequest` defaults, filled in
+    for the options that were not given."""
+    if preset is not None and preset not in PRESETS:
+        raise UserInputError(f"--preset {preset}: unknown (choose from {', '.join(PRESETS)})")
+    chosen = PRESETS.get(preset, {}) if preset else {}
+    defaults = {f.name: f.default for f in fields(DatasetRequest)}
+    return {k: (v if v is not None else chosen.get(k, defaults.get(k))) for k, v in options.items()}
 
 
 @dataclass

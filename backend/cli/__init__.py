@@ -11,6 +11,7 @@ from . import (
     drive_gem,
     eval_inversion,
     eval_prior,
+    export_prior,
     fit_photos,
     info,
     invert,
@@ -19,7 +20,7 @@ from . import (
     train_prior,
 )
 
-COMMANDS = [info, main_job, train_prior, eval_prior, fit_photos, invert, render, distill_gem, drive_gem,
+COMMANDS = [info, main_job, train_prior, eval_prior, export_prior, fit_photos, invert, render, distill_gem, drive_gem,
             eval_inversion]
 
 

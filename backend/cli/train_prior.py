@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a config value, e.g. --set model.vq=false (repeatable)")
     parser.add_argument("--steps", type=int, default=None, help="override optim.steps (also when resuming)")
+    parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                        help="stop at the first step past this many seconds of training, with the final eval and "
+                             "checkpoint; the learning-rate milestones then count as fractions of the run")
     parser.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints/last.pt")
     parser.add_argument("--overwrite", action="store_true", help="start over in an existing run folder")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -35,7 +38,7 @@ def run(args: argparse.Namespace, progress) -> int:
     from backend.prior.run import train_prior
 
     result = train_prior(args.data, args.out, args.config, args.overrides, args.steps, args.resume, args.overwrite,
-                         args.device, args.threads, progress)  # fmt: skip
+                         args.device, args.threads, progress, args.time_limit)  # fmt: skip
     if result.main_process:
         for when in ("first_eval", "last_eval"):
             if result.summary.get(when):

@@ -105,3 +105,19 @@ def load_prior(path: str | Path, device: str | torch.device = "cpu", head_model=
     except RuntimeError as exc:
         raise UserInputError(f"{ckpt['path']}: weights do not match the config ({str(exc)[:200]})") from None
     return model.to(device).eval(), cfg, ckpt
+
+
+def export_prior(path: str | Path, out: str | Path, half: bool = True) -> Path:
+    """Write the inference part of a checkpoint (config, fingerprint, step, split, weights) to ``out``: no
+    optimizer, scheduler or RNG state, and with ``half`` the model's parameters in float16 (buffers stay float32:
+    VQ usage counters and the like can exceed float16's range). :func:`load_prior` reads it like a checkpoint
+    (``load_state_dict`` casts back to float32). ``--resume`` cannot continue from it."""
+    from synthetic.head import HeadModel
+
+    model, _cfg, ckpt = load_prior(path, "cpu", HeadModel.load())
+    params = {name for name, _ in model.named_parameters()}
+    weights = {k: (v.half() if half and k in params and v.is_floating_point() else v.clone())
+               for k, v in ckpt["model"].items()}
+    payload = {k: ckpt[k] for k in ("config", "head_model_fingerprint", "step", "split") if k in ckpt}
+    payload.update(model=weights, exported={"from": str(ckpt["path"]), "dtype": "float16" if half else "float32"})
+    return save_checkpoint(out, payload)

@@ -1,6 +1,6 @@
 """Configuration of the SynShot prior: one dataclass per component, presets stored as JSON files.
 
-The presets live in ``backend/configs/<name>.json`` (``tiny``, ``small``, ``paper``). A config file holds
+The presets live in ``backend/configs/<name>.json`` (``tiny``, ``small``, ``paper``, ``reference``). A config file holds
 the five sections below; missing keys take the dataclass defaults, unknown keys are an error (a typo must
 not silently train something else). The resolved config is written into every run folder and checkpoint.
 
@@ -20,7 +20,7 @@ from synthetic.errors import UserInputError
 from synthetic.overrides import apply_mapping, resolve_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
-PRESETS = ("tiny", "small", "paper")
+PRESETS = ("tiny", "small", "paper", "reference")
 
 
 @dataclass

@@ -55,7 +55,7 @@ class PriorEvaluation:
 
 def train_prior(data: str | Path, out: str | Path, config: str | Path = "tiny", overrides: list[str] | None = None,
                 steps: int | None = None, resume: bool = False, overwrite: bool = False, device: str = "auto",
-                threads: int | None = None, progress=None) -> TrainedPrior:
+                threads: int | None = None, progress=None, time_limit_s: float | None = None) -> TrainedPrior:
     """Train the SynShot prior on a rendered dataset into the run folder ``out``.
 
     Args:
@@ -68,6 +68,8 @@ def train_prior(data: str | Path, out: str | Path, config: str | Path = "tiny", 
         overwrite: start over in an existing run folder (its :data:`RUN_FILES` are removed first).
         device: ``auto``, ``cpu`` or ``cuda``.
         threads: torch CPU threads (:func:`backend.devices.set_threads`).
+        time_limit_s: stop at the first step past this many seconds of training (final eval and checkpoint
+            included; the learning-rate milestones become fractions of the run, see :class:`Trainer`).
 
     Raises:
         UserInputError: contradictory options, an existing run without ``resume``/``overwrite``, a bad config.
@@ -91,7 +93,7 @@ def train_prior(data: str | Path, out: str | Path, config: str | Path = "tiny", 
             p = out / name
             shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
     cfg = load_config(config, overrides)
-    trainer = Trainer(cfg, data, out, device, resume=resume, progress=progress, steps=steps)
+    trainer = Trainer(cfg, data, out, device, resume=resume, progress=progress, steps=steps, time_limit_s=time_limit_s)
     details = {"n_gaussians": trainer.model.n_gaussians, "train_samples": len(trainer.train_set),
                "device": str(trainer.device), "world": trainer.dist.world}  # fmt: skip
     start = int(trainer.step)
@@ -113,7 +115,8 @@ def evaluate_prior(prior: str | Path, data: str | Path, identities: str = "held-
     Args:
         prior: run folder or checkpoint file.
         data: dataset root.
-        identities: ``held-out``, ``train`` or ``all`` (the run's recorded split).
+        identities: ``held-out`` (every complete identity of ``data`` the run did not train on: its recorded
+            held-out split, and more when the dataset has more identities), ``train`` or ``all``.
         cameras: ``config`` (the run's eval cameras), ``all``, or a comma list of camera names.
         frames: evenly spaced frames per identity (default all).
     """
@@ -132,8 +135,12 @@ def evaluate_prior(prior: str | Path, data: str | Path, identities: str = "held-
     model, cfg, ckpt = load_prior(prior, device, head)
     split = ckpt.get("split") or {}
     known = {"train": split.get("train"), "held-out": split.get("held-out")}
-    if split and identities == "all":
-        known["all"] = sorted(split["train"] + split["held-out"])
+    if split.get("train"):  # never trained on: the recorded held-out ones and any this dataset has beyond the run's
+        from synthetic.dataset import Dataset as DiskDataset
+
+        complete = DiskDataset(data).identities
+        known["held-out"] = sorted(set(complete) - set(split["train"])) or known["held-out"]
+        known["all"] = sorted(set(split["train"]) | set(known["held-out"]))
     ids = known.get(identities)  # the run's own split when it recorded one
     dataset = PriorDataset(data, cfg.data, identities, head, cfg.train.seed, False, ids or None)
     names = {"config": cfg.data.eval_cameras, "all": None}.get(cameras)

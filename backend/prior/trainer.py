@@ -103,13 +103,21 @@ class Trainer:
         resume: continue from ``out/checkpoints/last.pt``.
         progress: a ``synthetic.progress.Progress`` (rank 0 reports).
         steps: replaces ``optim.steps`` (also of a resumed config), e.g. to train a finished run further.
+        time_limit_s: wall-clock budget of this call's training loop (s), or None. The run then ends at the first
+            step past it (final eval, preview and checkpoint as at ``optim.steps``; ``--resume`` goes on), and
+            the learning-rate milestones are read as fractions of the run: a milestone ``m`` is passed once
+            ``max(step / steps, elapsed / time_limit_s) >= m / steps``, so a run cut by time still decays.
     """
 
     def __init__(self, cfg: PriorConfig, data_root: str | Path, out: str | Path, device_name: str = "auto",
-                 resume: bool = False, progress=None, head_model=None, steps: int | None = None) -> None:
+                 resume: bool = False, progress=None, head_model=None, steps: int | None = None,
+                 time_limit_s: float | None = None) -> None:
         from synthetic.head import HeadModel
 
         self.out, self.progress = Path(out), progress
+        if time_limit_s is not None and time_limit_s <= 0:
+            raise UserInputError(f"--time-limit must be positive seconds, not {time_limit_s}")
+        self.time_limit_s = time_limit_s
         self.dist, self.device = init_distributed(device_name, cfg.train.dist_timeout_min)
         ckpt = None
         if resume:
@@ -194,6 +202,13 @@ class Trainer:
         terms.update(out.stats)
         return terms
 
+    def lr_by_progress(self, fraction: float) -> float:
+        """Learning rate once ``fraction`` (0..1) of the run is done: ``lr * gamma ** (milestones passed)``, the
+        milestones read as fractions of ``optim.steps`` (the time-limited schedule)."""
+        o = self.cfg.optim
+        passed = sum(1 for m in o.milestones if fraction >= m / max(1, o.steps))
+        return o.lr * o.gamma**passed
+
     def run_eval(self) -> dict | None:
         """Held-out metrics, appended to eval.csv by rank 0. A collective under DDP: every rank evaluates its
         share of the items and the sums are reduced, so every rank must call it at the same step."""
@@ -237,6 +252,16 @@ class Trainer:
         image = comparison_image(renders, zoom=max(1, int(round(2 / t.preview_scale))))
         return write_png(self.out / "previews" / f"step_{self.step:06d}.png", image)
 
+    def out_of_time(self, started: float) -> bool:
+        """True once the time limit has passed (rank 0's clock, broadcast under DDP so every rank stops at the
+        same step)."""
+        if self.time_limit_s is None:
+            return False
+        flag = torch.tensor([float(time.perf_counter() - started >= self.time_limit_s)], device=self.device)
+        if self.dist.world > 1:
+            dist.broadcast(flag, 0)
+        return bool(flag.item())
+
     # ------------------------------------------------------------------ loop
     def fit(self) -> dict:
         """Train until ``optim.steps``; returns a summary (steps, mean step time, first/last eval)."""
@@ -252,8 +277,13 @@ class Trainer:
             self.wait_for_rank0()
         times: list[float] = []
         self.model.train()
+        started = time.perf_counter()
         for batch in loader:
             t0 = time.perf_counter()
+            if self.time_limit_s is not None:
+                done = max(self.step / max(1, total), (t0 - started) / self.time_limit_s)
+                for group in self.opt.param_groups:
+                    group["lr"] = self.lr_by_progress(done)
             terms = self.train_step(to_device(batch, self.device))
             if self.device.type == "cuda":
                 torch.cuda.synchronize(self.device)
@@ -261,11 +291,12 @@ class Trainer:
             times.append(dt)
             self.step += 1
             row = {"step": self.step, "lr": self.opt.param_groups[0]["lr"], "step_time": dt, **terms}
-            if self.dist.main and (self.step % t.log_every == 0 or self.step == total):
+            out_of_time = self.out_of_time(started)
+            last = self.step == total or out_of_time
+            if self.dist.main and (self.step % t.log_every == 0 or last):
                 _append_csv(self.out / "log.csv", row, LOG_COLUMNS)
             if self.progress is not None and self.dist.main:
                 self.progress.update("train", self.step, total, loss=terms["loss"], s_per_step=dt)
-            last = self.step == total
             if self.step % t.eval_every == 0 or last:
                 self.run_eval()
             rank0_work = False
@@ -277,13 +308,16 @@ class Trainer:
                 rank0_work = True
             if rank0_work:
                 self.wait_for_rank0()
+            if out_of_time:
+                break
         if not (checkpoint_dir(self.out) / LAST).exists():  # e.g. --steps 0: the untrained prior, for baselines
             self.save()
         rows = []
         if self.dist.main and (self.out / "eval.csv").exists():
             with (self.out / "eval.csv").open() as f:
                 rows = list(csv.DictReader(f))
-        summary = {"steps": self.step, "step_time_median_s": sorted(times)[len(times) // 2] if times else None,
+        summary = {"steps": self.step, "stopped_by_time_limit": bool(self.time_limit_s) and self.step < total,
+                   "step_time_median_s": sorted(times)[len(times) // 2] if times else None,
                    "n_gaussians": self.model.n_gaussians, "first_eval": _plain(rows[0] if rows else None),
                    "last_eval": _plain(rows[-1] if rows else None)}
         if self.dist.main:

@@ -17,20 +17,23 @@ HELP = "render synthetic identities (28 cameras, several frames each) into a dat
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--identities", type=int, required=True, help="number of identities in the whole dataset")
-    p.add_argument("--frames", type=int, default=4, help="frames per identity; frame 0 is neutral (default 4)")
+    p.add_argument("--preset", default=None, choices=("prior",),
+                   help="defaults for a purpose (an option given here wins): prior = 96x96 head-filling frames, 8 spp, "
+                        "hair LOD 0.5 px, 256-texel textures, 6 frames, 10 cameras (the SynShot prior's data)")
+    p.add_argument("--frames", type=int, default=None, help="frames per identity; frame 0 is neutral (default 4)")
     p.add_argument("--out", type=OUT_DIR, required=True, help="dataset root")
     p.add_argument("--shard", default="0/1", help="K/N: render only shard K (0-based) of N (default 0/1)")
     p.add_argument("--resume", action="store_true", help="skip complete identities; redo unfinished ones")
     p.add_argument("--overwrite", action="store_true", help="re-render identities that are already complete")
-    p.add_argument("--resolution", default="768x512", help="WIDTHxHEIGHT in pixels (default 768x512, as SynShot)")
-    p.add_argument("--samples", type=int, default=64, help="Cycles samples per pixel (default 64)")
+    p.add_argument("--resolution", default=None, help="WIDTHxHEIGHT in pixels (default 768x512, as SynShot)")
+    p.add_argument("--samples", type=int, default=None, help="Cycles samples per pixel (default 64)")
     p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto", help="Cycles device (default auto)")
-    p.add_argument("--cameras", default="all", help="'all' or a comma list of camera names (cam_00..cam_27)")
+    p.add_argument("--cameras", default=None, help="'all' or a comma list of camera names (cam_00..cam_27)")
     p.add_argument("--seed", type=int, default=0, help="seed base; identity i gets a seed derived from (seed, i)")
-    p.add_argument("--texture-size", type=int, default=1024, help="albedo / back-projection texture edge (texels)")
+    p.add_argument("--texture-size", type=int, default=None, help="albedo / back-projection texture edge (texels)")
     p.add_argument("--hair-quality", choices=("render", "preview"), default="render",
                    help="strand counts: render (~60k scalp strands) or preview (5k; quick looks and tests)")
-    p.add_argument("--hair-lod", type=float, default=0.0, metavar="PX",
+    p.add_argument("--hair-lod", type=float, default=None, metavar="PX",
                    help="opt-in strand level of detail: fewer, proportionally thicker hair and beard strands up to "
                         "PX pixels wide in the sharpest camera (0.25: ~2x faster at 256x256, curls read coarser; "
                         "default 0 = every strand)")
@@ -48,9 +51,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, progress) -> int:
-    from synthetic.render_job import DatasetRequest, render_dataset
+    from synthetic.render_job import DatasetRequest, render_dataset, with_preset
 
-    request = DatasetRequest(**{f.name: getattr(args, f.name) for f in fields(DatasetRequest)})
+    options = with_preset({f.name: getattr(args, f.name) for f in fields(DatasetRequest)}, args.preset)
+    request = DatasetRequest(**options)
     result = render_dataset(request, progress)
     progress.done(out=str(result.out), rendered=result.rendered, failed=len(result.failures),
                   **({"log": str(result.log)} if result.log else {}))

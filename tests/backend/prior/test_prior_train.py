@@ -140,3 +140,49 @@ def test_trainer_reads_torchrun_environment(monkeypatch):
     info, device = init_distributed("cpu")
     assert info.world == 1 and info.main and device.type == "cpu"
     assert Trainer  # importable without a process group
+
+
+def test_time_limit_ends_with_eval_and_checkpoint(prior_dataset, tmp_path):
+    """A tiny time limit stops after the first step (not at --steps) with the final eval and checkpoint."""
+    out = tmp_path / "timed"
+    args = ["train-prior", "--progress", "none", "--data", str(prior_dataset), "--config", "tiny", "--out", str(out),
+            "--steps", "50", "--threads", "1", "--time-limit", "1e-6"]
+    for o in reduced_overrides(50):
+        args += ["--set", o]
+    assert backend_main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["steps"] == 1 and summary["stopped_by_time_limit"] is True
+    assert load_checkpoint(out)["step"] == 1
+    assert [int(r["step"]) for r in csv.DictReader((out / "eval.csv").open())] == [0, 1]
+    assert [int(r["step"]) for r in csv.DictReader((out / "log.csv").open())] == [1]
+
+
+def test_time_limited_learning_rate_follows_the_run_fraction(prior_dataset, tmp_path, head_model):
+    cfg = load_config("tiny", reduced_overrides(100) + ["optim.milestones=[50,75]", "optim.lr=0.001",
+                                                         "optim.gamma=0.5"])
+    trainer = Trainer(cfg, prior_dataset, tmp_path / "lr", "cpu", head_model=head_model, time_limit_s=10.0)
+    assert trainer.lr_by_progress(0.0) == pytest.approx(1e-3)
+    assert trainer.lr_by_progress(0.49) == pytest.approx(1e-3)
+    assert trainer.lr_by_progress(0.5) == pytest.approx(5e-4)
+    assert trainer.lr_by_progress(0.9) == pytest.approx(2.5e-4)
+    with pytest.raises(Exception, match="positive seconds"):
+        Trainer(cfg, prior_dataset, tmp_path / "lr2", "cpu", head_model=head_model, time_limit_s=0)
+
+
+def test_export_prior_half_evaluates_like_the_checkpoint(prior_dataset, tmp_path):
+    run = tmp_path / "run"
+    assert train(prior_dataset, run, steps=2) == 0
+    out = tmp_path / "shipped.pt"
+    assert backend_main(["export-prior", "--progress", "none", "--prior", str(run), "--out", str(out)]) == 0
+    shipped, full = load_checkpoint(out), load_checkpoint(run)
+    assert "optimizer" not in shipped and shipped["split"] == full["split"] and shipped["step"] == 2
+    assert shipped["exported"]["dtype"] == "float16"
+    assert out.stat().st_size < 0.6 * (run / "checkpoints" / "last.pt").stat().st_size
+    halves = [k for k, v in shipped["model"].items() if v.dtype == torch.float16]
+    assert halves and all(torch.allclose(shipped["model"][k].float(), full["model"][k], rtol=2e-3, atol=1e-4)
+                          for k in halves)
+    from backend.prior.run import evaluate_prior
+
+    a = evaluate_prior(run, prior_dataset, out=tmp_path / "a", device="cpu", threads=1).metrics
+    b = evaluate_prior(out, prior_dataset, out=tmp_path / "b", device="cpu", threads=1).metrics
+    assert abs(a["psnr"] - b["psnr"]) < 0.05 and a["images"] == b["images"]
