@@ -98,21 +98,25 @@ class TrainPriorSettings:
 
 @dataclass
 class InvertSettings:
-    prior_dir: str
+    prior_path: str
+    """Prior run folder or checkpoint; empty: the backend's shipped prior (models/reference_prior.pt)."""
     out_path: str
     """The avatar file to write."""
     images: list[str] = field(default_factory=list)
 
     def args(self) -> list[str]:
-        if not self.prior_dir or not self.out_path:
-            raise _error("Invert from Photos: choose the prior run folder and the avatar file")
+        if not self.out_path:
+            raise _error("Invert from Photos: choose the avatar file to write")
         if not self.images:
             raise _error("Invert from Photos: choose at least one photo")
         missing = [p for p in self.images if not os.path.isfile(p)]
         if missing:
             raise _error(f"Invert from Photos: photo not found: {missing[0]}")
+        if self.prior_path and not os.path.exists(self.prior_path):
+            raise _error(f"Invert from Photos: prior not found: {self.prior_path} (leave it empty for the shipped one)")
         images = [os.path.abspath(p) for p in self.images]
-        return ["-m", "backend", "invert", "--prior", os.path.abspath(self.prior_dir), "--images", *images,
+        prior = ["--prior", os.path.abspath(self.prior_path)] if self.prior_path else []
+        return ["-m", "backend", "invert", *prior, "--images", *images,
                 "--out", os.path.abspath(self.out_path), "--progress", "json"]  # fmt: skip
 
 

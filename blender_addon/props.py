@@ -59,6 +59,9 @@ class SynthHeadsBackendSettings(bpy.types.PropertyGroup):
     data_dir: StringProperty(name="Dataset", subtype="DIR_PATH", default="//synthheads_dataset")
     prior_config: StringProperty(name="Config", default="tiny", description="Preset of backend train-prior")
     prior_dir: StringProperty(name="Prior Run", subtype="DIR_PATH", default="//prior")
+    invert_prior: StringProperty(name="Prior", subtype="FILE_PATH", default="",
+                                 description="Prior run folder or checkpoint that Invert from Photos uses; empty: the "
+                                             "prior shipped with the backend (models/reference_prior.pt)")
     avatar_path: StringProperty(name="Avatar", subtype="FILE_PATH", default="//avatar.pt",
                                  description="Avatar file that Invert from Photos writes and Distill GEM reads")
     gem_path: StringProperty(name="GEM File", subtype="FILE_PATH", default="//avatar.gem")

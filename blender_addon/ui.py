@@ -129,7 +129,7 @@ class VIEW3D_PT_synthheads_backend(_Panel, bpy.types.Panel):
         box.operator("scene.synthheads_train_prior", icon="MOD_DATA_TRANSFER")
         draw_job(box, "train-prior")
         box = layout.box()
-        box.prop(b, "prior_dir")
+        box.prop(b, "invert_prior", placeholder="shipped reference prior")
         box.prop(b, "avatar_path")
         row = box.row()
         row.operator("scene.synthheads_choose_photos", icon="IMAGE_DATA")

@@ -20,7 +20,8 @@ HELP = "few-shot inversion (two-stage pivotal tuning) of a trained prior on phot
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--prior", type=Path, required=True, help="prior run folder or checkpoint file")
+    parser.add_argument("--prior", type=Path, default=None,
+                        help="prior run folder or checkpoint file (default: the shipped models/reference_prior.pt)")
     parser.add_argument("--images", type=IN_FILE, nargs="+", default=None, help="photos of one person")
     parser.add_argument("--data", type=IN_DIR, default=None, help="dataset root (synthetic input instead of photos)")
     parser.add_argument("--identity", type=int, default=None, help="dataset identity index (with --data)")

@@ -54,8 +54,11 @@ def output_paths(out: str | Path) -> tuple[Path, Path]:
 
 
 def prepare_inputs(head, images: Sequence[str | Path] | None = None, data: str | Path | None = None,
-                   identity: int | None = None, views: str = "0:cam_00", texture_size: int = 256, progress=None):
-    """PreparedPhotos from ``images``, or from ``views`` of dataset ``identity`` under ``data``; and a name."""
+                   identity: int | None = None, views: str = "0:cam_00", texture_size: int = 256, progress=None,
+                   aspect: float = 1.5):
+    """PreparedPhotos from ``images`` (cropped 256 pixels high at ``aspect`` = width / height, the prior's render
+    aspect, so a photo is framed as the prior's training views were), or from ``views`` of dataset ``identity``
+    under ``data``; and a name."""
     if (images is None) == (data is None):
         raise UserInputError("give either --images or --data (with --identity and --views)")
     if images is not None:
@@ -65,7 +68,8 @@ def prepare_inputs(head, images: Sequence[str | Path] | None = None, data: str |
         missing = [str(p) for p in images if not p.is_file()]
         if missing:
             raise UserInputError(f"{missing[0]}: no such image file")
-        return prepare_photos(images, head, texture_size=texture_size, progress=progress), \
+        size = (int(round(256 * aspect)), 256)
+        return prepare_photos(images, head, size=size, texture_size=texture_size, progress=progress), \
             "+".join(p.stem for p in images)
     from backend.photos import prepare_synthetic
 
@@ -75,7 +79,7 @@ def prepare_inputs(head, images: Sequence[str | Path] | None = None, data: str |
     return prepare_synthetic(data, identity, parse_views(views), head, texture_size), f"{data.name}/id_{identity:05d}"
 
 
-def invert_to_file(prior: str | Path, out: str | Path, images: Sequence[str | Path] | None = None,
+def invert_to_file(prior: str | Path | None, out: str | Path, images: Sequence[str | Path] | None = None,
                    data: str | Path | None = None, identity: int | None = None, views: str = "0:cam_00",
                    texture_size: int = 256, overrides: list[str] | None = None, device: str = "auto",
                    threads: int | None = None, progress=None, config: str | None = None) -> AvatarRun:
@@ -83,7 +87,7 @@ def invert_to_file(prior: str | Path, out: str | Path, images: Sequence[str | Pa
     the avatar file ``out`` with its preview and log beside it (:func:`output_paths`).
 
     Args:
-        prior: prior run folder or checkpoint file.
+        prior: prior run folder or checkpoint file; None: the shipped prior (:mod:`backend.prior.shipped`).
         views: comma list of ``frame:camera`` input views (with ``data``).
         texture_size: back-projected texture resolution (texels).
         overrides: :class:`~backend.invert.InvertConfig` settings ``key=value``.
@@ -94,14 +98,16 @@ def invert_to_file(prior: str | Path, out: str | Path, images: Sequence[str | Pa
     from backend.invert import InvertConfig, invert
     from backend.invert.report import preview_grid, save_log
     from backend.prior.checkpoint import load_prior
+    from backend.prior.shipped import prior_or_shipped
     from synthetic.dataset.files import write_png
     from synthetic.head import HeadModel
 
     set_threads(threads)
     cfg = InvertConfig.load(config, overrides)
     head = HeadModel.load()
-    model, _, ckpt = load_prior(prior, resolve_device(device), head)
-    prepared, name = prepare_inputs(head, images, data, identity, views, texture_size, progress)
+    model, _, ckpt = load_prior(prior_or_shipped(prior), resolve_device(device), head)
+    aspect = model.cfg.data.render_width / model.cfg.data.render_height
+    prepared, name = prepare_inputs(head, images, data, identity, views, texture_size, progress, aspect)
     result = invert(model, prepared, cfg, head, progress, name)
     provenance = {"prior": ckpt["path"], "prior_step": int(ckpt["step"]), "name": name,
                   "inputs": result.summary["inputs"], "prepared_info": _jsonable(prepared.info),

@@ -1,6 +1,10 @@
-"""Main-job stages of the avatars: invert the prior (:func:`backend.invert.run.invert_to_file`) on three views of a
+"""Main-job stages of the avatars: invert a prior (:func:`backend.invert.run.invert_to_file`) on three views of a
 held-out synthetic identity and on the real photo ``skimage.data.astronaut()``, and render each avatar's orbit and
 expression sweep (:func:`backend.avatar.frames.render_avatar`) as contact sheets.
+
+The prior is the shipped one (``models/reference_prior.pt``, trained on 40 identities) when the checkout has it:
+the held-out identity is then one the shipped prior never saw, rendered here with ``--preset prior``. Without
+it, the main job's own small prior (stage 04) and a held-out identity of its own dataset stand in.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ from .prior_stage import PRIOR_FOLDER
 from .stages import Stage
 
 SYNTHETIC_VIEWS = "0:cam_02,0:cam_05,0:cam_08"
-"""The three input views of the held-out identity: neutral frame, front-low centre and +-52 degrees at eye level."""
+"""The three input views of the held-out identity (own prior): neutral frame, front-low centre and +-52 degrees at
+eye level."""
+SHIPPED_VIEWS = "0:cam_02,0:cam_01,0:cam_03"
+"""The same for the shipped prior's data (the prior preset's cameras): neutral frame, front-low centre and +-34
+degrees."""
 ORBIT_FRAMES = 12
 EXPRESSIONS = (
     ("neutral", {}),
@@ -83,33 +91,64 @@ def inversion_facts(summary: dict[str, Any]) -> dict[str, Any]:
     return facts
 
 
-def _novel_scores(avatar_path: Path, data: Path, identity: int, device: torch.device) -> list[dict[str, Any]]:
+def _novel_scores(avatar_path: Path, data: Path, identity: int, views: str, device: torch.device) -> list[dict]:
     from backend.avatar import load_avatar
     from backend.invert.evaluate import score_avatar
     from backend.invert.run import parse_views
 
     avatar = load_avatar(avatar_path, device)
     size = (avatar.prior.cfg.data.render_width, avatar.prior.cfg.data.render_height)
-    scores = score_avatar(avatar, data, identity, parse_views(SYNTHETIC_VIEWS), size)
+    scores = score_avatar(avatar, data, identity, parse_views(views), size)
     return [{"split": name.replace("_", " "), **row} for name, row in scores.items()]
 
 
+def which_prior(folder: Path, prior_stage: str) -> tuple[Path, str]:
+    """The shipped prior when the checkout has it, else the main job's own; and words for the report."""
+    from backend.prior.shipped import SHIPPED_PRIOR
+
+    if SHIPPED_PRIOR.is_file():
+        return SHIPPED_PRIOR, "shipped (models/reference_prior.pt, 40 training identities)"
+    return folder.parent / prior_stage / PRIOR_FOLDER, f"the main job's own ({prior_stage})"
+
+
+def render_held_out(folder: Path, prior: Path, progress: Progress) -> tuple[Path, int]:
+    """Render the shipped prior's last held-out identity with the prior preset into ``folder/data`` (resumable,
+    ~30 s on 2 cores); returns the dataset root and the identity."""
+    from backend.prior.checkpoint import load_checkpoint
+    from backend.prior.run import held_out_identities
+    from synthetic.render_job import DatasetRequest, render_dataset, with_preset
+
+    identity = held_out_identities(prior)[-1]
+    n = len(load_checkpoint(prior)["split"]["train"]) + len(held_out_identities(prior))
+    options = with_preset({f: None for f in DatasetRequest.__dataclass_fields__ if f not in ("identities", "out")},
+                          "prior")
+    options.update(identities=n, out=folder / "data", shard=f"{identity}/{n}", resume=True, overwrite=False,
+                   seed=0, device="cpu")
+    rendered = render_dataset(DatasetRequest(**options), progress)
+    if rendered.failures:
+        raise RuntimeError(f"rendering held-out identity {identity} failed; see {rendered.log}")
+    return folder / "data", identity
+
+
 def invert_synthetic_stage(device: torch.device, data_stage: str, prior_stage: str) -> Stage:
-    """Invert a held-out identity of the main job's dataset from three views."""
+    """Invert a held-out synthetic identity from three views."""
 
     def run(folder: Path, progress: Progress) -> dict[str, Any]:
         from backend.invert.run import invert_to_file
         from backend.prior.run import held_out_identities
 
-        data = folder.parent / data_stage / "data"
-        prior = folder.parent / prior_stage / PRIOR_FOLDER
-        identity = held_out_identities(prior)[0]
-        avatar = invert_to_file(prior, folder / "synthetic.avatar.pt", data=data, identity=identity,
-                                views=SYNTHETIC_VIEWS, device=device.type)  # fmt: skip
+        prior, which = which_prior(folder, prior_stage)
+        if "shipped" in which:
+            data, identity = render_held_out(folder, prior, progress)
+            views = SHIPPED_VIEWS
+        else:
+            data, identity, views = folder.parent / data_stage / "data", held_out_identities(prior)[0], SYNTHETIC_VIEWS
+        avatar = invert_to_file(prior, folder / "synthetic.avatar.pt", data=data, identity=identity, views=views,
+                                device=device.type)  # fmt: skip
         images = [f"{folder.name}/{avatar.preview.name}",
                   *render_avatar_sheets(folder, avatar.avatar, "synthetic", device)]  # fmt: skip
-        scores = _novel_scores(avatar.avatar, data, identity, device)
-        return {"facts": {"identity (held out of training)": identity, "input views": SYNTHETIC_VIEWS,
+        scores = _novel_scores(avatar.avatar, data, identity, views, device)
+        return {"facts": {"prior": which, "identity (held out of training)": identity, "input views": views,
                           **inversion_facts(avatar.summary)},
                 "tables": {"Avatar vs ground truth on views and expressions it never saw": scores},
                 "images": images}  # fmt: skip
@@ -126,10 +165,11 @@ def invert_photo_stage(device: torch.device, prior_stage: str) -> Stage:
         from backend.invert.run import invert_to_file
 
         photo = write_png(folder / "astronaut.png", skdata.astronaut())
-        prior = folder.parent / prior_stage / PRIOR_FOLDER
+        prior, which = which_prior(folder, prior_stage)
         avatar = invert_to_file(prior, folder / "astronaut.avatar.pt", images=[photo], device=device.type)
         images = [f"{folder.name}/{photo.name}", f"{folder.name}/{avatar.preview.name}",
                   *render_avatar_sheets(folder, avatar.avatar, "astronaut", device)]  # fmt: skip
-        return {"facts": {"photo": "skimage.data.astronaut()", **inversion_facts(avatar.summary)}, "images": images}
+        return {"facts": {"photo": "skimage.data.astronaut()", "prior": which, **inversion_facts(avatar.summary)},
+                "images": images}
 
     return Stage("06_invert_photo", "Single-photo inversion: skimage.data.astronaut()", run)

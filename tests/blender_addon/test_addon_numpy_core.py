@@ -206,8 +206,14 @@ def test_render_command_line(tmp_path):
 def test_backend_command_lines(tmp_path):
     photo = tmp_path / "a.jpg"
     photo.write_bytes(b"x")
+    (tmp_path / "prior").mkdir()
     inv = job_commands.InvertSettings(str(tmp_path / "prior"), str(tmp_path / "av"), [str(photo)]).args()
     assert inv[:3] == ["-m", "backend", "invert"] and str(photo) in inv
+    assert inv[inv.index("--prior") + 1] == str(tmp_path / "prior")
+    shipped = job_commands.InvertSettings("", str(tmp_path / "av"), [str(photo)]).args()
+    assert "--prior" not in shipped  # the backend's shipped prior
+    with pytest.raises(UserInputError, match="prior not found"):
+        job_commands.InvertSettings(str(tmp_path / "nope"), "a", [str(photo)]).args()
     with pytest.raises(UserInputError, match="photo not found"):
         job_commands.InvertSettings("p", "a", [str(tmp_path / "missing.jpg")]).args()
     with pytest.raises(UserInputError, match="at least one photo"):

@@ -1,0 +1,55 @@
+"""The shipped prior (models/reference_prior.pt): it loads against this checkout's head model, records its split,
+has its card, and is what invert uses without --prior; a checkout without it gets one clear line and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from backend.cli import main as backend_main
+from backend.prior import shipped
+from backend.prior.checkpoint import load_prior
+from backend.prior.run import held_out_identities
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_shipped_prior_loads_with_this_head_model(head_model):
+    model, cfg, ckpt = load_prior(shipped.shipped_prior(), "cpu", head_model)
+    assert cfg.name == "reference" and ckpt["exported"]["dtype"] == "float16"
+    assert len(ckpt["split"]["train"]) >= 40 and held_out_identities(shipped.SHIPPED_PRIOR) == list(range(40, 48))
+    assert shipped.SHIPPED_PRIOR.stat().st_size <= 20e6
+    weights = [p for p in model.parameters()]
+    assert all(torch.isfinite(p).all() for p in weights) and sum(p.numel() for p in weights) > 5e6
+    card = (ROOT / "models" / "README.md").read_text()
+    assert "reference_prior.pt" in card and "held-out" in card and "--preset prior" in card
+
+
+def test_missing_shipped_prior_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(shipped, "SHIPPED_PRIOR", tmp_path / "models" / "reference_prior.pt")
+    photo = tmp_path / "a.png"
+    photo.write_bytes(b"not read")
+    code = backend_main(["invert", "--progress", "none", "--images", str(photo), "--out", str(tmp_path / "a.pt")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "no --prior given and the shipped prior" in err[0]
+    assert shipped.prior_or_shipped("x/y") == Path("x/y")
+    with pytest.raises(Exception, match="is missing"):
+        shipped.prior_or_shipped(None)
+
+
+def test_main_job_renders_a_held_out_identity_of_the_shipped_prior(tmp_path):
+    """The main job's synthetic inversion renders the shipped prior's last held-out person with its preset."""
+    from backend.pipeline.avatar_stages import render_held_out, which_prior
+    from synthetic.dataset import Dataset, identity_seed
+    from synthetic.progress import Progress
+
+    prior, words = which_prior(tmp_path / "05_invert_synthetic", "04_prior")
+    assert prior == shipped.SHIPPED_PRIOR and "shipped" in words
+    data, identity = render_held_out(tmp_path, prior, Progress("none"))
+    ds = Dataset(data)
+    assert identity == 47 and ds.identities == [47]
+    ident = ds.identity(47)
+    assert ident.seed == identity_seed(0, 47) and ident.n_frames == 6
+    assert ident.images(0).shape[:3] == (10, 96, 96)
