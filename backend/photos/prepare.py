@@ -5,7 +5,8 @@ Per photo: read (EXIF orientation applied), detect the one face and its 478 land
 dataset rig's framing (:mod:`.crop`); then fit the head model to all photos' landmarks at once (:mod:`.fit`:
 shared shape, per-photo expression, camera and focal), back-project the crops onto the UV texture through
 each fitted mesh (:func:`synthetic.backproject.backproject_head`, visibility-aware and blended), and draw a
-fit overlay per photo (:mod:`.overlay`). Photos give no hair proxy, so ``proxy_offsets_m`` is zero.
+fit overlay per photo (:mod:`.overlay`). The hair proxy (``proxy_offsets_m``) is measured from the person masks at
+the head's silhouette (:mod:`.hair_proxy`), as the synthetic data's is given by the hair asset.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from synthetic.errors import UserInputError
 
 from .crop import DEFAULT_SIZE, crop_image, face_crop
 from .fit import FitOptions, LandmarkEvaluator, fit_landmarks
+from .hair_proxy import hair_proxy_offsets
 from .landmarks import detect_face
 from .overlay import fit_overlay
 from .prepared import PreparedPhotos, PreparedView
@@ -44,7 +46,7 @@ def _named_inputs(paths_or_images) -> list[tuple[str, str, np.ndarray]]:
 
 
 def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEFAULT_SIZE, texture_size: int = 256,
-                   progress=None, fit_options: FitOptions | None = None) -> PreparedPhotos:
+                   progress=None, fit_options: FitOptions | None = None, hair_proxy: bool = True) -> PreparedPhotos:
     """Detect, segment, crop, fit and back-project photos of one person.
 
     Args:
@@ -52,12 +54,13 @@ def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEF
         model: :class:`synthetic.head.HeadModel`.
         size: crop ``(width, height)`` pixels (default the dataset's 3:2 look, 384x256).
         texture_size: R of the ``[R, R, 3]`` back-projected texture.
+        hair_proxy: measure a hair proxy from the person masks (:mod:`.hair_proxy`); False: zero offsets.
         progress: a :class:`synthetic.progress.Progress` (or None).
         fit_options: :class:`FitOptions` of the landmark fit.
 
     Returns:
         :class:`PreparedPhotos`: one view per photo (RGBA crop, K and w2c of the fit, expression, zero pose,
-        the 478 detected landmarks ``[478, 2]`` in crop pixels), the shared shape, zero proxy offsets, the
+        the 478 detected landmarks ``[478, 2]`` in crop pixels), the shared shape, the hair proxy offsets, the
         texture and its coverage mask, one overlay per photo, and ``info`` (residuals in pixels, focal
         lengths, crop boxes, timings).
 
@@ -90,7 +93,11 @@ def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEF
     meshes = [model.vertices(fit.shape, fit.expression[i], pose) for i in range(total)]
     views = [PreparedView(name=name, image=crops[i], K=fit.K[i], w2c=fit.w2c[i], expression=fit.expression[i],
                           pose=pose.copy(), landmarks=landmarks[i]) for i, (name, _, _) in enumerate(inputs)]
-    texture, mask = backproject_head(model, meshes, [View(v.image, v.K, v.w2c) for v in views], None,
+    proxy, proxy_facts = np.zeros(model.n_vertices), {"measured_vertices": 0}
+    if hair_proxy:
+        proxy, proxy_facts = hair_proxy_offsets(model, meshes, [v.K for v in views], [v.w2c for v in views],
+                                                [v.image[..., 3] for v in views])
+    texture, mask = backproject_head(model, meshes, [View(v.image, v.K, v.w2c) for v in views], proxy,
                                      int(texture_size))
     if progress is not None:
         progress.update("texture", 1, 1)
@@ -105,8 +112,9 @@ def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEF
         "focal_px": [round(float(k[0, 0]), 2) for k in fit.K],
         "crop_boxes": boxes,
         "texture_coverage": float(mask.mean()),
+        "hair_proxy": proxy_facts,
         "seconds": {"detect": round(t_detect, 2), "fit": round(t_fit, 2),
                     "total": round(time.perf_counter() - t0, 2)},
     }
-    return PreparedPhotos(views=views, shape=fit.shape, proxy_offsets_m=np.zeros(model.n_vertices),
+    return PreparedPhotos(views=views, shape=fit.shape, proxy_offsets_m=proxy,
                           texture=texture.astype(np.float32), texture_mask=mask, overlays=overlays, info=info)

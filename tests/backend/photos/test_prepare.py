@@ -29,7 +29,10 @@ def test_views_are_calibrated_rgba_crops(prepared, head_model):
         tip = head_model.landmarks(head_model.vertices(prepared.shape, v.expression))
         p = v.K @ (v.w2c[:3, :3] @ tip[list(head_model.landmark_mediapipe).index(1)] + v.w2c[:3, 3])
         assert np.linalg.norm(p[:2] / p[2] - v.landmarks[1]) < 4.0
-    assert prepared.proxy_offsets_m.shape == (head_model.n_vertices,) and not prepared.proxy_offsets_m.any()
+    # the hair proxy: thickness on the scalp only, a bob's few centimetres (astronaut), measured at the silhouette
+    proxy, scalp = prepared.proxy_offsets_m, head_model.vertex_mask("scalp")
+    assert proxy.shape == (head_model.n_vertices,) and not proxy[~scalp].any()
+    assert 0.015 < np.median(proxy[scalp]) < 0.05 and prepared.info["hair_proxy"]["measured_vertices"] > 100
     assert np.all(np.array(prepared.info["residual_px"]) < 3.0)
 
 
