@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthetic.rig import project_points
+
 
 @dataclass(frozen=True)
 class HairProxyOptions:
@@ -39,14 +41,6 @@ class HairProxyOptions:
     above_ears_m: float = 0.0
     """Only scalp vertices this far above the ears' mean height (template) measure: lower ones, seen edge-on,
     march onto the neck and shoulders, which the person mask also covers."""
-
-
-def _project(points: np.ndarray, K: np.ndarray, w2c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel coordinates ``[..., 2]`` and camera depth ``[...]`` of world points ``[..., 3]``."""
-    cam = points @ w2c[:3, :3].T + w2c[:3, 3]
-    z = cam[..., 2]
-    uv = cam[..., :2] / np.maximum(z, 1e-9)[..., None] * [K[0, 0], K[1, 1]] + [K[0, 2], K[1, 2]]
-    return uv, z
 
 
 def _sample(mask: np.ndarray, uv: np.ndarray) -> np.ndarray:
@@ -72,7 +66,7 @@ def measure_view(vertices: np.ndarray, normals: np.ndarray, scalp: np.ndarray, K
         return out
     steps = np.arange(0.0, opt.max_offset_m + 1e-9, opt.step_m)
     pts = vertices[idx, None, :] + normals[idx, None, :] * steps[None, :, None]  # [n, S, 3]
-    uv, z = _project(pts, K, w2c)
+    uv, z = project_points(pts, K, w2c)
     inside = (_sample(mask, uv) > opt.inside) & (z > 0)
     base = inside[:, 0]
     run = np.cumprod(inside, axis=1)  # 1 while still inside from the scalp outwards

@@ -9,12 +9,11 @@ import pytest
 from backend.photos.hair_proxy import hair_proxy_offsets
 from synthetic.backproject import head_proxy_vertices
 from synthetic.raster import rasterize_triangles
-from synthetic.rig import RigSettings, build_rig
+from synthetic.rig import RigSettings, build_rig, project_points
 
 
 def silhouette(model, verts: np.ndarray, K: np.ndarray, w2c: np.ndarray, w: int, h: int) -> np.ndarray:
-    cam = verts @ w2c[:3, :3].T + w2c[:3, 3]
-    xy = cam[:, :2] / cam[:, 2:3] * [K[0, 0], K[1, 1]] + [K[0, 2], K[1, 2]]
+    xy, _ = project_points(verts, K, w2c)
     face, _, _ = rasterize_triangles(xy[model.faces], w, h)
     return (face >= 0).astype(np.float32)
 
