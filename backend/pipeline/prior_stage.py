@@ -30,7 +30,10 @@ def prior_stage(device: torch.device, data_stage: str) -> Stage:
         run_dir = folder / PRIOR_FOLDER
         steps = PRIOR_STEPS[device.type] if device.type in PRIOR_STEPS else PRIOR_STEPS["cpu"]
         resume = (run_dir / "checkpoints" / "last.pt").exists()
-        trained = train_prior(data, run_dir, "tiny", steps=steps, resume=resume, device=device.type)
+        # a run stopped before its first checkpoint has nothing to resume: start it over
+        restart = not resume and (run_dir / "config.json").exists()
+        trained = train_prior(data, run_dir, "tiny", steps=steps, resume=resume, overwrite=restart,
+                              device=device.type)
         held = evaluate_prior(run_dir, data, "held-out", device=device.type)
         summary = trained.summary
         previews = sorted((run_dir / "previews").glob("step_*.png"))

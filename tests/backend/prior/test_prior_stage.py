@@ -16,6 +16,9 @@ def test_prior_stage_trains_evaluates_and_reports(prior_dataset, tmp_path, monke
     (tmp_path / "03_synthetic_dataset").mkdir()
     (tmp_path / "03_synthetic_dataset" / "data").symlink_to(prior_dataset, target_is_directory=True)
     stage = stage_module.prior_stage(torch.device("cpu"), "03_synthetic_dataset")
+    # an earlier attempt stopped before its first checkpoint: the stage starts it over instead of refusing
+    (tmp_path / "04_prior" / stage_module.PRIOR_FOLDER).mkdir(parents=True)
+    (tmp_path / "04_prior" / stage_module.PRIOR_FOLDER / "config.json").write_text("{}")
     [summary] = run_stages([stage], tmp_path, Progress("none"))
     result = summary["result"]
     assert result["facts"]["steps"] == 2 and result["facts"]["Gaussians"] > 1000
