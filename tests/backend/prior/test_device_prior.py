@@ -39,6 +39,16 @@ def test_pack_keeps_pixels_and_what_training_reads(prior_dataset, tmp_path):
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         f"pack_prior_kit: {prior_dataset}: 2 complete identities, 5 asked for"]
     assert not (tmp_path / "no.tar.gz").exists()
+    names = Dataset(prior_dataset).identity(0).cameras.names
+    sub = subprocess.run([sys.executable, "bench/pack_prior_kit.py", "--data", str(prior_dataset), "--identities", "2",
+                          "--cameras", ",".join(names[:2]), "--out", str(tmp_path / "sub.tar.gz")], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert sub.returncode == 0, sub.stderr
+    with tarfile.open(tmp_path / "sub.tar.gz") as tar:
+        tar.extractall(tmp_path / "sub", filter="data")
+    small = Dataset(tmp_path / "sub" / "data").identity(1)
+    assert list(small.cameras.names) == list(names[:2]) and small.images(0).shape[0] == 2
+    assert np.array_equal(small.images(0), b.images(0)[:2])
 
 
 def test_device_session_dry_run_brings_back_a_loadable_prior(prior_dataset, tmp_path, head_model):
