@@ -28,6 +28,8 @@ CASES = [
     ("backend", "train-prior --data {dir} --out {file}"),
     ("backend", "eval-prior --prior {dir} --data {file}"),
     ("backend", "eval-prior --prior {dir} --data {dir} --out {file}"),
+    ("backend", "export-prior --prior {dir} --out {dir}"),
+    ("backend", "export-prior --prior {dir} --out {file}/x.pt"),
     ("backend", "fit-photos --images {dir} --out {dir}/fit"),
     ("backend", "fit-photos --images {file} --out {file}"),
     ("backend", "invert --prior {dir} --images {file} {dir} --out {dir}/x.avatar.pt"),
