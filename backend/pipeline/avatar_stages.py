@@ -102,24 +102,25 @@ def _novel_scores(avatar_path: Path, data: Path, identity: int, views: str, devi
     return [{"split": name.replace("_", " "), **row} for name, row in scores.items()]
 
 
-def which_prior(folder: Path, prior_stage: str) -> tuple[Path, str]:
-    """The shipped prior when the checkout has it, else the main job's own; and words for the report."""
+def which_prior(folder: Path, prior_stage: str) -> tuple[Path, str, bool]:
+    """The shipped prior when the checkout has it, else the main job's own; words for the report; whether shipped."""
     from backend.prior.shipped import SHIPPED_PRIOR
 
     if SHIPPED_PRIOR.is_file():
-        return SHIPPED_PRIOR, "shipped (models/reference_prior.pt, 40 training identities)"
-    return folder.parent / prior_stage / PRIOR_FOLDER, f"the main job's own ({prior_stage})"
+        return SHIPPED_PRIOR, "shipped (models/reference_prior.pt, 40 training identities)", True
+    return folder.parent / prior_stage / PRIOR_FOLDER, f"the main job's own ({prior_stage})", False
 
 
 def render_held_out(folder: Path, prior: Path, progress: Progress) -> tuple[Path, int]:
     """Render the shipped prior's last held-out identity with the prior preset into ``folder/data`` (resumable,
-    ~30 s on 2 cores); returns the dataset root and the identity."""
+    ~30 s on 2 cores; the shipped prior's data had seed 0, see models/README.md); returns the dataset root and
+    the identity."""
     from backend.prior.checkpoint import load_checkpoint
-    from backend.prior.run import held_out_identities
     from synthetic.render_job import DatasetRequest, render_dataset, with_preset
 
-    identity = held_out_identities(prior)[-1]
-    n = len(load_checkpoint(prior)["split"]["train"]) + len(held_out_identities(prior))
+    split = load_checkpoint(prior)["split"]
+    identity = int(split["held-out"][-1])
+    n = len(split["train"]) + len(split["held-out"])
     options = with_preset({f: None for f in DatasetRequest.__dataclass_fields__ if f not in ("identities", "out")},
                           "prior")
     options.update(identities=n, out=folder / "data", shard=f"{identity}/{n}", resume=True, overwrite=False,
@@ -137,8 +138,8 @@ def invert_synthetic_stage(device: torch.device, data_stage: str, prior_stage: s
         from backend.invert.run import invert_to_file
         from backend.prior.run import held_out_identities
 
-        prior, which = which_prior(folder, prior_stage)
-        if "shipped" in which:
+        prior, which, shipped = which_prior(folder, prior_stage)
+        if shipped:
             data, identity = render_held_out(folder, prior, progress)
             views = SHIPPED_VIEWS
         else:
@@ -165,7 +166,7 @@ def invert_photo_stage(device: torch.device, prior_stage: str) -> Stage:
         from backend.invert.run import invert_to_file
 
         photo = write_png(folder / "astronaut.png", skdata.astronaut())
-        prior, which = which_prior(folder, prior_stage)
+        prior, which, _ = which_prior(folder, prior_stage)
         avatar = invert_to_file(prior, folder / "astronaut.avatar.pt", images=[photo], device=device.type)
         images = [f"{folder.name}/{photo.name}", f"{folder.name}/{avatar.preview.name}",
                   *render_avatar_sheets(folder, avatar.avatar, "astronaut", device)]  # fmt: skip

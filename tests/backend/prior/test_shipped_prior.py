@@ -45,8 +45,8 @@ def test_main_job_renders_a_held_out_identity_of_the_shipped_prior(tmp_path):
     from synthetic.dataset import Dataset, identity_seed
     from synthetic.progress import Progress
 
-    prior, words = which_prior(tmp_path / "05_invert_synthetic", "04_prior")
-    assert prior == shipped.SHIPPED_PRIOR and "shipped" in words
+    prior, words, is_shipped = which_prior(tmp_path / "05_invert_synthetic", "04_prior")
+    assert prior == shipped.SHIPPED_PRIOR and "shipped" in words and is_shipped
     data, identity = render_held_out(tmp_path, prior, Progress("none"))
     ds = Dataset(data)
     assert identity == 47 and ds.identities == [47]
