@@ -50,6 +50,13 @@ def read_expression_sequence(path: str | Path, n_expression: int,
     return e.astype(np.float32), None if pose is None else pose.astype(np.float32)
 
 
+def view_eyes(centre: np.ndarray, azimuth_deg, distance: float, lift: float = 0.1) -> np.ndarray:
+    """Camera positions ``[N, 3]`` (m) around ``centre`` ``[3]`` at ``distance``: azimuth 0 = in front of the face
+    (-Y), positive turns towards the head's left (+X); ``lift`` raises the camera by that fraction of ``distance``."""
+    az = np.radians(np.atleast_1d(np.asarray(azimuth_deg, dtype=np.float64)))
+    return centre + distance * np.stack([np.sin(az), -np.cos(az), lift * np.ones_like(az)], -1)
+
+
 def render_avatar(avatar: str | Path, out: str | Path, orbit: int | None = None,
                   expressions: str | Path | None = None, width: int = 192, height: int = 128, distance: float = 1.0,
                   fov: float = 30.0, fps: float = 12.0, resample: int | None = None, device: str = "auto",
@@ -85,13 +92,12 @@ def render_avatar(avatar: str | Path, out: str | Path, orbit: int | None = None,
     with torch.no_grad():
         centre = model.canonical(torch.zeros(1, model.n_expression, device=dev))["means"][0].mean(0).cpu().numpy()
     if orbit is not None:
-        az = np.radians(np.arange(orbit) * 360.0 / orbit)
-        eyes = centre + distance * np.stack([np.sin(az), -np.cos(az), 0.15 * np.ones_like(az)], -1)
+        eyes = view_eyes(centre, np.arange(orbit) * 360.0 / orbit, distance, lift=0.15)
         coeffs = np.zeros((orbit, model.n_expression), np.float32)
         poses = None
     else:
         coeffs, poses = read_expression_sequence(expressions, model.n_expression, len(model.joint_names))
-        eyes = np.repeat((centre + distance * np.array([0.0, -1.0, 0.1]))[None], len(coeffs), 0)
+        eyes = view_eyes(centre, np.zeros(len(coeffs)), distance, lift=0.1)
     cams = Cameras.look_at(eyes, centre, fov, width, height).to(dev)
     frames = []
     for i in (progress or Progress("none")).track(range(len(coeffs)), stage="render"):

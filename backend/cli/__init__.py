@@ -17,11 +17,13 @@ from . import (
     invert,
     main_job,
     render,
+    sample_prior,
     train_prior,
+    train_sampler,
 )
 
-COMMANDS = [info, main_job, train_prior, eval_prior, export_prior, fit_photos, invert, render, distill_gem, drive_gem,
-            eval_inversion]
+COMMANDS = [info, main_job, train_prior, eval_prior, export_prior, train_sampler, sample_prior, fit_photos, invert,
+            render, distill_gem, drive_gem, eval_inversion]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

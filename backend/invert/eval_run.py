@@ -33,21 +33,26 @@ class InversionEvaluation:
 
 
 def held_out(ckpt: dict, data_ids: list[int], choice: str) -> list[int]:
-    split = (ckpt.get("split") or {}).get("held-out")
-    if not split:
+    """The identities to evaluate: ``first`` / ``all`` of the checkpoint's recorded held-out split, ``held-out``
+    (every complete identity of the dataset the prior never trained on) or a comma list of such identities."""
+    split = ckpt.get("split") or {}
+    if not split.get("held-out"):
         raise UserInputError(f"{ckpt['path']}: the checkpoint records no held-out split")
+    trained_on = set(split.get("train", []))
     if choice == "first":
-        ids = split[:1]
+        ids = split["held-out"][:1]
     elif choice == "all":
-        ids = list(split)
+        ids = list(split["held-out"])
+    elif choice == "held-out":
+        ids = [i for i in sorted(data_ids) if i not in trained_on]
     else:
         try:
             ids = [int(x) for x in choice.split(",")]
         except ValueError:
-            raise UserInputError(f"--identities {choice!r}: expected first, all or a comma list") from None
-        trained = sorted(set(ids) - set(split))
+            raise UserInputError(f"--identities {choice!r}: expected first, all, held-out or a comma list") from None
+        trained = sorted(set(ids) & trained_on)
         if trained:
-            raise UserInputError(f"--identities: {trained} were trained on (held-out: {split})")
+            raise UserInputError(f"--identities: {trained} were trained on (held-out: {split['held-out']})")
     missing = sorted(set(ids) - set(data_ids))
     if missing:
         raise UserInputError(f"--identities: {missing} not complete in the dataset")
@@ -55,34 +60,47 @@ def held_out(ckpt: dict, data_ids: list[int], choice: str) -> list[int]:
 
 
 def summarise(rows: list[dict], ks: list[int], baseline: bool) -> list[dict]:
-    """Mean over identities per (K, split, method)."""
+    """Mean and standard deviation over identities and seeds per (K, split, method); ``n`` rows each."""
     out = []
     for k in ks:
         for split in ("novel_views", "novel_expressions", "inputs"):
             for method in ("prior", "baseline") if baseline else ("prior",):
-                vals = [r[method][split] for r in rows if r["k"] == k and split in r[method]]
+                vals = [r[method][split] for r in rows if r["k"] == k and split in r.get(method, {})]
                 if vals:
-                    out.append({"k": k, "split": split, "method": method,
-                                **{m: sum(v[m] for v in vals) / len(vals) for m in METRICS},
-                                "csim": _mean([v.get("csim") for v in vals])})
+                    row = {"k": k, "split": split, "method": method, "n": len(vals)}
+                    for m in (*METRICS, "csim"):
+                        mean, std = _mean_std([v.get(m) for v in vals])
+                        row[m], row[f"{m}_std"] = mean, std
+                    out.append(row)
     return out
 
 
-def _mean(values: list) -> float | None:
-    """Mean of the values that are not None (None when there are none)."""
+def _mean_std(values: list) -> tuple[float | None, float | None]:
+    """Mean and (population) standard deviation of the values that are not None (None, None when there are none)."""
     kept = [float(v) for v in values if v is not None]
-    return sum(kept) / len(kept) if kept else None
+    if not kept:
+        return None, None
+    mean = sum(kept) / len(kept)
+    return mean, (sum((v - mean) ** 2 for v in kept) / len(kept)) ** 0.5
 
 
 def markdown(table: list[dict]) -> str:
-    """The table; CSIM (dlib descriptors, avatar vs its inputs at full resolution) where faces were found."""
-    lines = ["| K | split | method | PSNR | SSIM | LPIPS | CSIM |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['k']} | {r['split']} | {r['method']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['lpips']:.4f} | "
-              f"{'-' if r.get('csim') is None else format(r['csim'], '.3f')} |" for r in table]
+    """The table as mean ± std over ``n`` (identity, seed) runs; CSIM (dlib descriptors, avatar vs its inputs at
+    full resolution) where faces were found."""
+
+    def cell(r: dict, m: str, digits: int) -> str:
+        if r.get(m) is None:
+            return "-"
+        return f"{r[m]:.{digits}f} ± {r[f'{m}_std']:.{digits}f}" if r.get("n", 1) > 1 else f"{r[m]:.{digits}f}"
+
+    lines = ["| K | split | method | n | PSNR | SSIM | LPIPS | CSIM |", "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['k']} | {r['split']} | {r['method']} | {r.get('n', 1)} | {cell(r, 'psnr', 2)} | "
+              f"{cell(r, 'ssim', 4)} | {cell(r, 'lpips', 4)} | {cell(r, 'csim', 3)} |" for r in table]
     return "\n".join(lines) + "\n"
 
 
 def plot(path: Path, table: list[dict]) -> Path:
+    """Metric vs K (log axis), prior vs baseline, mean ± std as error bars."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -95,9 +113,11 @@ def plot(path: Path, table: list[dict]) -> Path:
         for col, m in enumerate(METRICS):
             ax = axes[row, col]
             for method, style in (("prior", "o-"), ("baseline", "s--")):
-                pts = [(r["k"], r[m]) for r in table if r["split"] == split and r["method"] == method]
+                pts = [(r["k"], r[m], r.get(f"{m}_std") or 0.0) for r in table
+                       if r["split"] == split and r["method"] == method]
                 if pts:
-                    ax.plot(*zip(*pts), style, label=method)
+                    ks, mean, std = zip(*pts)
+                    ax.errorbar(ks, mean, yerr=std, fmt=style, capsize=3, label=method)
             ax.set_xscale("log")
             ax.set_title(f"{split.replace('_', ' ')}: {m.upper()}{' (lower is better)' if m == 'lpips' else ''}")
             ax.set_xlabel("K input views")
@@ -111,14 +131,20 @@ def plot(path: Path, table: list[dict]) -> Path:
 def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,13", identities: str = "first",
                        novel_frames: int = 3, baseline: bool = True, overrides: list[str] | None = None,
                        out: str | Path | None = None, device: str = "auto", threads: int | None = None,
-                       progress=None, config: str = "eval") -> InversionEvaluation:
-    """Invert the prior from K views of held-out identities for each K, and score novel views and expressions.
+                       progress=None, config: str = "eval", seeds: str = "0") -> InversionEvaluation:
+    """Invert the prior from K views of held-out identities for each K and seed, and score novel views and
+    expressions. Resumable: every finished (identity, K, seed) run is kept in ``out/eval_inversion.rows.json``; a
+    second call with the same prior, data and settings skips them (other settings there: one error line, nothing
+    overwritten).
 
     Args:
         prior: prior run folder or checkpoint file (its recorded split names the held-out identities).
         data: dataset root.
         k: comma list of input-view counts.
-        identities: ``first`` (first held-out identity), ``all`` (every held-out one) or a comma list.
+        identities: ``first``, ``all`` (the recorded held-out split), ``held-out`` (every complete identity the
+            prior never trained on) or a comma list.
+        seeds: comma list; each seed picks the input cameras (:func:`backend.invert.evaluate.input_camera_order`)
+            and seeds the optimisation.
         novel_frames: frames not among the inputs to score.
         baseline: also fit a from-scratch Gaussian baseline.
         overrides: :class:`~backend.invert.InvertConfig` settings after ``config``.
@@ -140,28 +166,69 @@ def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,
     progress = progress or Progress("none")
     set_threads(threads)
     prior, data = Path(prior), Path(data)
-    ks = parse_ks(k)
+    ks, seed_list = parse_ks(k), parse_seeds(seeds)
     cfg = InvertConfig.load(config, overrides)
     head = HeadModel.load()
     model, _, ckpt = load_prior(prior, resolve_device(device), head)
     ids = held_out(ckpt, Dataset(data).identities, identities)
     out = Path(out) if out is not None else (prior if prior.is_dir() else prior.parent) / "eval_inversion"
-    rows, examples, total = [], [], len(ids) * len(ks)
-    for i, identity in enumerate(ids):
-        for j, kk in enumerate(ks):
-            row = evaluate_identity(model, head, data, identity, kk, cfg, novel_frames, baseline, None)
-            renders = row.pop("renders")
-            if i == 0 and "novel_views" in renders["gt"]:
-                cols = [renders["gt"]["novel_views"][:4], renders["prior"]["novel_views"][:4]]
-                cols += [renders["baseline"]["novel_views"][:4]] if "baseline" in renders else []
-                grid = torch.cat([torch.cat(list(c), 2) for c in cols], 1).permute(1, 2, 0).cpu().numpy()
-                examples.append(write_png(out / f"examples_k{kk}.png", grid))
-            rows.append(row)
-            progress.update("eval-inversion", i * len(ks) + j + 1, total, k=kk,
-                            prior_psnr=row["prior"].get("novel_views", {}).get("psnr", float("nan")))
+    settings = {"prior": str(ckpt["path"]), "data": str(data.resolve()), "config": cfg.to_dict(),
+                "novel_frames": novel_frames, "baseline": baseline}
+    partial = out / "eval_inversion.rows.json"
+    rows = resume_rows(partial, settings)
+    done = {(r["identity"], r["k"], r.get("seed", 0)) for r in rows}
+    runs = [(i, kk, sd) for i in ids for kk in ks for sd in seed_list]
+    examples = []
+    for n, (identity, kk, sd) in enumerate(runs):
+        if (identity, kk, sd) in done:
+            continue
+        row = evaluate_identity(model, head, data, identity, kk, cfg, novel_frames, baseline, None, sd)
+        renders = row.pop("renders")
+        if identity == ids[0] and sd == seed_list[0] and "novel_views" in renders["gt"]:
+            cols = [renders["gt"]["novel_views"][:4], renders["prior"]["novel_views"][:4]]
+            cols += [renders["baseline"]["novel_views"][:4]] if "baseline" in renders else []
+            grid = torch.cat([torch.cat(list(c), 2) for c in cols], 1).permute(1, 2, 0).cpu().numpy()
+            examples.append(write_png(out / f"examples_k{kk}.png", grid))
+        rows.append(row)
+        write_json_atomic(partial, {**settings, "rows": rows})
+        progress.update("eval-inversion", n + 1, len(runs), k=kk, identity=identity, seed=sd,
+                        prior_psnr=row["prior"].get("novel_views", {}).get("psnr", float("nan")))
+    rows = [r for r in rows if (r["identity"], r["k"], r.get("seed", 0)) in set(runs)]
     table = summarise(rows, ks, baseline)
     md = markdown(table)
     write_atomic(out / "eval_inversion.md", lambda p: p.write_text(md))
-    js = write_json_atomic(out / "eval_inversion.json", {"prior": ckpt["path"], "data": str(data), "identities": ids,
-                                                         "config": cfg.to_dict(), "table": table, "rows": rows})
+    js = write_json_atomic(out / "eval_inversion.json", {**settings, "identities": ids, "seeds": seed_list,
+                                                         "table": table, "rows": rows})
+    examples = examples or sorted(out.glob("examples_k*.png"))
     return InversionEvaluation(out, table, md, js, plot(out / "eval_inversion.png", table), examples)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0,1,2"`` -> ``[0, 1, 2]`` (distinct, >= 0); one-line error otherwise."""
+    try:
+        seeds = [int(x) for x in str(text).split(",")]
+    except ValueError:
+        raise UserInputError(f"--seeds {text!r}: expected a comma list of integers") from None
+    if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise UserInputError(f"--seeds {text!r}: seeds must be distinct and >= 0")
+    return seeds
+
+
+def resume_rows(path: Path, settings: dict) -> list[dict]:
+    """The finished rows of an earlier call with the same ``settings`` (none when ``path`` is absent); a one-line
+    error when ``path`` holds another evaluation's rows (nothing is overwritten)."""
+    import json
+
+    if not path.is_file():
+        return []
+    try:
+        old = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UserInputError(f"{path}: not readable JSON; delete it to start the evaluation over") from None
+    from synthetic.dataset.files import json_roundtrip
+
+    differs = [key for key in settings if json_roundtrip(old.get(key)) != json_roundtrip(settings[key])]
+    if differs:
+        raise UserInputError(f"{path}: rows of an evaluation with other {', '.join(differs)}; use another --out "
+                             "or delete the file")
+    return list(old.get("rows", []))

@@ -1,7 +1,9 @@
 """Few-shot inversion evaluation on held-out synthetic identities: prior inversion vs. a from-scratch baseline.
 
-For each identity and each K: the K input frames are picked by progressive farthest-point sampling in
-expression space (:func:`select_frames`), each seen by one input camera (cycling through ``input_cameras``).
+For each identity, K and seed: the K input frames are picked by progressive farthest-point sampling in
+expression space (:func:`select_frames`), each seen by one input camera in the order of :func:`input_camera_order`
+(seed 0 starts from the most frontal camera, other seeds from the next most frontal ones, each then spreading
+out), and the seed replaces the inversion config's (the order the optimisation visits the views).
 Both methods fit the same K views with the same step budget (stage 1 + stage 2 of the inversion = the
 baseline's steps) and the same Gaussian count, then are scored (PSNR, SSIM, LPIPS-Alex, white background):
 
@@ -10,6 +12,8 @@ baseline's steps) and the same Gaussian count, then are scored (PSNR, SSIM, LPIP
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import torch
@@ -28,10 +32,6 @@ from .optimise import PhotoLoss, render_all, render_targets, run_stage, set_trai
 from .select import select_frames
 from .targets import Targets, targets_from_views
 
-INPUT_CAMERAS = ("cam_00", "cam_06", "cam_03", "cam_09", "cam_16", "cam_24")
-"""Input cameras in order of use (a frontal one first); names missing in a dataset are skipped."""
-
-
 def dataset_views(ident, pairs: list[tuple[int, str]]) -> list[PreparedView]:
     """PreparedViews (image, camera, expression, pose) of ``(frame, camera)`` pairs of a dataset identity."""
     cams, out = ident.cameras, []
@@ -42,10 +42,31 @@ def dataset_views(ident, pairs: list[tuple[int, str]]) -> list[PreparedView]:
     return out
 
 
-def split_views(ident, k: int, novel_frames: int) -> dict[str, list[tuple[int, str]]]:
+def input_camera_order(ident, seed: int = 0) -> list[str]:
+    """Camera names in the order inputs use them: first the cameras of the front half (within 90 degrees of straight
+    ahead; the head model looks along -Y) by farthest-point sampling of their directions (each next camera the one
+    farthest from those chosen: the widest spread, as a user photographing someone would do), then the rest by
+    angle. Seed 0 starts from the most frontal camera, seed ``s`` from the ``s``-th next most frontal (cycling), so
+    seeds give other input sets."""
+    cams = ident.cameras
+    w2c = np.asarray(cams.w2c, dtype=np.float64)
+    centres = -np.einsum("nji,nj->ni", w2c[:, :3, :3], w2c[:, :3, 3])  # R^T t
+    dirs = centres / np.linalg.norm(centres, axis=1, keepdims=True).clip(1e-9)
+    cos = -dirs[:, 1]
+    by_angle = list(np.argsort(-cos, kind="stable"))
+    front = [i for i in by_angle if cos[i] > 0] or by_angle[:1]
+    order = [front[int(seed) % len(front)]]
+    while len(order) < len(front):
+        rest = [i for i in front if i not in order]
+        nearest = [max(float(dirs[i] @ dirs[j]) for j in order) for i in rest]  # cos to the closest chosen
+        order.append(rest[int(np.argmin(nearest))])
+    return [cams.names[i] for i in order + [i for i in by_angle if i not in order]]
+
+
+def split_views(ident, k: int, novel_frames: int, seed: int = 0) -> dict[str, list[tuple[int, str]]]:
     """Input, novel-view and novel-expression ``(frame, camera)`` pairs of one identity (module docstring)."""
     names = list(ident.cameras.names)
-    order = [c for c in INPUT_CAMERAS if c in names] or names
+    order = input_camera_order(ident, seed)
     expressions = np.stack([ident.frame(f).expression for f in range(ident.n_frames)])
     frames = select_frames(expressions, k)
     inputs = [(f, order[j % len(order)]) for j, f in enumerate(frames)]
@@ -77,10 +98,11 @@ def fit_baseline(avatar: Avatar, targets: Targets, steps: int, cfg: InvertConfig
 
 
 def evaluate_identity(prior: SynShotPrior, head_model, root, identity: int, k: int, cfg: InvertConfig,
-                      novel_frames: int = 3, baseline: bool = True, progress=None) -> dict:
+                      novel_frames: int = 3, baseline: bool = True, progress=None, seed: int = 0) -> dict:
     """Invert (and fit the baseline) on K views of one identity and score both on held-out views/frames."""
     ident = Dataset(root).identity(int(identity))
-    split = split_views(ident, k, novel_frames)
+    split = split_views(ident, k, novel_frames, seed)
+    cfg = dataclasses.replace(cfg, seed=int(seed))  # the optimisation's view order
     prepared = prepare_synthetic(root, identity, split["inputs"], head_model)
     result = invert(prior, prepared, cfg, head_model, progress, f"id_{identity:05d}")
     w, h = result.targets.size
@@ -91,7 +113,8 @@ def evaluate_identity(prior: SynShotPrior, head_model, root, identity: int, k: i
     def avatar_fwd(sub):
         return render_targets(result.avatar.posed(sub.expression, sub.pose), sub, cfg.background), None
 
-    row = {"identity": int(identity), "k": int(k), "inputs": [f"{f}:{c}" for f, c in split["inputs"]],
+    row = {"identity": int(identity), "k": int(k), "seed": int(seed),
+           "inputs": [f"{f}:{c}" for f, c in split["inputs"]],
            "steps": result.summary["stage1"]["steps"] + result.summary["stage2"]["steps"],
            "seconds": result.summary["stage1"]["seconds"] + result.summary["stage2"]["seconds"],
            "prior": {n: score(render_all(avatar_fwd, t), t.images, lp) for n, t in sets.items()},

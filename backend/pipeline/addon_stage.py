@@ -28,4 +28,4 @@ def addon_stage() -> Stage:
         return {"facts": {"zip": str(zips[-1]), "size (MB)": round(zips[-1].stat().st_size / 1e6, 2),
                           "install": "Blender 4.2+: Edit > Preferences > Get Extensions > Install from Disk"}}
 
-    return Stage("08_addon", "Blender add-on zip", run)
+    return Stage("09_addon", "Blender add-on zip", run)

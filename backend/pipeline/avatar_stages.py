@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from backend.avatar.expressions import SWEEP, sweep_coefficients
 from synthetic.dataset.files import read_png, write_png
 from synthetic.progress import Progress
 
@@ -29,17 +30,6 @@ SHIPPED_VIEWS = "0:cam_02,0:cam_01,0:cam_03"
 """The same for the shipped prior's data (the prior preset's cameras): neutral frame, front-low centre and +-34
 degrees."""
 ORBIT_FRAMES = 12
-EXPRESSIONS = (
-    ("neutral", {}),
-    ("jaw open", {"jaw_open": 0.8}),
-    ("smile", {"mouth_smile_left": 0.9, "mouth_smile_right": 0.9, "cheek_squint_left": 0.4,
-               "cheek_squint_right": 0.4}),
-    ("surprise", {"brow_inner_up": 0.9, "brow_outer_up_left": 0.8, "brow_outer_up_right": 0.8, "eye_wide_left": 0.7,
-                  "eye_wide_right": 0.7, "jaw_open": 0.35}),
-    ("pucker + blink", {"mouth_pucker": 0.9, "eye_blink_left": 1.0, "eye_blink_right": 1.0}),
-    ("frown", {"mouth_frown_left": 0.8, "mouth_frown_right": 0.8, "brow_down_left": 0.8, "brow_down_right": 0.8}),
-)  # fmt: skip
-"""The expression sweep rendered for every avatar (head-model expression names and weights)."""
 
 
 def sheet(folder: Path, frames: list[Path], name: str, columns: int) -> str:
@@ -51,11 +41,11 @@ def sheet(folder: Path, frames: list[Path], name: str, columns: int) -> str:
 
 
 def expression_sequence(path: Path) -> Path:
-    """Write the :data:`EXPRESSIONS` sweep as ``[T, E]`` coefficients (``.npy``) for ``render --expressions``."""
+    """Write the expression sweep (:data:`backend.avatar.expressions.SWEEP`) as ``[T, E]`` coefficients (``.npy``)
+    for ``render --expressions``."""
     from synthetic.head import HeadModel
 
-    model = HeadModel.load()
-    np.save(path, np.stack([model.expression_vector(**values) for _, values in EXPRESSIONS]).astype(np.float32))
+    np.save(path, sweep_coefficients(HeadModel.load()))
     return path
 
 
@@ -67,7 +57,7 @@ def render_avatar_sheets(folder: Path, avatar: Path, label: str, device: torch.d
     seq = expression_sequence(folder / "expressions.npy")
     expr = render_avatar(avatar, folder / f"{label}_expressions", expressions=seq, device=device.type)
     return [sheet(folder, orbit.frames, f"{label}_orbit.png", ORBIT_FRAMES // 2),
-            sheet(folder, expr.frames, f"{label}_expressions.png", len(EXPRESSIONS))]  # fmt: skip
+            sheet(folder, expr.frames, f"{label}_expressions.png", len(SWEEP))]  # fmt: skip
 
 
 def inversion_facts(summary: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The stages of the main job, in order: environment, synthetic preview and dataset, prior, inversions (synthetic
-and photo), GEM, add-on. Each stage calls library functions and reads what they return (no command lines, no side
-files by name); :func:`build_stages` is the whole job at a glance."""
+and photo), GEM, sampled people, add-on. Each stage calls library functions and reads what they return (no command
+lines, no side files by name); :func:`build_stages` is the whole job at a glance."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def build_stages(device: torch.device) -> list[Stage]:
     from .avatar_stages import invert_photo_stage, invert_synthetic_stage
     from .gem_stage import gem_stage
     from .prior_stage import prior_stage
+    from .sample_stage import sample_stage
     from .synthetic_stages import synthetic_stages
 
     return [
@@ -48,6 +49,7 @@ def build_stages(device: torch.device) -> list[Stage]:
         invert_synthetic_stage(device, "03_synthetic_dataset", "04_prior"),
         invert_photo_stage(device, "04_prior"),
         gem_stage(device, "06_invert_photo", "astronaut.avatar.pt"),
+        sample_stage(device),
         addon_stage(),
     ]
 

@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from backend.splat import Cameras, GaussianSet, rasterize
 from backend.splat.gaussians import rgb_to_sh_dc
+from synthetic.errors import UserInputError
 
 from .config import PriorConfig
 from .lbs_torch import HeadLBS, matrix_to_quaternion, quaternion_multiply
@@ -132,6 +133,20 @@ class SynShotPrior(nn.Module):
             z_id, loss, s_id, _ = self.vq_id(z_id, step)
             stats = {"usage_id": s_id["usage"], "perplexity_id": s_id["perplexity"]}
         return (self.T_id(z_id) if self.T_id is not None else z_id), loss, stats
+
+    @torch.no_grad()
+    def identity_indices(self, x_tex: Tensor, x_verts: Tensor, masks: Tensor) -> Tensor:
+        """Codebook indices ``[B, h, w]`` of the identity code (before the transformer); needs ``model.vq``."""
+        if self.vq_id is None:
+            raise UserInputError("this prior has no identity codebook (model.vq is off): its codes cannot be sampled")
+        return self.vq_id(self.E_id(torch.cat([x_tex, x_verts, masks], 1)))[3]
+
+    def code_from_indices(self, indices: Tensor) -> Tensor:
+        """The identity code ``[B, n_id, h, w]`` the decoders read, from codebook indices ``[B, h, w]``."""
+        if self.vq_id is None:
+            raise UserInputError("this prior has no identity codebook (model.vq is off)")
+        q = self.vq_id.codebook[indices].permute(0, 3, 1, 2)
+        return self.T_id(q) if self.T_id is not None else q
 
     def encode_expression(self, x_exp: Tensor, valid: Tensor,
                           step: int | None = None) -> tuple[Tensor, Tensor, dict[str, float]]:

@@ -10,6 +10,8 @@ from synthetic.errors import UserInputError
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_PRIOR = ROOT / "models" / "reference_prior.pt"
 """float16 weights of the ``reference`` preset, trained on 40 synthetic identities (card: ``models/README.md``)."""
+SHIPPED_SAMPLER = ROOT / "models" / "reference_sampler.pt"
+"""The code sampler fitted to the shipped prior's identity codes (``sample-prior``; card: ``models/README.md``)."""
 
 
 def shipped_prior() -> Path:
@@ -23,3 +25,13 @@ def shipped_prior() -> Path:
 def prior_or_shipped(prior: str | Path | None) -> Path:
     """``prior`` when given, else :func:`shipped_prior`."""
     return Path(prior) if prior is not None else shipped_prior()
+
+
+def sampler_or_shipped(sampler: str | Path | None) -> Path:
+    """``sampler`` when given, else the shipped code sampler; ``UserInputError`` (exit 2) when that is missing."""
+    if sampler is not None:
+        return Path(sampler)
+    if not SHIPPED_SAMPLER.is_file():
+        raise UserInputError(f"no --sampler given and the shipped sampler {SHIPPED_SAMPLER} is missing "
+                             "(an incomplete checkout?); fit one with python -m backend train-sampler")
+    return SHIPPED_SAMPLER

@@ -1,0 +1,91 @@
+"""eval-inversion over identities x seeds: mean ± std per (K, split, method), camera order per seed, resuming
+finished runs, and one clear line for another evaluation's rows."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from _prior_fixture import reduced_overrides
+
+from backend.cli import main as backend_main
+from backend.invert.eval_run import held_out, markdown, summarise
+from backend.invert.evaluate import input_camera_order
+from synthetic.errors import UserInputError
+
+QUICK = ["--set", "stage1_min_steps=2", "--set", "stage2_min_steps=2", "--set", "stage1_steps_per_input=1",
+         "--set", "stage2_steps_per_input=1"]
+
+
+def test_summary_is_mean_and_std_over_runs():
+    rows = [{"k": 1, "prior": {"novel_views": {"psnr": p, "ssim": 0.5, "lpips": 0.2, "csim": None}}}
+            for p in (20.0, 22.0, 24.0)]
+    (row,) = summarise(rows, [1], baseline=False)
+    assert row["n"] == 3 and row["psnr"] == 22.0 and abs(row["psnr_std"] - np.std([20, 22, 24])) < 1e-9
+    assert row["csim"] is None and "22.00 ± 1.63" in markdown([row])
+
+
+def test_camera_order_front_first_then_spread_and_seeded():
+    def cam(yaw_deg):  # a camera 1 m from the origin at yaw (0 = in front, along -Y), looking at the origin
+        a = np.radians(yaw_deg)
+        c = np.array([np.sin(a), -np.cos(a), 0.0])
+        z = -c
+        x = np.cross(z, [0, 0, 1.0])
+        x /= np.linalg.norm(x)
+        R = np.stack([x, np.cross(z, x), z])
+        w2c = np.eye(4)
+        w2c[:3, :3], w2c[:3, 3] = R, -R @ c
+        return w2c
+
+    yaws = [60, 0, 180, -60, 30, 120]
+    cams = SimpleNamespace(names=[f"c{y}" for y in yaws], w2c=np.stack([cam(y) for y in yaws]))
+    ident = SimpleNamespace(cameras=cams)
+    order = input_camera_order(ident, 0)
+    assert order[:3] in (["c0", "c60", "c-60"], ["c0", "c-60", "c60"]) and order[-2:] == ["c120", "c180"]
+    others = [input_camera_order(ident, s) for s in (1, 2, 3, 4)]
+    assert [o[0] for o in others] == ["c30", "c60", "c-60", "c0"]  # seeds start from the next most frontal ones
+    assert all(set(o[:4]) == {"c0", "c60", "c-60", "c30"} and o[-2:] == ["c120", "c180"] for o in others)
+
+
+def test_held_out_choices():
+    ckpt = {"path": "x.pt", "split": {"train": [0, 1], "held-out": [2]}}
+    assert held_out(ckpt, [0, 1, 2, 3, 4], "held-out") == [2, 3, 4]
+    assert held_out(ckpt, [0, 1, 2, 3], "all") == [2] and held_out(ckpt, [0, 1, 2, 3], "3") == [3]
+    with pytest.raises(UserInputError, match="were trained on"):
+        held_out(ckpt, [0, 1, 2], "1,2")
+
+
+def test_eval_inversion_over_seeds_resumes_and_guards_its_rows(prior_dataset, tmp_path, capsys, monkeypatch):
+    run = tmp_path / "run"
+    args = ["train-prior", "--progress", "none", "--data", str(prior_dataset), "--config", "tiny", "--out", str(run),
+            "--steps", "2", "--threads", "1"]
+    for o in reduced_overrides(2):
+        args += ["--set", o]
+    assert backend_main(args) == 0
+    out = tmp_path / "eval"
+    cmd = ["eval-inversion", "--progress", "none", "--prior", str(run), "--data", str(prior_dataset), "--k", "1",
+           "--seeds", "0,1", "--identities", "held-out", "--out", str(out), "--device", "cpu", "--threads", "1", *QUICK]
+    assert backend_main(cmd) == 0, capsys.readouterr().err
+    result = json.loads((out / "eval_inversion.json").read_text())
+    assert [(r["identity"], r["seed"]) for r in result["rows"]] == [(1, 0), (1, 1)]
+    nv = [r for r in result["table"] if r["split"] == "novel_views" and r["method"] == "prior"][0]
+    assert nv["n"] == 2 and nv["psnr_std"] is not None and 5 < nv["psnr"] < 60
+    assert (out / "eval_inversion.png").stat().st_size > 10_000 and "±" in (out / "eval_inversion.md").read_text()
+    capsys.readouterr()
+
+    import backend.invert.evaluate as evaluate
+
+    def must_not_run(*a, **k):
+        raise AssertionError("a finished run was computed again")
+
+    monkeypatch.setattr(evaluate, "evaluate_identity", must_not_run)
+    assert backend_main(cmd) == 0  # everything finished: resumed from eval_inversion.rows.json
+    assert json.loads((out / "eval_inversion.json").read_text())["rows"] == result["rows"]
+    rows_before = (out / "eval_inversion.rows.json").read_text()
+    capsys.readouterr()
+    assert backend_main([*cmd, "--novel-frames", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "rows of an evaluation with other novel_frames" in err[0]
+    assert (out / "eval_inversion.rows.json").read_text() == rows_before
