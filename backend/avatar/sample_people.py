@@ -115,7 +115,7 @@ def sample_people(n: int, out: str | Path, prior: str | Path | None = None, samp
     code_sampler, sampler_file = load_sampler(sampler_path, model, dev)
     out.mkdir(parents=True, exist_ok=True)
 
-    progress.message(f"sample-prior: drawing {n} identity codes ({code_sampler.cfg.tokens} tokens each)")
+    progress.message(f"sample-prior: drawing {n} identity codes ({sampler_file['kind']} sampler)")
     codes = code_sampler.sample(n, temperature, top_k, torch.Generator().manual_seed(seed)).cpu()
     nearest, share = token_agreement(codes, sampler_file["train_codes"])
     train_ids = sampler_file["summary"].get("train_identities") or list(range(len(sampler_file["train_codes"])))

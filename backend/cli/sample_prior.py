@@ -22,11 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", type=int, default=128, help="picture tile edge in pixels (default 128)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the free cores)")
 
 
 def run(args: argparse.Namespace, progress) -> int:
     from backend.avatar.sample_people import sample_people
+    from backend.devices import set_threads
 
+    set_threads(args.threads)
     result = sample_people(args.n, args.out, args.prior, args.sampler, args.temperature, args.top_k, args.seed,
                            args.size, args.device, progress)  # fmt: skip
     progress.message(f"sample-prior: {len(result.avatars)} avatars, {result.people_sheet}, {result.swap_grid}")

@@ -53,3 +53,18 @@ def test_main_job_renders_a_held_out_identity_of_the_shipped_prior(tmp_path):
     ident = ds.identity(47)
     assert ident.seed == identity_seed(0, 47) and ident.n_frames == 6
     assert ident.images(0).shape[:3] == (10, 96, 96)
+
+
+def test_shipped_sampler_fits_the_shipped_prior_and_draws_distinct_people(head_model):
+    from backend.prior.sampler_training import load_sampler, token_agreement
+
+    model, _cfg, _ckpt = load_prior(shipped.shipped_prior(), "cpu", head_model)
+    sampler, data = load_sampler(shipped.sampler_or_shipped(None), model)  # checks the codebook fingerprint
+    assert data["kind"] == "latent-gaussian" and shipped.SHIPPED_SAMPLER.stat().st_size < 5e6
+    assert not set(data["summary"]["train_identities"]) & set(held_out_identities(shipped.SHIPPED_PRIOR))
+    codes = sampler.sample(4, generator=torch.Generator().manual_seed(0))
+    assert codes.shape == (4, 16, 16) and len({tuple(c.flatten().tolist()) for c in codes}) == 4
+    _, share = token_agreement(codes, data["train_codes"])
+    assert (share < 0.9).all()  # new code grids, not copies of a training person's
+    card = (ROOT / "models" / "README.md").read_text()
+    assert "reference_sampler.pt" in card and "train-sampler" in card
