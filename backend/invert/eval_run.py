@@ -193,7 +193,8 @@ def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,
         write_json_atomic(partial, {**settings, "rows": rows})
         progress.update("eval-inversion", n + 1, len(runs), k=kk, identity=identity, seed=sd,
                         prior_psnr=row["prior"].get("novel_views", {}).get("psnr", float("nan")))
-    rows = [r for r in rows if (r["identity"], r["k"], r.get("seed", 0)) in set(runs)]
+    wanted = set(runs)  # rows of an earlier, larger call with the same settings stay in the rows file only
+    rows = [r for r in rows if (r["identity"], r["k"], r.get("seed", 0)) in wanted]
     table = summarise(rows, ks, baseline)
     md = markdown(table)
     write_atomic(out / "eval_inversion.md", lambda p: p.write_text(md))

@@ -11,6 +11,8 @@ into a one-line :class:`~synthetic.errors.UserInputError`, i.e. exit code 2 on t
 
 from __future__ import annotations
 
+import io
+import lzma
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ from synthetic.errors import UserInputError
 
 from .config import PriorConfig
 
+XZ_MAGIC = b"\xfd7zXZ\x00"
+"""Files starting with this are xz-compressed torch files (:func:`export_prior` with ``bits``)."""
 FORMAT = "synthheads-prior"
 VERSION = 1
 LAST = "last.pt"
@@ -66,7 +70,10 @@ def load_versioned(p: Path, fmt: str, version: int, what: str,
     if not p.is_file():
         raise UserInputError(f"{p}: no such {what}")
     try:
-        data = torch.load(p, map_location=map_location, weights_only=True)
+        with p.open("rb") as fh:
+            compressed = fh.read(len(XZ_MAGIC)) == XZ_MAGIC
+        source = io.BytesIO(lzma.decompress(p.read_bytes())) if compressed else p
+        data = torch.load(source, map_location=map_location, weights_only=True)
     except Exception as exc:  # truncated zip, not a torch file, unpickling refused ...
         reason = str(exc).split(". ")[0][:120]  # torch's first sentence; the rest is advice for torch developers
         raise UserInputError(f"{p}: not a readable {what} ({type(exc).__name__}: {reason})") from None
@@ -84,6 +91,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     for key in ("config", "model", "step"):
         if key not in data:
             raise UserInputError(f"{p}: checkpoint lacks {key!r}")
+    from .quantise import dequantise_weights
+
+    data["model"] = dequantise_weights(data["model"])
     data["path"] = str(p)
     return data
 
@@ -107,11 +117,13 @@ def load_prior(path: str | Path, device: str | torch.device = "cpu", head_model=
     return model.to(device).eval(), cfg, ckpt
 
 
-def export_prior(path: str | Path, out: str | Path, half: bool = True) -> Path:
+def export_prior(path: str | Path, out: str | Path, half: bool = True, bits: int | None = None) -> Path:
     """Write the inference part of a checkpoint (config, fingerprint, step, split, weights) to ``out``: no
     optimizer, scheduler or RNG state, and with ``half`` the model's parameters in float16 (buffers stay float32:
-    VQ usage counters and the like can exceed float16's range). :func:`load_prior` reads it like a checkpoint
-    (``load_state_dict`` casts back to float32). ``--resume`` cannot continue from it."""
+    VQ usage counters and the like can exceed float16's range). With ``bits`` the large weight tensors are further
+    quantised per row (:mod:`backend.prior.quantise`) and the file is xz-compressed. :func:`load_prior` reads
+    every form like a checkpoint (``load_state_dict`` casts back to float32). ``--resume`` cannot continue from
+    it."""
     from synthetic.head import HeadModel
 
     model, _cfg, ckpt = load_prior(path, "cpu", HeadModel.load())
@@ -119,5 +131,18 @@ def export_prior(path: str | Path, out: str | Path, half: bool = True) -> Path:
     weights = {k: (v.half() if half and k in params and v.is_floating_point() else v.clone())
                for k, v in ckpt["model"].items()}
     payload = {k: ckpt[k] for k in ("config", "head_model_fingerprint", "step", "split") if k in ckpt}
-    payload.update(model=weights, exported={"from": str(ckpt["path"]), "dtype": "float16" if half else "float32"})
-    return save_checkpoint(out, payload)
+    dtype = "float16" if half else "float32"
+    if bits:
+        from .quantise import quantise_weights
+
+        weights, dtype = quantise_weights(weights, bits), f"{bits}-bit per row (small tensors and codebooks {dtype})"
+    payload.update(model=weights, exported={"from": str(ckpt["path"]), "dtype": dtype})
+    if not bits:
+        return save_checkpoint(out, payload)
+
+    def write(tmp: Path) -> None:
+        buf = io.BytesIO()
+        torch.save({"format": FORMAT, "version": VERSION, **payload}, buf)
+        tmp.write_bytes(lzma.compress(buf.getvalue(), preset=9))
+
+    return write_atomic(out, write)

@@ -9,7 +9,7 @@ from synthetic.errors import UserInputError
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_PRIOR = ROOT / "models" / "reference_prior.pt"
-"""float16 weights of the ``reference`` preset, trained on 40 synthetic identities (card: ``models/README.md``)."""
+"""The ``reference`` preset trained on 40 synthetic identities, 6-bit weights (card: ``models/README.md``)."""
 SHIPPED_SAMPLER = ROOT / "models" / "reference_sampler.pt"
 """The code sampler fitted to the shipped prior's identity codes (``sample-prior``; card: ``models/README.md``)."""
 

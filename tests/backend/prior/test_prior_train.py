@@ -186,3 +186,38 @@ def test_export_prior_half_evaluates_like_the_checkpoint(prior_dataset, tmp_path
     a = evaluate_prior(run, prior_dataset, out=tmp_path / "a", device="cpu", threads=1).metrics
     b = evaluate_prior(out, prior_dataset, out=tmp_path / "b", device="cpu", threads=1).metrics
     assert abs(a["psnr"] - b["psnr"]) < 0.05 and a["images"] == b["images"]
+
+
+def test_export_prior_bits_quantises_compresses_and_evaluates_alike(prior_dataset, tmp_path, capsys):
+    import lzma
+
+    from backend.prior.quantise import dequantise_weights, quantise_weights
+
+    run = tmp_path / "run"
+    assert train(prior_dataset, run, steps=2) == 0
+    out = tmp_path / "six.pt"
+    assert backend_main(["export-prior", "--progress", "none", "--prior", str(run), "--out", str(out),
+                         "--bits", "6"]) == 0
+    assert out.read_bytes()[:6] == b"\xfd7zXZ\x00"  # xz
+    full, six = load_checkpoint(run), load_checkpoint(out)
+    raw = torch.load(__import__("io").BytesIO(lzma.decompress(out.read_bytes())), weights_only=True)["model"]
+    quantised = [k for k, v in raw.items() if isinstance(v, dict)]
+    assert quantised and not any("codebook" in k for k in quantised) and six["exported"]["dtype"].startswith("6-bit")
+    for k in quantised:  # within half a level of the row's range (plus float16 rounding of the source)
+        x, y = full["model"][k].reshape(len(full["model"][k]), -1), six["model"][k].reshape(len(full["model"][k]), -1)
+        step = (x.max(1, keepdim=True).values - x.min(1, keepdim=True).values) / 63
+        assert ((x - y).abs() <= step / 2 + 1e-3 * x.abs().max()).all(), k
+    from backend.prior.run import evaluate_prior
+
+    a = evaluate_prior(run, prior_dataset, out=tmp_path / "a", device="cpu", threads=1).metrics
+    b = evaluate_prior(out, prior_dataset, out=tmp_path / "b", device="cpu", threads=1).metrics
+    assert abs(a["psnr"] - b["psnr"]) < 0.3, (a["psnr"], b["psnr"])
+    w = {"w": torch.randn(64, 32), "b": torch.randn(64), "vq.codebook": torch.randn(64, 32)}
+    q = quantise_weights(w, 4)
+    assert isinstance(q["w"], dict) and torch.equal(q["b"], w["b"]) and torch.equal(q["vq.codebook"], w["vq.codebook"])
+    assert (dequantise_weights(q)["w"] - w["w"]).abs().max() <= (w["w"].max(1).values - w["w"].min(1).values).max() / 30
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(out.read_bytes()[:200])
+    assert backend_main(["eval-prior", "--progress", "none", "--prior", str(broken), "--data", str(prior_dataset)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a readable prior checkpoint" in err[-1]

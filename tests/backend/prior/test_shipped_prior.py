@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_shipped_prior_loads_with_this_head_model(head_model):
     model, cfg, ckpt = load_prior(shipped.shipped_prior(), "cpu", head_model)
-    assert cfg.name == "reference" and ckpt["exported"]["dtype"] == "float16"
+    assert cfg.name == "reference" and ckpt["exported"]["dtype"].startswith("6-bit")
     assert len(ckpt["split"]["train"]) >= 40 and held_out_identities(shipped.SHIPPED_PRIOR) == list(range(40, 48))
-    assert shipped.SHIPPED_PRIOR.stat().st_size <= 20e6
+    assert shipped.SHIPPED_PRIOR.stat().st_size <= 5e6  # the repository's limit for a tracked file
     weights = [p for p in model.parameters()]
     assert all(torch.isfinite(p).all() for p in weights) and sum(p.numel() for p in weights) > 5e6
     card = (ROOT / "models" / "README.md").read_text()
