@@ -119,6 +119,9 @@ def plot(path: Path, table: list[dict]) -> Path:
                     ks, mean, std = zip(*pts)
                     ax.errorbar(ks, mean, yerr=std, fmt=style, capsize=3, label=method)
             ax.set_xscale("log")
+            ks_shown = sorted({r["k"] for r in table})
+            ax.set_xticks(ks_shown, [str(k) for k in ks_shown])  # plain K labels, not 3 x 10^0
+            ax.minorticks_off()
             ax.set_title(f"{split.replace('_', ' ')}: {m.upper()}{' (lower is better)' if m == 'lpips' else ''}")
             ax.set_xlabel("K input views")
             ax.legend()
@@ -172,8 +175,11 @@ def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,
     model, _, ckpt = load_prior(prior, resolve_device(device), head)
     ids = held_out(ckpt, Dataset(data).identities, identities)
     out = Path(out) if out is not None else (prior if prior.is_dir() else prior.parent) / "eval_inversion"
-    settings = {"prior": str(ckpt["path"]), "data": str(data.resolve()), "config": cfg.to_dict(),
-                "novel_frames": novel_frames, "baseline": baseline}
+    import hashlib
+
+    digest = hashlib.sha256(Path(ckpt["path"]).read_bytes()).hexdigest()[:16]  # the weights, not only their path
+    settings = {"prior": str(ckpt["path"]), "prior_sha256": digest, "data": str(data.resolve()),
+                "config": cfg.to_dict(), "novel_frames": novel_frames, "baseline": baseline}
     partial = out / "eval_inversion.rows.json"
     rows = resume_rows(partial, settings)
     done = {(r["identity"], r["k"], r.get("seed", 0)) for r in rows}

@@ -89,3 +89,10 @@ def test_eval_inversion_over_seeds_resumes_and_guards_its_rows(prior_dataset, tm
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "rows of an evaluation with other novel_frames" in err[0]
     assert (out / "eval_inversion.rows.json").read_text() == rows_before
+    checkpoint = run / "checkpoints" / "last.pt"
+    assert backend_main(["train-prior", "--progress", "none", "--data", str(prior_dataset), "--out", str(run),
+                         "--steps", "3", "--resume", "--threads", "1"]) == 0  # other weights at the same path
+    capsys.readouterr()
+    assert checkpoint.is_file() and backend_main(cmd) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "other prior_sha256" in err[0]
