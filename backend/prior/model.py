@@ -127,19 +127,23 @@ class SynShotPrior(nn.Module):
     def encode_identity(self, x_tex: Tensor, x_verts: Tensor, masks: Tensor,
                         step: int | None = None) -> tuple[Tensor, Tensor, dict[str, float]]:
         """Quantised (and transformed) identity code ``[B, n_id, h, w]``, its VQ loss and codebook stats."""
-        z_id = self.E_id(torch.cat([x_tex, x_verts, masks], 1))
+        z_id = self.identity_latent(x_tex, x_verts, masks)
         loss, stats = z_id.new_zeros((), dtype=torch.float32), {}
         if self.vq_id is not None:
             z_id, loss, s_id, _ = self.vq_id(z_id, step)
             stats = {"usage_id": s_id["usage"], "perplexity_id": s_id["perplexity"]}
         return (self.T_id(z_id) if self.T_id is not None else z_id), loss, stats
 
+    def identity_latent(self, x_tex: Tensor, x_verts: Tensor, masks: Tensor) -> Tensor:
+        """The identity encoder's continuous latent ``[B, n_id, h, w]`` (before quantisation)."""
+        return self.E_id(torch.cat([x_tex, x_verts, masks], 1))
+
     @torch.no_grad()
     def identity_indices(self, x_tex: Tensor, x_verts: Tensor, masks: Tensor) -> Tensor:
         """Codebook indices ``[B, h, w]`` of the identity code (before the transformer); needs ``model.vq``."""
         if self.vq_id is None:
             raise UserInputError("this prior has no identity codebook (model.vq is off): its codes cannot be sampled")
-        return self.vq_id(self.E_id(torch.cat([x_tex, x_verts, masks], 1)))[3]
+        return self.vq_id(self.identity_latent(x_tex, x_verts, masks))[3]
 
     def code_from_indices(self, indices: Tensor) -> Tensor:
         """The identity code ``[B, n_id, h, w]`` the decoders read, from codebook indices ``[B, h, w]``."""

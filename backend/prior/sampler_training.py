@@ -76,7 +76,7 @@ def identity_latents(prior, data: str | Path, head_model, identities: list[int] 
     out = {}
     for i in (progress or Progress("none")).track(ds.identities, stage="encode"):
         maps = ds.identity_maps(i)
-        z = prior.E_id(torch.cat([maps[k][None].to(dev) for k in ("x_tex", "x_verts", "masks")], 1))
+        z = prior.identity_latent(*(maps[k][None].to(dev) for k in ("x_tex", "x_verts", "masks")))
         idx = prior.vq_id.lookup(z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])).reshape(z.shape[2:])
         out[int(i)] = (z[0].cpu(), idx.cpu())
     return out
@@ -231,11 +231,12 @@ def fit_sampler(data: str | Path, out: str | Path, prior: str | Path | None = No
                        training=opt.__dict__, history=history)
     else:
         latents = torch.stack([people[i][0] for i in train_ids])
-        full = LatentGaussian.fit(latents, model.vq_id.codebook.detach().cpu(), rank=len(latents))
         sampler = LatentGaussian.fit(latents, model.vq_id.codebook.detach().cpu())
-        var = full.scales.double() ** 2
-        summary.update(components=len(sampler.scales), variance_kept=round(float(var[: len(sampler.scales)].sum()
-                       / var.sum()), 3), variance_top10=round(float(var[:10].sum() / var.sum()), 3))
+        flat = latents.flatten(1).double()
+        total = float(((flat - flat.mean(0)) ** 2).sum()) / (len(flat) - 1)  # trace of the covariance
+        var = sampler.scales.double() ** 2  # kept components, descending
+        summary.update(components=len(var), variance_kept=round(float(var.sum()) / total, 3),
+                       variance_top10=round(float(var[:10].sum()) / total, 3))
     summary["seconds"] = round(time.time() - started, 1)
     save_sampler(out, sampler, codebook_fingerprint(model), train, summary)
     return summary
