@@ -179,7 +179,7 @@ def render_dataset(req: DatasetRequest, progress: Progress | None = None) -> Dat
                    "cameras": cameras or "all", "quality": req.hair_quality,
                    **({"clothing": True} if req.clothing else {}),
                    **({"hair_lod_px": req.hair_lod} if req.hair_lod else {})},
-        passes=passes, landmarks=True,
+        passes=passes, landmarks=True, landmark_fingerprint=model.landmark_fingerprint(),
     )  # fmt: skip
     ds = DatasetWriter(out, settings)  # writes or checks dataset.json (refuses other settings)
     complete = [i for i in indices if ds.is_complete(i)]

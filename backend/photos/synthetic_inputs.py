@@ -45,7 +45,7 @@ def prepare_synthetic(root: str | Path, identity: int, views: Sequence[tuple[int
         raise UserInputError(f"{root}: prepare_synthetic needs at least one (frame, camera) view")
     ds = Dataset(root)
     ident = ds.identity(int(identity))
-    if ds.head_model_fingerprint != model.fingerprint():
+    if not model.matches(ds.head_model_fingerprint):
         raise UserInputError(f"{ds.root / 'dataset.json'}: rendered with another head model "
                              f"(fingerprint {ds.head_model_fingerprint[:12]}, loaded {model.fingerprint()[:12]})")
     id_json = ident.path / "identity.json"

@@ -65,7 +65,7 @@ class PriorDataset(Dataset):
         if split not in SPLITS:
             raise UserInputError(f"--identities must be one of {', '.join(SPLITS)}, not {split!r}")
         self.disk = DiskDataset(root)
-        if self.disk.head_model_fingerprint != model.fingerprint():
+        if not model.matches(self.disk.head_model_fingerprint):
             raise UserInputError(f"{root}: rendered with another head model (fingerprint differs from this checkout)")
         train_ids, held = split_identities(self.disk.identities, cfg.held_out_fraction)
         self.identities = {"train": train_ids, "held-out": held, "all": sorted(train_ids + held)}[split]

@@ -275,9 +275,14 @@ def validate_dataset(root: str | Path, head_model=None, partial: bool = False, m
     if not out.passes(require, manifest, root / layout.DATASET_JSON, "n_identities", "frames_per_identity",
                       "head_model_fingerprint"):
         return out.problems, 0
-    if head_model is not None and head_model.fingerprint() != manifest["head_model_fingerprint"]:
+    if head_model is not None and not head_model.matches(manifest["head_model_fingerprint"]):
         out.add(root / layout.DATASET_JSON, "head_model_fingerprint differs from the loaded head model; "
                 "landmark check skipped (pass the model the dataset was made with)")
+        head_model = None
+    elif (head_model is not None and manifest.get("landmark_fingerprint")
+          and manifest["landmark_fingerprint"] != head_model.landmark_fingerprint()):
+        out.add(root / layout.DATASET_JSON, "landmark_fingerprint differs from the loaded head model's landmark "
+                "table (recalibrated since); landmark check skipped (render the dataset again for new landmarks)")
         head_model = None
     folders = {}
     for p in sorted(root.iterdir()):

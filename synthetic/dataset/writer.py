@@ -59,9 +59,13 @@ class DatasetSettings:
     passes: tuple[str, ...] = ()
     landmarks: bool = False
     """Every frame holds ``landmarks.json`` (per-view 2D landmarks, :mod:`synthetic.dataset.landmarks`)."""
+    landmark_fingerprint: str | None = None
+    """The head model's landmark-table fingerprint the ``landmarks.json`` files were projected with."""
 
     def to_json(self) -> dict:
         extra = {"landmarks": True} if self.landmarks else {}  # absent when off: older roots still resume
+        if self.landmark_fingerprint:
+            extra["landmark_fingerprint"] = str(self.landmark_fingerprint)
         return {
             "n_identities": int(self.n_identities),
             "frames_per_identity": int(self.frames_per_identity),

@@ -104,12 +104,23 @@ class HeadModel:
         return dict(self._arrays)
 
     def fingerprint(self) -> str:
-        """sha256 hex digest of every model array, for dataset provenance."""
+        """sha256 hex digest of the model's geometry (every array but the landmark table): what datasets,
+        priors, avatars and fitted shapes record and check."""
         return self._fingerprint
 
     @cached_property
     def _fingerprint(self) -> str:
         return storage.fingerprint_arrays(self._arrays)
+
+    def matches(self, fingerprint: str | None) -> bool:
+        """Whether a file's recorded ``head_model_fingerprint`` is this model's geometry (also in its legacy form,
+        :data:`~synthetic.head.storage.LEGACY_FINGERPRINTS`)."""
+        legacy = storage.LEGACY_FINGERPRINTS.get(fingerprint)
+        return fingerprint is not None and self._fingerprint in (fingerprint, legacy)
+
+    def landmark_fingerprint(self) -> str:
+        """sha256 hex digest of the landmark table's arrays (what ``landmarks.json`` depends on besides geometry)."""
+        return storage.landmark_fingerprint(self._arrays)
 
     # ------------------------------------------------------------------ sizes
     @property

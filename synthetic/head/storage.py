@@ -109,13 +109,36 @@ def load_arrays(path: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
     raise ModelNotBuilt(f"no head model packaged ({PACKAGED_DIR / PACKAGED_NAME}) or cached ({cache_path()})")
 
 
-def fingerprint_arrays(arrays: dict[str, np.ndarray]) -> str:
-    """sha256 over every array's name, dtype, shape and bytes, in sorted name order."""
+LEGACY_FINGERPRINTS = {
+    "225dd560838dfe58646b637b620c0349bdb011ca6fa57f130f72b7194aaf05d3":
+        "47aeac2205b332f3b2904c64cb067ea3c9ed35113070bb842c7a6510f15f623b",
+}
+"""Fingerprints written before the landmark table left the fingerprint (every array hashed) -> the geometry
+fingerprint of the same model. Datasets, priors and avatars made then stay valid (same geometry)."""
+
+LANDMARK_KEYS = ("landmark_mediapipe", "landmark_faces", "landmark_bary")
+"""The arrays of the landmark table: what :func:`landmark_fingerprint` covers and :func:`fingerprint_arrays`
+leaves out (recalibrating the table changes no geometry, so priors and avatars stay valid)."""
+
+
+def fingerprint_arrays(arrays: dict[str, np.ndarray], keys=None) -> str:
+    """sha256 over the arrays' names, dtypes, shapes and bytes, in sorted name order.
+
+    ``keys``: only these arrays; None = every array but the landmark table (:data:`LANDMARK_KEYS`): the head
+    model's geometry, rig, UVs and regions, what priors, avatars and fitted shapes depend on."""
     h = hashlib.sha256()
-    for key in sorted(arrays):
+    for key in sorted(arrays if keys is None else keys):
+        if keys is None and key in LANDMARK_KEYS:
+            continue
         a = np.ascontiguousarray(arrays[key])
         h.update(key.encode())
         h.update(str(a.dtype.str).encode())
         h.update(str(a.shape).encode())
         h.update(a.tobytes())
     return h.hexdigest()
+
+
+def landmark_fingerprint(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 of the landmark table's arrays alone (:data:`LANDMARK_KEYS`): what a dataset's
+    ``landmarks.json`` depends on besides the geometry."""
+    return fingerprint_arrays(arrays, LANDMARK_KEYS)

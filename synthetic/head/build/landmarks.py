@@ -24,18 +24,50 @@ _CONTOUR_RINGS = {  # contour -> (patch, ring role, upper half?)
 }
 
 
-def resolve_table(tpl) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return mediapipe indices ``[L]``, triangle ids ``[L]`` and barycentrics ``[L, 3]``."""
-    faces = tpl.faces
-    p = tpl.vertices
+def resolve_table(tpl, contours: dict | None = None, surface: list | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return mediapipe indices ``[L]``, triangle ids ``[L]`` and barycentrics ``[L, 3]`` of a landmark table
+    (``contours``/``surface`` in the layout of :mod:`synthetic.head.landmark_table`; None = that module's)."""
+    contours = landmark_table.CONTOURS if contours is None else contours
+    surface = landmark_table.SURFACE if surface is None else surface
     idx, tri, bary = [], [], []
-    edge_faces: dict[tuple[int, int], list[int]] = {}
-    for f, (a, b, c) in enumerate(faces):
-        for u, v in ((a, b), (b, c), (c, a)):
-            edge_faces.setdefault((min(u, v), max(u, v)), []).append(f)
-    for name, entries in landmark_table.CONTOURS.items():
+    rings = ContourRings(tpl)
+    for name, entries in contours.items():
+        for mp_index, u in entries:
+            f, bc = rings.point(name, u)
+            idx.append(mp_index)
+            tri.append(f)
+            bary.append(bc)
+    cand = facial_faces(tpl)
+    for mp_index, x, y, z in surface:
+        f, bc = closest_point(np.array([x, y, z]), tpl.vertices, tpl.faces[cand])
+        idx.append(mp_index)
+        tri.append(int(cand[f]))
+        bary.append(bc)
+    return np.array(idx), np.array(tri), np.array(bary)
+
+
+def facial_faces(tpl) -> np.ndarray:
+    """Indices of the template's face and lip triangles: where surface landmarks may lie."""
+    return np.nonzero(np.isin(tpl.face_regions, [REGION_NAMES.index("face"), REGION_NAMES.index("lips")]))[0]
+
+
+class ContourRings:
+    """Points along the template's lip and lid-margin rings, addressed as in the table's ``CONTOURS``."""
+
+    def __init__(self, tpl):
+        self.tpl = tpl
+        self.edge_faces: dict[tuple[int, int], list[int]] = {}
+        for f, (a, b, c) in enumerate(tpl.faces):
+            for u, v in ((a, b), (b, c), (c, a)):
+                self.edge_faces.setdefault((min(u, v), max(u, v)), []).append(f)
+
+    def point(self, name: str, u: float) -> tuple[int, np.ndarray]:
+        """Triangle id and barycentrics ``[3]`` of the point at ``u`` (0 = the subject's right end, -X; 1 = the
+        left end) along contour ``name`` (a key of :data:`_CONTOUR_RINGS`), by x between ring vertices."""
+        faces, p = self.tpl.faces, self.tpl.vertices
         patch, role, upper = _CONTOUR_RINGS[name]
-        ids, roles, t = tpl.rings[patch]
+        ids, roles, t = self.tpl.rings[patch]
         k = roles.index(role)
         ring = ids[k]
         s = np.sin(t)
@@ -44,31 +76,29 @@ def resolve_table(tpl) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         xs = p[ring[order], 0]
         # the side of the ring the landmark's triangle must lie on: toward the lip / lid body
         side_ring = ids[k + 1] if patch == "mouth" and role == "contact" else ids[k - 1]
-        for mp_index, u in entries:
-            x = xs[0] + u * (xs[-1] - xs[0])
-            j = int(np.clip(np.searchsorted(xs, x) - 1, 0, len(xs) - 2))
-            w = float(np.clip((x - xs[j]) / max(xs[j + 1] - xs[j], 1e-12), 0.0, 1.0))
-            a, b = int(ring[order[j]]), int(ring[order[j + 1]])
-            cands = edge_faces[(min(a, b), max(a, b))]
-            pick = next((f for f in cands if np.isin(faces[f], side_ring).any()), cands[0])
-            corner = list(faces[pick])
-            bc = np.zeros(3)
-            bc[corner.index(a)] = 1.0 - w
-            bc[corner.index(b)] = w
-            idx.append(mp_index)
-            tri.append(pick)
-            bary.append(bc)
-    facial = np.isin(tpl.face_regions, [REGION_NAMES.index("face"), REGION_NAMES.index("lips")])
-    cand = np.nonzero(facial)[0]
-    for mp_index, x, y, z in landmark_table.SURFACE:
-        f, bc = _closest_point(np.array([x, y, z]), p, faces[cand])
-        idx.append(mp_index)
-        tri.append(int(cand[f]))
-        bary.append(bc)
-    return np.array(idx), np.array(tri), np.array(bary)
+        x = xs[0] + u * (xs[-1] - xs[0])
+        j = int(np.clip(np.searchsorted(xs, x) - 1, 0, len(xs) - 2))
+        w = float(np.clip((x - xs[j]) / max(xs[j + 1] - xs[j], 1e-12), 0.0, 1.0))
+        a, b = int(ring[order[j]]), int(ring[order[j + 1]])
+        if (min(a, b), max(a, b)) not in self.edge_faces:  # x-neighbours not ring-neighbours (a corner turning
+            along = sel[np.argsort(t[sel])]  # back): the segment along the ring that spans x
+            if p[ring[along[0]], 0] > p[ring[along[-1]], 0]:
+                along = along[::-1]
+            xa = p[ring[along], 0]
+            j = int(next((k for k in range(len(along) - 1) if min(xa[k], xa[k + 1]) <= x <= max(xa[k], xa[k + 1])),
+                         0))
+            w = float(np.clip((x - xa[j]) / (xa[j + 1] - xa[j]) if xa[j + 1] != xa[j] else 0.0, 0.0, 1.0))
+            a, b = int(ring[along[j]]), int(ring[along[j + 1]])
+        cands = self.edge_faces[(min(a, b), max(a, b))]
+        pick = next((f for f in cands if np.isin(faces[f], side_ring).any()), cands[0])
+        corner = list(faces[pick])
+        bc = np.zeros(3)
+        bc[corner.index(a)] = 1.0 - w
+        bc[corner.index(b)] = w
+        return int(pick), bc
 
 
-def _closest_point(q: np.ndarray, p: np.ndarray, faces: np.ndarray) -> tuple[int, np.ndarray]:
+def closest_point(q: np.ndarray, p: np.ndarray, faces: np.ndarray) -> tuple[int, np.ndarray]:
     """Closest point on a triangle set to ``q``: (local triangle index, barycentrics)."""
     tri = p[faces]
     centroid = tri.mean(axis=1)

@@ -70,6 +70,12 @@ class TinyHead:
             h.update(np.ascontiguousarray(arr).tobytes())
         return h.hexdigest()
 
+    def landmark_fingerprint(self):
+        return hashlib.sha256(np.ascontiguousarray(self.landmark_barycentric).tobytes()).hexdigest()
+
+    def matches(self, fingerprint):
+        return fingerprint == self.fingerprint()
+
     def sample_shape(self, rng):
         return rng.standard_normal(2) * self.shape_std
 
@@ -110,7 +116,8 @@ def write_tiny_dataset(root, model: TinyHead, n_identities=1, n_frames=2, comple
     ``landmarks``, per-view landmarks."""
     settings = DatasetSettings(n_identities=n_identities, frames_per_identity=n_frames, seed_base=7,
                                head_model_fingerprint=model.fingerprint(), rig=TINY_RIG,
-                               generator={"renderer": "numpy test raster"}, landmarks=landmarks)
+                               generator={"renderer": "numpy test raster"}, landmarks=landmarks,
+                               landmark_fingerprint=model.landmark_fingerprint() if landmarks else None)
     ds = DatasetWriter(root, settings)
     for index in range(n_identities):
         w = ds.identity(index)

@@ -124,6 +124,17 @@ def test_landmarks_outside_the_masks_are_named(damaged, tiny_head):
     assert any("head_model_fingerprint differs" in p.what for p in problems)
 
 
+def test_a_recalibrated_landmark_table_is_reported(tiny_dataset, tiny_head):
+    """Same geometry, other landmark table: the dataset's landmarks.json files are stale, and validate says so."""
+    other = tiny_head.__class__()
+    other.landmark_barycentric = other.landmark_barycentric[::-1].copy()
+    assert other.matches(tiny_head.fingerprint())
+    problems, _ = validate_dataset(tiny_dataset, other)
+    assert [p.what.split(";")[0] for p in problems] == [
+        "landmark_fingerprint differs from the loaded head model's landmark table (recalibrated since)"]
+    assert validate_dataset(tiny_dataset, tiny_head)[0] == []
+
+
 def test_unloadable_head_model_is_a_user_error(tiny_dataset, tmp_path):
     from synthetic.errors import UserInputError
 

@@ -1,0 +1,84 @@
+"""The landmark table's calibration (synthetic.head.build.landmark_fit) and the fingerprints it must not break."""
+
+import numpy as np
+import pytest
+
+from synthetic.head import HeadModel, landmark_table, storage
+from synthetic.head.build.landmark_fit import calibrate_table, choose_symmetric
+from synthetic.head.build.landmarks import ContourRings, resolve_table
+from synthetic.rig import RigSettings, build_rig, project_points
+
+
+@pytest.fixture(scope="module")
+def tpl():
+    from synthetic.head.template import build_template
+
+    return build_template()
+
+
+def test_resolving_the_table_reproduces_the_models_landmarks(model, tpl):
+    idx, tri, bary = resolve_table(tpl)
+    np.testing.assert_array_equal(idx, model.landmark_mediapipe)
+    np.testing.assert_array_equal(tri, model.landmark_faces)
+    np.testing.assert_allclose(bary, model.landmark_barycentric, atol=1e-6)
+
+
+def test_calibration_recovers_displaced_rows_from_their_projections(model, tpl):
+    """Images made by projecting the table's own points: rows displaced by 4 mm / 6 % of a ring come back."""
+    contours = {"lip_outer_upper": landmark_table.CONTOURS["lip_outer_upper"][2:5]
+                + landmark_table.CONTOURS["lip_outer_upper"][6:9]}
+    brows = {70, 300, 105, 334, 168}  # two mirror pairs and one midline point (168, between the eyes)
+    surface = [r for r in landmark_table.SURFACE if r[0] in brows]
+    assert len(surface) == 5
+    rings = ContourRings(tpl)
+    truth_rows = [(m, *rings.point("lip_outer_upper", u)) for m, u in contours["lip_outer_upper"]]
+    from synthetic.head.build.landmarks import closest_point, facial_faces
+
+    facial = facial_faces(tpl)
+    for m, x, y, z in surface:
+        f, bc = closest_point(np.array([x, y, z]), tpl.vertices, tpl.faces[facial])
+        truth_rows.append((m, int(facial[f]), bc))
+    rng = np.random.default_rng(3)
+    cams = [c for c in build_rig(RigSettings(width=256, height=256)) if c.group == "front"][:5]
+    images = []
+    for _ in range(2):
+        p = model.sample(rng, expression=True, pose=True)
+        verts = model.vertices(p.shape, p.expression, p.pose)
+        for cam in cams:
+            pts = np.zeros((478, 2))
+            for m, f, bc in truth_rows:
+                pts[m] = project_points(bc @ verts[model.faces[f]], cam.K, cam.w2c)[0]
+            images.append((pts, 60.0, verts, cam.K, cam.w2c))  # ~ the eye-corner distance in these views (px)
+    displaced_c = {"lip_outer_upper": [(m, float(np.clip(u + 0.06, 0, 1))) for m, u in contours["lip_outer_upper"]]}
+    displaced_s = [(m, x, y, z + 0.004) for m, x, y, z in surface]
+    cal = calibrate_table(images, tpl, displaced_c, displaced_s, grid=4)
+    assert cal.before.mean() > 3.0  # the displacement shows
+    assert cal.after.max() < 0.8, cal.after  # and is undone (to the candidate grid's spacing, < 0.5 px)
+    got = dict(cal.contours["lip_outer_upper"])
+    for m, u in contours["lip_outer_upper"]:
+        assert abs(got[m] - u) < 0.01, (m, got[m], u)
+    truth_pts = {m: bc @ tpl.vertices[tpl.faces[f]] for m, f, bc in truth_rows[len(contours["lip_outer_upper"]):]}
+    for m, *q in cal.surface:
+        assert np.linalg.norm(q - truth_pts[m]) < 0.001, (m, q, truth_pts[m])
+    assert any(i == j for i, j in cal.pairs)  # the midline point was scored with its mirror image
+
+
+def test_mirror_pairs_are_chosen_jointly():
+    """Two landmarks whose free optima are not mirror images end up mirrored, at the jointly best place."""
+    pts = np.array([[x, 0.0, 0.0] for x in (-0.03, -0.029, -0.02, 0.02, 0.029, 0.03)])
+    left = np.array([5.0, 1.0, 3.0, 9, 9, 9])  # best at x = -0.029 (index 1)
+    right = np.array([9, 9, 9, 3.0, 2.0, 1.0])  # best at x = 0.03 (index 5); jointly: -0.029 / 0.029 (1 + 2)
+    chosen, pairs = choose_symmetric([left, right], [pts], [0, 0])
+    assert pairs == [(0, 1)] and list(chosen) == [1, 4]
+
+
+def test_the_landmark_table_is_not_part_of_the_geometry_fingerprint(model, monkeypatch):
+    arrays = model.arrays()
+    moved = dict(arrays, landmark_bary=arrays["landmark_bary"][::-1].copy())
+    other = HeadModel(moved)
+    assert other.fingerprint() == model.fingerprint()
+    assert other.landmark_fingerprint() != model.landmark_fingerprint()
+    assert storage.fingerprint_arrays(arrays, sorted(arrays)) != model.fingerprint()  # the legacy (all-array) form
+    assert not model.matches("0" * 64) and not model.matches(None)
+    monkeypatch.setitem(storage.LEGACY_FINGERPRINTS, "f" * 64, model.fingerprint())
+    assert model.matches("f" * 64) and model.matches(model.fingerprint())

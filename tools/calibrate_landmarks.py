@@ -1,0 +1,129 @@
+"""Calibrate the landmark table (``synthetic/head/landmark_table.py``) against mediapipe on rendered heads.
+
+The table's first version placed mediapipe's face-mesh points on the template from one photo (matplotlib's
+Grace Hopper, similarity-aligned: ``python -m synthetic.head.build.landmark_dev``). Where a point's meaning is
+a contour (lips, lid margins) that was exact; brows, nose and face oval came out 4-8 mm off. This tool fits
+every row to what mediapipe 0.10.21 reports on renders of our own heads (the models the realism benchmark and
+the photo fit use, :func:`backend.photos.dataset_faces.dataset_faces`):
+
+* each landmark is a point on the template's surface (triangle + barycentrics), posed with the identity,
+  expression and pose of each image and projected into its camera;
+* surface rows (brows, nose, face oval) choose among points on a barycentric grid over every face and lip
+  triangle; contour rows choose a position ``u`` along their own lip or lid-margin ring (semantics kept);
+* the score of a candidate is its mean distance to mediapipe's point over all images with a face, in percent
+  of mediapipe's outer-eye-corner distance (33-263), each image's error clipped at 20 %;
+* mirror pairs (found from a first unconstrained pass) are chosen jointly, so the table stays symmetric like the
+  template; points on the midline are scored together with their own mirror image.
+
+Calibrate on identities the realism benchmark does not measure (its seed base is 0; use another ``--seed`` for
+the calibration renders), e.g.::
+
+    python -m synthetic render --out /data/landmark_calib --identities 6 --frames 3 --resolution 384x384 \\
+        --samples 16 --seed 1000 --cameras cam_02,cam_06,cam_07,cam_11,cam_01,cam_03,cam_10,cam_12,cam_05
+    python tools/calibrate_landmarks.py --data /data/landmark_calib --write
+
+``--write`` rewrites the table (the head model rebuilds on next load; its geometry fingerprint does not change).
+Without it the tool only reports the before/after scores. A JSON record goes to ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+EYE_CORNERS = (33, 263)
+"""Mediapipe's outer eye corners: the error normaliser."""
+
+
+def collect(roots: list[Path], cameras: list[str] | None, model):
+    """Per detected image: mediapipe's ``[478, 2]`` points, its eye-corner distance (px), the posed vertices
+    ``[V, 3]``, ``K``, ``w2c``. Returns the list and how many images had no face."""
+    from backend.photos.dataset_faces import dataset_faces
+
+    images, missed, posed = [], 0, {}
+    for root in roots:
+        for rec in dataset_faces(root, cameras):
+            if rec.face is None:
+                missed += 1
+                continue
+            key = (str(root), rec.identity, rec.frame)
+            if key not in posed:
+                posed[key] = model.vertices(rec.shape, rec.expression, rec.pose)
+            lm = rec.face.landmarks[:, :2]
+            io = float(np.linalg.norm(lm[EYE_CORNERS[0]] - lm[EYE_CORNERS[1]]))
+            images.append((lm, io, posed[key], rec.K, rec.w2c))
+    return images, missed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, nargs="+", required=True, help="rendered dataset folder(s) to fit to")
+    ap.add_argument("--cameras", default=None, help="comma-separated camera names (default: every camera)")
+    ap.add_argument("--grid", type=int, default=4, help="barycentric grid steps per triangle edge (default 4)")
+    ap.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "landmark_calibration.json")
+    ap.add_argument("--free-corners", default="", help="mediapipe indices (comma-separated) that leave their contour "
+                    "and are fitted as surface points, e.g. the eye corners 33,133,362,263")
+    ap.add_argument("--write", nargs="?", const="table", default=None, metavar="PATH",
+                    help="rewrite synthetic/head/landmark_table.py (or write the table to PATH, to measure it first)")
+    args = ap.parse_args()
+
+    from synthetic.errors import UserInputError
+    from synthetic.head import HeadModel, landmark_table
+    from synthetic.head.build import landmark_dev, landmark_fit
+    from synthetic.head.template import build_template
+
+    t0 = time.perf_counter()
+    model = HeadModel.load()
+    tpl = build_template()
+    if tpl.vertices.shape != model.template.shape or not np.array_equal(tpl.faces, model.faces):
+        print("error: the cached head model is not this checkout's template (rebuild it first)", file=sys.stderr)
+        return 2
+    try:
+        cams = args.cameras.split(",") if args.cameras else None
+        images, missed = collect(args.data, cams, model)
+    except UserInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if len(images) < 4:
+        print(f"error: only {len(images)} images with a face in {', '.join(map(str, args.data))}", file=sys.stderr)
+        return 2
+    print(f"{len(images)} images with a face ({missed} without) in {time.perf_counter() - t0:.0f} s")
+
+    free = {int(i) for i in args.free_corners.split(",")} if args.free_corners else set()
+    cal = landmark_fit.calibrate_table(images, tpl, landmark_table.CONTOURS, landmark_table.SURFACE, args.grid, free)
+    print(f"mean clipped error over {len(cal.mediapipe)} landmarks: {cal.before.mean():.2f} % -> "
+          f"{cal.after.mean():.2f} % ({len(cal.pairs)} mirror pairs/midline points chosen jointly); median move "
+          f"{1000 * np.median(cal.moved):.1f} mm, max {1000 * cal.moved.max():.1f} mm ({time.perf_counter() - t0:.0f} s)")
+    groups = sorted(set(cal.group), key=cal.group.index)
+    for g in groups:
+        sel = np.array([x == g for x in cal.group])
+        print(f"  {g:16s} {sel.sum():3d} points  {cal.before[sel].mean():5.2f} % -> {cal.after[sel].mean():5.2f} %  "
+              f"moved {1000 * cal.moved[sel].mean():4.1f} mm")
+    record = {"data": [str(p) for p in args.data], "images": len(images), "missed": missed, "grid": args.grid,
+              "free": sorted(free), "clip_percent": landmark_fit.CLIP, "mean_before_%": float(cal.before.mean()),
+              "mean_after_%": float(cal.after.mean()),
+              "landmarks": [{"mediapipe": int(m), "group": g, "before_%": float(b), "after_%": float(a),
+                             "moved_mm": float(1000 * d)}
+                            for m, g, b, a, d in zip(cal.mediapipe, cal.group, cal.before, cal.after, cal.moved,
+                                                     strict=True)]}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(record, indent=1))
+    print(f"wrote {args.json}")
+    if args.write:
+        source = (f"tools/calibrate_landmarks.py: fitted to mediapipe 0.10.21 on {len(images)} renders of "
+                  f"{', '.join(p.name for p in args.data)}")
+        landmark_dev.write_table(cal.contours, cal.surface, source,
+                                 landmark_dev.OUT if args.write == "table" else Path(args.write))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
