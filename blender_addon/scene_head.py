@@ -98,9 +98,12 @@ def _head_mesh(model, state: HeadState, textures, collection) -> bpy.types.Objec
     albedo = head_data.srgb8_to_unit(textures.albedo_srgb8())
     skin = _skin_material(albedo, textures, state.params)
     iris_rgb = 0.5 * (np.asarray(state.params["iris"]["inner"]) + np.asarray(state.params["iris"]["outer"]))
-    slots, face_slot = materials.head_material_slots(model, skin, iris_rgb)
+    # the dataset renderer's eyes (painted iris, sclera veins from the skin's albedo image) and mouth colours
+    slots, face_slot = materials.head_material_slots(model, skin, iris_rgb, head_data.mouth_colours(state.params),
+                                                     textured_eyes=True)
     _tag_head_materials(model, slots, face_slot)
-    mesh = bpy_data.mesh_from_arrays("SynthHead_mesh", model.template, model.faces, model.uv_coords,
+    base = model.template + head_data.teeth_rest_offsets(model, state.params)  # the identity's teeth
+    mesh = bpy_data.mesh_from_arrays("SynthHead_mesh", base, model.faces, model.uv_coords,
                                      model.uv_faces, face_slot)  # fmt: skip
     for mat in slots:
         mesh.materials.append(mat)
@@ -116,9 +119,13 @@ def _head_mesh(model, state: HeadState, textures, collection) -> bpy.types.Objec
     return obj
 
 
+EYE_ROLES = ("iris", "sclera", "pupil")
+"""Materials that read the skin's albedo image (the identity's painted eyes)."""
+
+
 def _tag_head_materials(model, slots, face_slot) -> None:
-    """Tag the skin, neck and iris materials (found through the faces of their regions) and pack images."""
-    for role, region in (("skin", "face"), ("neck", "neck"), ("iris", "iris")):
+    """Tag the skin, neck and eye materials (found through the faces of their regions) and pack images."""
+    for role, region in (("skin", "face"), ("neck", "neck"), *((r, r) for r in EYE_ROLES)):
         faces = np.flatnonzero(model.face_regions == model.region_index(region))
         if len(faces):
             slots[int(face_slot[faces[0]])][ROLE_KEY] = role
@@ -136,7 +143,7 @@ def _pack_images(mat: bpy.types.Material) -> None:
 def _add_shape_keys(model, state: HeadState, obj) -> None:
     n = state.options.n_shape_keys
     shape, expr = head_data.shape_key_targets(model, n)
-    template = model.template.astype(np.float32)
+    template = np.array([v.co for v in obj.data.vertices], dtype=np.float32)  # the base: template + teeth
     obj.shape_key_add(name="Basis", from_mix=False)
     values = head_data.identity_values(model, state.params, n)
     for k in range(n):
@@ -275,6 +282,7 @@ def randomize(context, root, part: str, seed: int) -> HeadState:
     if part == "identity":
         for k, value in enumerate(head_data.identity_values(model, state.params, state.options.n_shape_keys)):
             keys[f"Shape{k:03d}"].value = float(value)
+        # the teeth offsets in the base mesh stay: they change by microns with the shape (teeth are near rigid)
         _edit_bones(context, root, lambda bones: _place_bones(bones, model, state.params, create=False))
         _regrow(root, model, state, [g for g in STRAND_GROUPS if head_part(root, g) is not None])
     elif part == "expression":
@@ -316,10 +324,15 @@ def _replace_skin(model, state: HeadState, mesh_obj) -> None:
         if role in ("skin", "neck"):
             old.append(mat)
             slot.material = skin if role == "skin" else neck
-        elif role == "iris":
-            rgb = 0.5 * (np.asarray(state.params["iris"]["inner"]) + np.asarray(state.params["iris"]["outer"]))
-            bsdf = next(n for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
-            bsdf.inputs["Base Color"].default_value = (*[float(c) for c in rgb], 1.0)
+        elif role in EYE_ROLES:  # the new skin image holds the new iris pattern
+            albedo = materials.albedo_image(skin)
+            for node in mat.node_tree.nodes:
+                if node.bl_idname == "ShaderNodeTexImage":
+                    node.image = albedo
+            if role == "iris":  # the flat colour a viewport without textures shows
+                rgb = 0.5 * (np.asarray(state.params["iris"]["inner"]) + np.asarray(state.params["iris"]["outer"]))
+                bsdf = next(n for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
+                bsdf.inputs["Base Color"].default_value = (*[float(c) for c in rgb], 1.0)
     for mat in {m.name: m for m in old}.values():
         images = [n.image for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage" and n.image]
         if mat.users == 0:

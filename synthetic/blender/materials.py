@@ -43,6 +43,15 @@ def _texture(nt: bpy.types.NodeTree, image: bpy.types.Image) -> bpy.types.Node:
     return tex
 
 
+ALBEDO_NODE = "albedo"
+"""Name of the skin material's albedo image node (:func:`albedo_image`)."""
+
+
+def albedo_image(skin: bpy.types.Material) -> bpy.types.Image:
+    """The albedo image of a :func:`skin_material` (the eyes read their painted iris and sclera from it)."""
+    return skin.node_tree.nodes[ALBEDO_NODE].image
+
+
 def skin_material(name: str, albedo: np.ndarray, roughness: np.ndarray | None = None,
                   specular: np.ndarray | None = None, part: str = "skin",
                   relief: np.ndarray | None = None, wrinkles: tuple[str, ...] = (),
@@ -57,6 +66,7 @@ def skin_material(name: str, albedo: np.ndarray, roughness: np.ndarray | None = 
     mat, bsdf, nt = _principled(name, part)
     albedo_img = image_from_array(f"{name}_albedo", albedo)
     albedo_tex = _texture(nt, albedo_img)
+    albedo_tex.name = ALBEDO_NODE
     nt.links.new(albedo_tex.outputs["Color"], bsdf.inputs["Base Color"])
     if roughness is not None:
         img = image_from_array(f"{name}_roughness", roughness, colorspace="Non-Color")
@@ -256,8 +266,7 @@ def head_material_slots(model, skin: bpy.types.Material, iris_rgb, mouth: dict |
         "tongue": _mottled(plain_material("tongue", "mouth", rgb["tongue"], roughness=0.4, subsurface=0.5), 0.3),
     }  # fmt: skip
     if textured_eyes:
-        albedo = next(n.image for n in skin.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage"
-                      and n.image is not None and n.image.name.endswith("_albedo"))
+        albedo = albedo_image(skin)
         for region in ("sclera", "iris", "pupil"):
             nt = by_region[region].node_tree
             bsdf = next(n for n in nt.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")

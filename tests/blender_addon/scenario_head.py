@@ -58,6 +58,8 @@ for v in mesh_obj.data.vertices:
         weights[v.index, model.joint_names.index(groups[g.group])] = g.weight
 report["skin_weight_err"] = float(np.max(np.abs(weights - np.where(model.skin_weights >= 1e-4, model.skin_weights, 0))))
 mats = [s.material for s in mesh_obj.material_slots]
+report["eye_images"] = sorted({n.image.name for m in mats if m.get(scene_head.ROLE_KEY) in scene_head.EYE_ROLES
+                              for n in m.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage" and n.image})
 report["materials"] = {"count": len(mats), "roles": sorted(m.get(scene_head.ROLE_KEY, "") for m in mats),
                        "images": sorted({(n.image.name, n.image.packed_file is not None, tuple(n.image.size))
                                          for m in mats for n in m.node_tree.nodes
@@ -97,12 +99,14 @@ with T("rig_check"):
         r_local = np.array(pb.rotation_euler.to_matrix())
         rest = np.array(pb.bone.matrix_local.to_3x3())
         rot[model.joint_index(name)] = rest @ r_local @ rest.T
-    v_shaped = model.shaped(shape, expr)
+    teeth = head_data.teeth_rest_offsets(model, state.params)  # the identity's teeth, in the add-on's base mesh
+    report["teeth_offset_max"] = float(np.abs(teeth).max())
+    v_shaped = model.shaped(shape, expr) + teeth
     transforms = lbs.forward_kinematics(rot, joints, model.joint_parents)
     want = lbs.skin_vertices(v_shaped, model.skin_weights, transforms)
     report["rig_err"] = float(np.abs(got - want).max())
     report["rig_jaw_motion"] = float(np.abs(want - v_shaped).max())
-    report["full_model_diff"] = float(np.abs(got - model.vertices(shape, expr, pose)).max())
+    report["full_model_diff"] = float(np.abs(got - model.vertices(shape, expr, pose, rest_offsets=teeth)).max())
     hair = scene_head.head_part(root, "hair")
     report["hair_follows_head"] = bool(not np.allclose(np.array(hair.matrix_world), np.eye(4), atol=1e-4))
     for kb in keys:
@@ -124,6 +128,10 @@ def snapshot():
             "exp": [keys[f"Exp{e:03d}"].value for e in range(model.n_expression)],
             "bones": {b.name: list(b.head_local) for b in root.data.bones},
             "skin_image": skin_image().name, "skin_pixels": float(np.mean(np.array(skin_image().pixels[:]))),
+            "eye_images": sorted({n.image.name for s in mesh_obj.material_slots
+                                  if s.material.get(scene_head.ROLE_KEY) in scene_head.EYE_ROLES
+                                  for n in s.material.node_tree.nodes
+                                  if n.bl_idname == "ShaderNodeTexImage" and n.image}),
             "hair": {g: (len(o.data.curves), float(np.mean([p.position[2] for p in o.data.points[:200]]))
                          if len(o.data.points) else 0.0)
                      for g in scene_head.STRAND_GROUPS if (o := scene_head.head_part(root, g)) is not None},

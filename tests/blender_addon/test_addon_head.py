@@ -56,6 +56,7 @@ def test_rig_bones_weights_and_drivers(report, model):
     # jaw_open through its driver, a head turn and a glance match the numpy model's skinning to 0.01 mm
     assert report["rig_jaw_motion"] > 0.01 and report["rig_err"] < 1e-5
     assert report["full_model_diff"] < 0.01  # the full model adds pose correctives the add-on leaves out
+    assert report["teeth_offset_max"] > 2e-4  # the identity's own teeth are in the base mesh (rig_err includes them)
     assert report["hair_follows_head"]
 
 
@@ -74,7 +75,9 @@ def test_expression_sliders_drive_the_skin_wrinkles(report, model):
 
 def test_materials_and_hair_curves(report):
     mats = report["materials"]
-    assert mats["count"] >= 8 and {"skin", "neck", "iris"} <= set(mats["roles"])
+    assert mats["count"] >= 8 and {"skin", "neck", "iris", "sclera", "pupil"} <= set(mats["roles"])
+    # the eyes read the skin's albedo image (painted iris, sclera veins), as in the dataset renders
+    assert len(report["eye_images"]) == 1 and report["eye_images"][0].endswith("_albedo")
     assert all(packed and tuple(size) == (256, 256) for _, packed, size in mats["images"])  # saved with the .blend
     assert sum("relief" in name for name, _, _ in mats["images"]) == 3  # micro-detail + six wrinkle maps
     strands = report["strands"]
@@ -102,6 +105,9 @@ def test_randomise_changes_only_its_part(report, model):
         # nothing leaks: the same number of images, materials and curve datablocks after each redraw
         assert (b["n_images"], b["n_materials"], b["n_curves"]) == (a["n_images"], a["n_materials"], a["n_curves"])
     np.testing.assert_allclose(r["expression"]["exp"], report["expected_expression"], atol=1e-6)
+    # a new skin brings a new painted iris: the eyes follow the skin's new albedo image
+    assert r["skin"]["eye_images"] != r["expression"]["eye_images"]
+    assert all(r[k]["eye_images"] == [r[k]["skin_image"]] for k in order)
     assert r["skin"]["skin_pixels"] != r["expression"]["skin_pixels"]
     assert report["next_seed"] == {"panel": 42, "state": 42}
     assert report["poll_without_head"] is False
