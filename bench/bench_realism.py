@@ -282,7 +282,7 @@ def main() -> int:
     name = "realism_quick" if args.quick else "realism"
     contact_sheet(sheet, OUT_DIR / f"{name}_sheet.png")  # the last variant's (the current table)
     record = {"benchmark": name, "machine": machine(), "data": [str(r) for r in roots], "render_seconds": render_s,
-              "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+              "settings": json.loads(json.dumps(vars(args), default=str)),
               "cameras": cams, "variants": result}
     (OUT_DIR / f"{name}.json").write_text(json.dumps(record, indent=2))
     print(f"wrote {OUT_DIR / f'{name}.json'} and {OUT_DIR / f'{name}_sheet.png'}"

@@ -118,8 +118,15 @@ def main() -> int:
     args.json.write_text(json.dumps(record, indent=1))
     print(f"wrote {args.json}")
     if args.write:
+        from synthetic.dataset import Dataset
+
+        what = []
+        for root in args.data:
+            ds = Dataset(root)
+            what.append(f"{root.name} ({len(ds.identities)} identities of seed {ds.manifest['seed_base']}, "
+                        f"{ds.rig.width}x{ds.rig.height})")
         source = (f"tools/calibrate_landmarks.py: fitted to mediapipe 0.10.21 on {len(images)} renders of "
-                  f"{', '.join(p.name for p in args.data)}")
+                  f"{', '.join(what)}" + (f", eye corners {sorted(free)} as surface points" if free else ""))
         landmark_dev.write_table(cal.contours, cal.surface, source,
                                  landmark_dev.OUT if args.write == "table" else Path(args.write))
     return 0

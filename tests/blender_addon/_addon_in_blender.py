@@ -96,7 +96,8 @@ def light_scene(strength: float = 3.0) -> None:
         scene.collection.objects.link(sun)
 
 
-def render(path: str, size=(64, 64), samples: int = 4, engine: str = "CYCLES") -> dict:
+def render(path: str, size=(64, 64), samples: int = 4, engine: str = "CYCLES", denoise: bool = False,
+           view_transform: str = "Standard") -> dict:
     """Render the scene with Cycles (CPU) or EEVEE into an RGBA PNG; returns its coverage and colour statistics."""
     scene = bpy.context.scene
     r = scene.render
@@ -104,7 +105,7 @@ def render(path: str, size=(64, 64), samples: int = 4, engine: str = "CYCLES") -
     if engine == "CYCLES":
         scene.cycles.device = "CPU"
         scene.cycles.samples = samples
-        scene.cycles.use_denoising = False
+        scene.cycles.use_denoising = denoise
         scene.cycles.seed = 0
     else:
         scene.eevee.taa_render_samples = samples
@@ -113,7 +114,7 @@ def render(path: str, size=(64, 64), samples: int = 4, engine: str = "CYCLES") -
     r.film_transparent = True
     r.image_settings.file_format = "PNG"
     r.image_settings.color_mode = "RGBA"
-    scene.view_settings.view_transform = "Standard"
+    scene.view_settings.view_transform = view_transform
     r.filepath = path
     bpy.ops.render.render(write_still=True)
     return image_stats(path)

@@ -3,7 +3,8 @@
 
 Builds the extension zip, writes the test GEM (``_addon_gem_fixture.head_gem``), installs the zip in a
 fresh headless Blender and runs ``scenario_screenshots.py``; the PNGs go to ``docs/images/``
-(8-bit, RGBA with transparent background; each kept under 200 KB).
+(8-bit, RGBA with transparent background; each kept under 200 KB), and with Blender 5.0 a lit close-up of the
+head, ``addon_synthetic_head_closeup.jpg`` (key, fill and rim area lights, AgX, denoised; ``--closeup-size``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--hair-quality", default="render", choices=("preview", "render"))
     p.add_argument("--blender", default="5.0", choices=("5.0", "5.3"), help="5.3: the native-splat GEM shots")
+    p.add_argument("--closeup-size", type=int, default=640, help="side of the head close-up (JPEG; 0 = none)")
+    p.add_argument("--closeup-samples", type=int, default=64)
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="synthheads_shots_") as tmp:
         tmp = Path(tmp)
@@ -45,11 +48,20 @@ def main(argv=None) -> int:
         write_gem(tmp / "avatar.gem", head_gem(n=100_000, seed=args.seed, texture_size=512))
         report = run_scenario("screenshots", tmp / "work", timeout=1800, blender=args.blender, zip=str(zip_path),
                               gem=str(tmp / "avatar.gem"), size=list(args.size), samples=args.samples, seed=args.seed,
-                              hair_quality=args.hair_quality, splats=args.blender == "5.3")  # fmt: skip
+                              hair_quality=args.hair_quality, splats=args.blender == "5.3",
+                              closeup_size=args.closeup_size, closeup_samples=args.closeup_samples)  # fmt: skip
         args.out.mkdir(parents=True, exist_ok=True)
         for name, info in report["images"].items():
             target = args.out / f"{name}.png"
-            shutil.copy(info["path"], target)
+            if name.endswith("_closeup"):  # a photo-like shot: JPEG over its dark background
+                from PIL import Image
+
+                target = target.with_suffix(".jpg")
+                rgba = Image.open(info["path"]).convert("RGBA")
+                backdrop = Image.new("RGBA", rgba.size, (26, 26, 28, 255))
+                Image.alpha_composite(backdrop, rgba).convert("RGB").save(target, quality=90)
+            else:
+                shutil.copy(info["path"], target)
             size = target.stat().st_size
             print(f"{target} {size / 1000:.0f} KB coverage {info['coverage']:.2f}")
             if size > MAX_BYTES:

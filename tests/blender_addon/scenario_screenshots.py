@@ -71,6 +71,34 @@ B.frame_camera(target=(0.0, -0.02, 0.0), distance=0.95, lens=70, yaw_deg=-25, he
 shoot("addon_synthetic_head")
 head_objects = {head.name, *(c.name for c in head.children)}
 
+if A.get("closeup_size"):
+    # a close-up as an artist would light it: key and fill area lights, a dim rim, AgX, denoised
+    import mathutils
+
+    for name, loc, energy, size in (("closeup_key", (-0.55, -0.75, 0.45), 22.0, 0.5),
+                                    ("closeup_fill", (0.7, -0.6, 0.05), 5.0, 0.8),
+                                    ("closeup_rim", (0.3, 0.7, 0.5), 12.0, 0.4)):
+        light = bpy.data.objects.new(name, bpy.data.lights.new(name, "AREA"))
+        light.data.energy, light.data.size = energy, size
+        light.location = loc
+        light.rotation_euler = (mathutils.Vector((0.0, -0.02, 0.02)) - mathutils.Vector(loc)).to_track_quat(
+            "-Z", "Y").to_euler()
+        scene.collection.objects.link(light)
+    bpy.data.objects["test_sun"].hide_render = True
+    scene.world.color = (0.05, 0.05, 0.055)
+    for name, value in (("Exp008", 0.35), ("Exp024", 0.35), ("Exp000", 0.05)):
+        keys[name].value = value
+    B.frame_camera(target=(0.0, -0.03, 0.02), distance=0.78, lens=85, yaw_deg=-28, height=0.025)
+    size = (A["closeup_size"], A["closeup_size"])
+    path = os.path.join(A["out"], "addon_synthetic_head_closeup.png")
+    scene.view_settings.look = "None"
+    stats = B.render(path, size=size, samples=A["closeup_samples"], denoise=True, view_transform="AgX")
+    report["images"]["addon_synthetic_head_closeup"] = {"path": path, **stats}
+    for obj in list(bpy.data.objects):
+        if obj.name.startswith("closeup_"):
+            bpy.data.objects.remove(obj)
+    bpy.data.objects["test_sun"].hide_render = False
+
 # an imported GEM at three coefficient values
 bpy.ops.scene.synthheads_import_gem(filepath=A["gem"])
 gem_obj = bpy.context.active_object

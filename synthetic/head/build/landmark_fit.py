@@ -43,7 +43,7 @@ def mirror_index(points: np.ndarray, partner: np.ndarray) -> np.ndarray:
     return j
 
 
-def choose_symmetric(score: np.ndarray, cand_pts: list[np.ndarray], owner: list[int], pair_tol: float = 0.004,
+def choose_symmetric(score: list[np.ndarray], cand_pts: list[np.ndarray], owner: list[int], pair_tol: float = 0.004,
                      midline_tol: float = 0.0015) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Pick one candidate per landmark, mirror pairs jointly.
 

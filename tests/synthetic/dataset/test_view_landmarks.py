@@ -87,7 +87,11 @@ def test_ibug68_subset_reads_as_a_face_from_the_front(head):
     xy, vis = view.xy[0][rows], view.visible[0][rows]
     assert vis.all()
     x, y = xy[:, 0], xy[:, 1]
-    assert np.all(np.diff(x[0:9]) > 0) and np.all(np.diff(x[8:17]) > 0)  # jaw runs left to right in the image
+    # the jaw runs left to right in the image; its top two points (mediapipe 162 at the temple, 234 at the
+    # cheekbone, placed by mediapipe on our renders) may sit within 1 % of the face's width of each other
+    tol = 0.01 * (x[16] - x[0])
+    assert np.all(np.diff(x[0:9]) > -tol) and np.all(np.diff(x[8:17]) > -tol), np.diff(x[0:17])
+    assert np.all(np.diff(x[1:8]) > 0) and np.all(np.diff(x[9:16]) > 0)
     assert np.argmax(y[0:17]) in (7, 8, 9)  # chin lowest
     assert x[36] < x[39] < x[42] < x[45]  # right eye's corners, then the left eye's
     eyes, nose_tip, mouth = y[36:48].mean(), y[30], y[48:68].mean()
