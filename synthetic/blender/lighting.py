@@ -26,6 +26,15 @@ def kelvin_to_rgb(kelvin: float) -> np.ndarray:
     return lin / lin.max()
 
 
+def white_balance_gain(kelvin: float) -> np.ndarray:
+    """Per-channel gains ``[3]`` (mean 1) that make light of ``kelvin`` white: the camera's white balance for the
+    key light, applied to the lights and the environment (in linear RGB every light path is a per-channel
+    product, so this equals a camera's RGB gains). Without it a 3500 K key turned skin orange; the environment
+    keeps its colour relative to the lights (a warm sunset horizon, a cool sky)."""
+    c = kelvin_to_rgb(kelvin)
+    return c.mean() / c
+
+
 def equirect_directions(width: int, height: int) -> np.ndarray:
     """Unit directions ``[H, W, 3]`` (Blender world) of an equirectangular image's pixel centres, as
     Cycles' Environment Texture maps them (row 0 = top = +Z; u = 0.5 looks along -X... see body)."""
@@ -122,12 +131,21 @@ def build_lighting(scene: bpy.types.Scene, rng: np.random.Generator, target=(0.0
     rig = str(rng.choice(LIGHT_RIGS))
     env_strength = float(rng.uniform(0.35, 0.84))  # scaled with the key power (see below)
     rotation = float(rng.uniform(0, 2 * np.pi))
+    env = environment_image(kind, rng)
+
+    # area-light power P (W) at distance d gives an irradiance of about P / (pi d^2) W/m^2 on the face;
+    # 5.6-11.2 * d^2 W gives 1.8-3.6 W/m^2 from the key. Measured over 12 identities x 3 front cameras
+    # (Standard view transform): median skin pixel 0.35 sRGB (10-90 %: 0.26-0.48), at most 1.6 % of skin
+    # pixels clipped; the earlier 4-8 * d^2 W (environment 0.25-0.6) left skin at 0.30 (0.22-0.41).
+    key_power = float(rng.uniform(5.6, 11.2))
+    temperature = float(rng.uniform(3500, 7000))
+    gain = white_balance_gain(temperature)
     world = bpy.data.worlds.new("synthheads_world")
     scene.world = world
     nt = world.node_tree
     nt.nodes.clear()
     tex = nt.nodes.new("ShaderNodeTexEnvironment")
-    img = image_from_array("synthheads_env", environment_image(kind, rng), colorspace="Linear Rec.709", hdr=True)
+    img = image_from_array("synthheads_env", env * gain, colorspace="Linear Rec.709", hdr=True)
     tex.image = img
     mapping = nt.nodes.new("ShaderNodeMapping")
     mapping.inputs["Rotation"].default_value[2] = rotation
@@ -140,12 +158,6 @@ def build_lighting(scene: bpy.types.Scene, rng: np.random.Generator, target=(0.0
     nt.links.new(tex.outputs["Color"], bg.inputs["Color"])
     nt.links.new(bg.outputs["Background"], out.inputs["Surface"])
 
-    # area-light power P (W) at distance d gives an irradiance of about P / (pi d^2) W/m^2 on the face;
-    # 5.6-11.2 * d^2 W gives 1.8-3.6 W/m^2 from the key. Measured over 12 identities x 3 front cameras
-    # (Standard view transform): median skin pixel 0.35 sRGB (10-90 %: 0.26-0.48), at most 1.6 % of skin
-    # pixels clipped; the earlier 4-8 * d^2 W (environment 0.25-0.6) left skin at 0.30 (0.22-0.41).
-    key_power = float(rng.uniform(5.6, 11.2))
-    temperature = float(rng.uniform(3500, 7000))
     objects, lights = [], []
     target = np.asarray(target, dtype=float)
     for role, az, el, rel, size in _light_positions(rig, rng):
@@ -153,12 +165,12 @@ def build_lighting(scene: bpy.types.Scene, rng: np.random.Generator, target=(0.0
         a, e = math.radians(az), math.radians(el)
         # azimuth 0 = in front of the face (-Y), positive towards the subject's left (+X)
         loc = target + dist * np.array([math.sin(a) * math.cos(e), -math.cos(a) * math.cos(e), math.sin(e)])
-        colour = kelvin_to_rgb(temperature + rng.uniform(-500, 500))
+        colour = kelvin_to_rgb(temperature + rng.uniform(-500, 500)) * gain
         ob = _area_light(f"synthheads_{role}", loc, target, key_power * rel * dist**2, size, colour)
         scene.collection.objects.link(ob)
         objects.append(ob)
         lights.append({"role": role, "azimuth_deg": az, "elevation_deg": el, "distance_m": dist,
                        "power_w": key_power * rel * dist**2, "size_m": size, "colour": colour.tolist()})  # fmt: skip
     desc = {"environment": kind, "environment_strength": env_strength, "environment_rotation_rad": rotation,
-            "light_rig": rig, "lights": lights}  # fmt: skip
+            "light_rig": rig, "lights": lights, "white_balance_k": temperature}  # fmt: skip
     return objects, desc

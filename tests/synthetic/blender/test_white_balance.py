@@ -1,0 +1,53 @@
+"""The dataset's lights are white-balanced for the key light, as a camera would be: a white card under an
+identity's lights renders grey, not orange or blue, whatever the lights' colour temperature (3500-7000 K)."""
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy", reason="bpy 5.0.1 is a pinned dependency; this only skips outside the venv")
+
+
+def _white_card(scene):
+    mesh = bpy.data.meshes.new("card")
+    mesh.from_pydata([(-0.3, 0, -0.3), (0.3, 0, -0.3), (0.3, 0, 0.3), (-0.3, 0, 0.3)], [], [(0, 1, 2, 3)])
+    mat = bpy.data.materials.new("white")
+    mat.use_nodes = True
+    bsdf = next(n for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
+    bsdf.inputs["Base Color"].default_value = (0.5, 0.5, 0.5, 1.0)
+    bsdf.inputs["Roughness"].default_value = 1.0
+    mesh.materials.append(mat)
+    scene.collection.objects.link(bpy.data.objects.new("card", mesh))
+    cam = bpy.data.objects.new("cam", bpy.data.cameras.new("cam"))
+    cam.location, cam.rotation_euler = (0.0, -1.5, 0.0), (np.pi / 2, 0.0, 0.0)
+    scene.collection.objects.link(cam)
+    scene.camera = cam
+
+
+def _mean_rgb(scene, path):
+    from PIL import Image
+
+    scene.render.filepath = str(path)
+    bpy.ops.render.render(write_still=True)
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.float64)[12:20, 12:20].reshape(-1, 3).mean(0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 4])
+def test_a_grey_card_under_an_identitys_lights_renders_grey(tmp_path, seed):
+    from synthetic.blender.lighting import build_lighting, kelvin_to_rgb, white_balance_gain
+    from synthetic.blender.render_settings import RenderSettings, configure_render
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    configure_render(scene, RenderSettings(32, 32, samples=16, device="cpu", denoise=False))
+    _, desc = build_lighting(scene, np.random.default_rng(seed))
+    scene.world.node_tree.nodes["Background"].inputs["Strength"].default_value = 0.0  # the lights alone
+    _white_card(scene)
+    k = desc["white_balance_k"]
+    assert 3500 <= k <= 7000
+    rgb = _mean_rgb(scene, tmp_path / "card.png")
+    assert rgb.min() > 20 and rgb.max() / rgb.min() < 1.08, (k, rgb)  # the lights' +-500 K jitter is left
+    # without the white balance the same lights would tint the card by the key's colour
+    raw = kelvin_to_rgb(k)
+    assert np.allclose(raw * white_balance_gain(k), raw.mean(), atol=1e-9)
+    for light in desc["lights"]:
+        assert np.abs(np.asarray(light["colour"]) - raw.mean()).max() < 0.15, light["colour"]
