@@ -40,11 +40,9 @@ from pathlib import Path
 import numpy as np
 from bench_common import OUT_DIR, ROOT, machine, markdown_table
 
+from backend.photos.dataset_faces import EYE_CORNERS
+
 from synthetic.rig import RigSettings, build_rig, yaw_pitch_from_direction
-
-EYE_CORNERS = (33, 263)
-"""Mediapipe indices of the outer eye corners (inter-ocular normalisation)."""
-
 
 def frontal_cameras(n: int) -> list[str]:
     """The ``n`` front-row cameras closest to straight ahead (angle from yaw 0, pitch 0)."""
@@ -77,9 +75,9 @@ def detections(roots: list[Path], cameras: list[str] | None) -> list:
     return [rec for root in roots for rec in dataset_faces(root, cameras)]
 
 
-def model_with_table(path: Path):
-    """This checkout's head model with the landmark table of another ``landmark_table.py`` (e.g. the one
-    before a recalibration, from ``git show REV:synthetic/head/landmark_table.py``): same geometry."""
+def model_with_table(path: Path, model):
+    """``model`` (a HeadModel) with the landmark table of another ``landmark_table.py`` (e.g. the one before a
+    recalibration, from ``git show REV:synthetic/head/landmark_table.py``): same geometry."""
     import runpy
 
     from synthetic.head import HeadModel
@@ -87,7 +85,7 @@ def model_with_table(path: Path):
     from synthetic.head.template import build_template
 
     table = runpy.run_path(str(path))
-    base = HeadModel.load().arrays()
+    base = model.arrays()
     idx, tri, bary = resolve_table(build_template(), table["CONTOURS"], table["SURFACE"])
     return HeadModel({**base, "landmark_mediapipe": idx.astype(base["landmark_mediapipe"].dtype),
                       "landmark_faces": tri.astype(base["landmark_faces"].dtype),
@@ -120,6 +118,7 @@ def measure(records: list, model=None):
     from synthetic.dataset.landmarks import project_frame
 
     rows, sheet, views = [], [], {}
+    region_ids = regions()
     for rec in records:
         key = (rec.dataset, rec.identity, rec.frame)
         if key not in views:
@@ -131,31 +130,24 @@ def measure(records: list, model=None):
                                            rec.ident.cameras.rig())
         view = views[key]
         mp_index = view.mediapipe
+        in_region = {name: np.isin(mp_index, ids) for name, ids in region_ids.items()}
         ours, vis = view.camera(rec.camera)
         io = float(np.linalg.norm(ours[list(mp_index).index(EYE_CORNERS[0])]
                                   - ours[list(mp_index).index(EYE_CORNERS[1])]))
         if rec.face is None:
             rows.append({"dataset": Path(rec.dataset).name, "identity": rec.identity, "frame": rec.frame,
-                     "camera": rec.camera, "detected": False, "why": rec.why})
+                         "camera": rec.camera, "detected": False, "why": rec.why})
             sheet.append((rec.rgb, ours[vis], None))
             continue
         theirs = rec.face.landmarks[mp_index, :2]
         err_all = 100 * np.linalg.norm(theirs - ours, axis=1) / max(io, 1e-6)
         err = err_all[vis]
-        by_region = {name: float(err_all[vis & np.isin(mp_index, ids)].mean())
-                     for name, ids in regions().items() if (vis & np.isin(mp_index, ids)).any()}
+        by_region = {name: float(err_all[vis & sel].mean()) for name, sel in in_region.items() if (vis & sel).any()}
         rows.append({"dataset": Path(rec.dataset).name, "identity": rec.identity, "frame": rec.frame,
                      "camera": rec.camera, "detected": True, "nme": float(err.mean()), "n_points": int(vis.sum()),
-                     "interocular_px": io,
-                     "nme_by_region": by_region})
+                     "interocular_px": io, "nme_by_region": by_region})
         sheet.append((rec.rgb, ours[vis], theirs[vis]))
     return rows, sheet
-
-
-def _head_model():
-    from synthetic.head import HeadModel
-
-    return HeadModel.load()
 
 
 FIT_CAMERAS = ("cam_02", "cam_06", "cam_07")
@@ -251,23 +243,25 @@ def main() -> int:
         roots = [OUT_DIR / f"realism_data_{args.size}_{args.samples}spp_seed{args.seed}"]
         render_s = render(roots[0], args, cameras)
     records = detections(roots, cameras if args.data is None else None)
+    from synthetic.head import HeadModel
+
+    current = HeadModel.load()
     variants = {"dataset": None}  # the landmarks.json files the renderer wrote
     if args.landmarks_from_model or args.baseline_table:
         from synthetic.dataset import Dataset
-        from synthetic.head import HeadModel
 
-        variants = {"current": HeadModel.load()}
         for root in roots:
-            if not variants["current"].matches(Dataset(root).head_model_fingerprint):
+            if not current.matches(Dataset(root).head_model_fingerprint):
                 sys.exit(f"{root}: rendered with another head model geometry; our landmarks cannot be re-projected")
+        variants = {"current": current}
         if args.baseline_table:
-            variants = {"baseline": model_with_table(args.baseline_table), **variants}
+            variants = {"baseline": model_with_table(args.baseline_table, current), **variants}
     cams = cameras if args.data is None else sorted({r.camera for r in records})
     result, rows, sheet = {}, None, None
     for name, model in variants.items():
         rows, sheet = measure(records, model)
         table = summarise(rows, cams)
-        fits = fit_errors(records, model or _head_model())
+        fits = fit_errors(records, model or current)
         by_region = region_table(rows)
         result[name] = {"table": table, "by_region": by_region, "images": rows, "fit": fits}
         print(f"\n## landmarks: {name}\n")

@@ -133,27 +133,6 @@ def shape_key_targets(model, n: int) -> tuple[np.ndarray, np.ndarray]:
     return shape.astype(np.float32), expr.astype(np.float32)
 
 
-def teeth_rest_offsets(model, params: dict) -> np.ndarray:
-    """``[V, 3]`` rest offsets (m) of the identity's teeth and gums (``synthetic.assets.teeth``) for the shape
-    in ``params``; zeros for parameters from before teeth were sampled."""
-    if params.get("teeth") is None:
-        return np.zeros((model.n_vertices, 3))
-    from synthetic.assets.teeth import TeethParams, teeth_offsets
-
-    neutral = model.vertices(np.asarray(params["shape"], dtype=np.float64))
-    return teeth_offsets(model, neutral, TeethParams.from_json(params["teeth"]))
-
-
-def mouth_colours(params: dict) -> dict | None:
-    """The identity's teeth, gums, tongue and mouth-interior colours (linear RGB), or None (defaults)."""
-    if params.get("teeth") is None:
-        return None
-    from synthetic.assets.teeth import TeethParams
-
-    t = TeethParams.from_json(params["teeth"])
-    return {"teeth": t.tooth_rgb, "gums": t.gums_rgb, "tongue": t.tongue_rgb, "mouth_bag": t.mouth_rgb}
-
-
 def joint_positions(model, params: dict) -> np.ndarray:
     """``[J, 3]`` rest joint positions (m) of the identity in ``params`` (neutral expression)."""
     return model.joints(np.asarray(params["shape"], dtype=np.float64))

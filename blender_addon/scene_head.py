@@ -49,7 +49,7 @@ def add_head(context: bpy.types.Context, options: HeadOptions) -> bpy.types.Obje
     """Build a synthetic head from ``options.seed`` in the active collection; returns its armature."""
     model = head_data.load_model()
     state = head_data.initial_state(model, options)
-    parts = ("textures", *STRAND_GROUPS) if options.strands else ("textures",)
+    parts = ("textures", "teeth", *STRAND_GROUPS) if options.strands else ("textures", "teeth")
     assets = head_data.sampler(model, options).build(state.params, parts=parts)
     collection = context.collection or context.scene.collection
 
@@ -60,7 +60,7 @@ def add_head(context: bpy.types.Context, options: HeadOptions) -> bpy.types.Obje
     collection.objects.link(root)
     _edit_bones(context, root, lambda bones: _place_bones(bones, model, state.params, create=True))
 
-    mesh_obj = _head_mesh(model, state, assets.textures, collection)
+    mesh_obj = _head_mesh(model, state, assets.textures, assets.teeth_offsets, collection)
     mesh_obj.parent = root
     mod = mesh_obj.modifiers.new("Armature", "ARMATURE")
     mod.object = root
@@ -94,15 +94,18 @@ def _place_bones(bones, model, params: dict, create: bool) -> None:
             bone.use_connect = False
 
 
-def _head_mesh(model, state: HeadState, textures, collection) -> bpy.types.Object:
+def _head_mesh(model, state: HeadState, textures, teeth_offsets, collection) -> bpy.types.Object:
+    """The skinned head mesh: base = template + the identity's teeth (``teeth_offsets`` ``[V, 3]`` m, or None),
+    the dataset renderer's materials (painted eyes, the identity's mouth colours), shape keys and drivers."""
+    from synthetic.assets.teeth import mouth_colours
+
     albedo = head_data.srgb8_to_unit(textures.albedo_srgb8())
     skin = _skin_material(albedo, textures, state.params)
     iris_rgb = 0.5 * (np.asarray(state.params["iris"]["inner"]) + np.asarray(state.params["iris"]["outer"]))
-    # the dataset renderer's eyes (painted iris, sclera veins from the skin's albedo image) and mouth colours
-    slots, face_slot = materials.head_material_slots(model, skin, iris_rgb, head_data.mouth_colours(state.params),
+    slots, face_slot = materials.head_material_slots(model, skin, iris_rgb, mouth_colours(state.params),
                                                      textured_eyes=True)
     _tag_head_materials(model, slots, face_slot)
-    base = model.template + head_data.teeth_rest_offsets(model, state.params)  # the identity's teeth
+    base = model.template if teeth_offsets is None else model.template + teeth_offsets
     mesh = bpy_data.mesh_from_arrays("SynthHead_mesh", base, model.faces, model.uv_coords,
                                      model.uv_faces, face_slot)  # fmt: skip
     for mat in slots:
@@ -119,8 +122,8 @@ def _head_mesh(model, state: HeadState, textures, collection) -> bpy.types.Objec
     return obj
 
 
-EYE_ROLES = ("iris", "sclera", "pupil")
-"""Materials that read the skin's albedo image (the identity's painted eyes)."""
+EYE_ROLES = materials.TEXTURED_EYE_REGIONS
+"""Materials that read the skin's albedo image (the identity's painted eyes), tagged by their region's name."""
 
 
 def _tag_head_materials(model, slots, face_slot) -> None:

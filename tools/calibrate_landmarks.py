@@ -39,14 +39,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-EYE_CORNERS = (33, 263)
-"""Mediapipe's outer eye corners: the error normaliser."""
-
-
 def collect(roots: list[Path], cameras: list[str] | None, model):
     """Per detected image: mediapipe's ``[478, 2]`` points, its eye-corner distance (px), the posed vertices
     ``[V, 3]``, ``K``, ``w2c``. Returns the list and how many images had no face."""
-    from backend.photos.dataset_faces import dataset_faces
+    from backend.photos.dataset_faces import EYE_CORNERS, dataset_faces
 
     images, missed, posed = [], 0, {}
     for root in roots:
@@ -101,7 +97,8 @@ def main() -> int:
     cal = landmark_fit.calibrate_table(images, tpl, landmark_table.CONTOURS, landmark_table.SURFACE, args.grid, free)
     print(f"mean clipped error over {len(cal.mediapipe)} landmarks: {cal.before.mean():.2f} % -> "
           f"{cal.after.mean():.2f} % ({len(cal.pairs)} mirror pairs/midline points chosen jointly); median move "
-          f"{1000 * np.median(cal.moved):.1f} mm, max {1000 * cal.moved.max():.1f} mm ({time.perf_counter() - t0:.0f} s)")
+          f"{1000 * np.median(cal.moved):.1f} mm, max {1000 * cal.moved.max():.1f} mm "
+          f"({time.perf_counter() - t0:.0f} s)")
     groups = sorted(set(cal.group), key=cal.group.index)
     for g in groups:
         sel = np.array([x == g for x in cal.group])

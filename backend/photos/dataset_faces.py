@@ -18,6 +18,9 @@ from synthetic.errors import UserInputError
 
 from .landmarks import DetectedFace, detect_face
 
+EYE_CORNERS = (33, 263)
+"""Mediapipe indices of the outer eye corners: their distance normalises landmark errors (NME)."""
+
 
 @dataclass
 class DatasetFace:

@@ -62,6 +62,16 @@ class TeethParams:
         return (a + (b - a) * float(self.shade)).tolist()
 
 
+def mouth_colours(params: dict) -> dict | None:
+    """Linear-RGB colours of the mouth interior for an identity's parameters (``identity.json``): keys ``teeth``,
+    ``gums``, ``tongue``, ``mouth_bag`` (what ``head_material_slots`` takes), or None when it has no teeth
+    parameters (sampled before teeth were; the defaults apply)."""
+    if params.get("teeth") is None:
+        return None
+    t = TeethParams.from_json(params["teeth"])
+    return {"teeth": t.tooth_rgb, "gums": t.gums_rgb, "tongue": t.tongue_rgb, "mouth_bag": t.mouth_rgb}
+
+
 def sample_teeth(rng: np.random.Generator, age: float) -> TeethParams:
     """Draw one identity's teeth; ``age`` in years shifts the shade and the gum line."""
     check_generator(rng)

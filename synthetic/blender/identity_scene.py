@@ -15,7 +15,7 @@ import bpy
 import numpy as np
 
 from synthetic.assets.skin import SkinParams
-from synthetic.assets.teeth import TeethParams
+from synthetic.assets.teeth import mouth_colours
 from synthetic.assets.wrinkles import WRINKLES, wrinkle_activations
 from synthetic.strand_follow import attach_roots, follow, vertex_motion
 from synthetic.strand_lod import thin_strands
@@ -79,12 +79,7 @@ def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral:
     skin = materials.skin_material("skin", albedo, tex.roughness, tex.specular, relief=tex.relief, wrinkles=WRINKLES,
                                    subsurface=SkinParams.from_json(params["skin"]).subsurface())
     iris_rgb = 0.5 * (np.asarray(params["iris"]["inner"]) + np.asarray(params["iris"]["outer"]))
-    mouth = None
-    if params.get("teeth") is not None:
-        teeth = TeethParams.from_json(params["teeth"])
-        mouth = {"teeth": teeth.tooth_rgb, "gums": teeth.gums_rgb, "tongue": teeth.tongue_rgb,
-                 "mouth_bag": teeth.mouth_rgb}
-    slots, face_slot = materials.head_material_slots(model, skin, iris_rgb, mouth, textured_eyes=True)
+    slots, face_slot = materials.head_material_slots(model, skin, iris_rgb, mouth_colours(params), textured_eyes=True)
     mesh = mesh_from_arrays("head", neutral, model.faces, model.uv_coords, model.uv_faces, face_slot)
     if subsurface:
         materials.set_subsurface_method(slots, subsurface)

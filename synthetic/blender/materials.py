@@ -43,6 +43,9 @@ def _texture(nt: bpy.types.NodeTree, image: bpy.types.Image) -> bpy.types.Node:
     return tex
 
 
+TEXTURED_EYE_REGIONS = ("iris", "sclera", "pupil")
+"""Head-model regions whose materials read the skin's albedo image with ``textured_eyes``."""
+
 ALBEDO_NODE = "albedo"
 """Name of the skin material's albedo image node (:func:`albedo_image`)."""
 
@@ -267,7 +270,7 @@ def head_material_slots(model, skin: bpy.types.Material, iris_rgb, mouth: dict |
     }  # fmt: skip
     if textured_eyes:
         albedo = albedo_image(skin)
-        for region in ("sclera", "iris", "pupil"):
+        for region in TEXTURED_EYE_REGIONS:
             nt = by_region[region].node_tree
             bsdf = next(n for n in nt.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
             nt.links.new(_texture(nt, albedo).outputs["Color"], bsdf.inputs["Base Color"])
