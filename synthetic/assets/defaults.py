@@ -58,14 +58,16 @@ PORE_STRENGTH = (0.4, 1.0)
 LIP_MELANIN = (0.35, 0.9)
 """Lip melanin as a multiple of the skin's (lips carry less melanin but are still pigmented)."""
 
-LIP_BLOOD = (2.5, 5.0)
-"""Lip blood as a multiple of the skin's."""
+LIP_BLOOD = (4.5, 8.0)
+"""Lip blood as a multiple of the skin's. Chosen so a fair skin's lips land near measured lip colour
+(CIELAB L* ~53, a* ~19 against the cheek's ~65 / ~10); 2.5-5 left them barely redder than the cheek (a* +4)."""
 
 PERIORBITAL = (0.0, 0.35)
 """Under-eye darkening strength (melanin and blood, log-multiplier)."""
 
-SKIN_ROUGHNESS = (0.42, 0.58)
-"""Base roughness (Blender Principled BSDF) of skin, uniform."""
+SKIN_ROUGHNESS = (0.34, 0.46)
+"""Base roughness (Blender Principled BSDF) of skin, uniform (skin's specular lobe: Torrance-Sparrow m ~0.3-0.45;
+0.42-0.58 read as matte clay in renders)."""
 
 SKIN_SPECULAR = (0.35, 0.55)
 """Base specular level (Principled 'Specular IOR Level', 0.5 = F0 of 4 %)."""

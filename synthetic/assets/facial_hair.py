@@ -172,33 +172,76 @@ def grow_brows(surface: HeadSurface, fh: FacialHairParams, rng: np.random.Genera
                    normals.astype(np.float32), mel, {**info, "n_strands": n})
 
 
+def _boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
+    """Open boundaries of a triangle mesh ``[F, 3]`` as ordered vertex loops (each ``[K]``, K >= 3).
+
+    A boundary vertex with more than two boundary edges (two holes touching) ends its walk there;
+    such partial walks are dropped."""
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    uniq, counts = np.unique(np.sort(edges, axis=1), axis=0, return_counts=True)
+    nbrs: dict[int, list[int]] = {}
+    for a, b in uniq[counts == 1]:
+        nbrs.setdefault(int(a), []).append(int(b))
+        nbrs.setdefault(int(b), []).append(int(a))
+    loops, seen = [], set()
+    for start in sorted(nbrs):
+        if start in seen or len(nbrs[start]) != 2:
+            continue
+        loop, prev, cur = [start], -1, start
+        seen.add(start)
+        while True:
+            nxt = [v for v in nbrs[cur] if v != prev]
+            if len(nbrs[cur]) != 2 or not nxt:
+                loop = []
+                break
+            prev, cur = cur, nxt[0]
+            if cur == start:
+                break
+            loop.append(cur)
+            seen.add(cur)
+        if len(loop) >= 3:
+            loops.append(np.asarray(loop, np.int64))
+    return loops
+
+
+def _resample(pts: np.ndarray, n: int) -> np.ndarray:
+    """``n`` points evenly spaced by arc length along the polyline ``pts`` ``[K, 3]``."""
+    cum = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    t = np.linspace(0, 1, n) * cum[-1]
+    return np.stack([np.interp(t, cum, pts[:, k]) for k in range(3)], 1)
+
+
 def lid_curves(surface: HeadSurface, n: int = 64) -> dict[str, np.ndarray]:
     """Eyelid margins as polylines (n, 3) in metres: keys 'left_upper', 'left_lower', 'right_upper', 'right_lower'.
 
-    Uses the mesh's open boundary vertices within 22 mm of each eye centre (eye openings of the
-    skin); falls back to an analytic almond curve on a 12.5 mm sphere around the eye centre.
+    Uses the skin's open boundary loop around each eye (the eye opening: the loop whose centroid lies
+    within 22 mm of the eye centre), split at its two corners (the loop's extremes along the face's
+    lateral axis); the half that lies higher is the upper lid. Each curve runs from the inner (nasal)
+    corner to the outer one. Without such a loop, an analytic almond curve on a 12.5 mm sphere
+    around the eye centre. A head model knows its margins exactly (``IdentitySampler.lid_margins``);
+    this is for surfaces without one.
     """
     lm = surface.landmarks
     lat, fwd, up = lm.axes()
-    edges = np.concatenate([surface.faces[:, [0, 1]], surface.faces[:, [1, 2]], surface.faces[:, [2, 0]]])
-    key = np.sort(edges, axis=1)
-    uniq, counts = np.unique(key, axis=0, return_counts=True)
-    boundary = np.unique(uniq[counts == 1])
+    loops = _boundary_loops(np.asarray(surface.faces))
     out = {}
     for side, centre in (("left", lm.eye_left), ("right", lm.eye_right)):
-        ring = boundary[np.linalg.norm(surface.vertices[boundary] - centre, axis=1) < 0.022 * lm.scale] \
-            if len(boundary) else np.zeros(0, np.int64)
+        near = [lp for lp in loops if len(lp) >= 8
+                and np.linalg.norm(surface.vertices[lp].mean(0) - centre) < 0.022 * lm.scale]
+        if near:
+            ring = surface.vertices[min(near, key=lambda lp: np.linalg.norm(surface.vertices[lp].mean(0) - centre))]
+            x = ring @ lat
+            i0, i1 = int(np.argmin(x)), int(np.argmax(x))
+            k = len(ring)
+            fwd_path = ring[[(i0 + j) % k for j in range((i1 - i0) % k + 1)]]
+            back_path = ring[[(i0 - j) % k for j in range((i0 - i1) % k + 1)]]
+            upper, lower = (fwd_path, back_path) if (fwd_path @ up).mean() > (back_path @ up).mean() \
+                else (back_path, fwd_path)
+            if side == "right":  # runs towards -lat: inner corner first
+                upper, lower = upper[::-1], lower[::-1]
+            out[f"{side}_upper"], out[f"{side}_lower"] = _resample(upper, n), _resample(lower, n)
+            continue
         for lid, sign in (("upper", 1.0), ("lower", -1.0)):
-            if len(ring) >= 8:
-                v = surface.vertices[ring] - centre
-                ang = np.arctan2(v @ up, v @ lat)
-                sel = (sign * (v @ up)) > 0
-                pts = surface.vertices[ring][sel][np.argsort(ang[sel])]
-                if len(pts) >= 4:
-                    t = np.linspace(0, 1, n)
-                    cum = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
-                    out[f"{side}_{lid}"] = np.stack([np.interp(t * cum[-1], cum, pts[:, k]) for k in range(3)], 1)
-                    continue
             th = np.linspace(0.12 * np.pi, 0.88 * np.pi, n) * sign
             half_h = (0.45 if sign > 0 else 0.3)
             d = np.cos(th)[:, None] * lat + half_h * np.abs(np.sin(th))[:, None] * up * sign + 0.8 * fwd
@@ -207,12 +250,16 @@ def lid_curves(surface: HeadSurface, n: int = 64) -> dict[str, np.ndarray]:
     return out
 
 
-def grow_lashes(surface: HeadSurface, fh: FacialHairParams, rng: np.random.Generator) -> Strands:
-    """Eyelashes: upper lashes leave the lid forwards and curl up, lower ones curl down."""
+def grow_lashes(surface: HeadSurface, fh: FacialHairParams, rng: np.random.Generator,
+                margins: dict | None = None) -> Strands:
+    """Eyelashes: upper lashes leave the lid forwards and curl up, lower ones curl down.
+
+    ``margins``: the lid margins in :func:`lid_curves`' layout (keys ``left_upper`` ... ``right_lower``,
+    each ``[K, 3]`` m from the inner corner out), e.g. the head model's own; default :func:`lid_curves`."""
     check_generator(rng)
     lm = surface.landmarks
     lat, fwd, up = lm.axes()
-    curves = lid_curves(surface)
+    curves = lid_curves(surface) if margins is None else margins
     field = surface.collision(body=False, keep_out=False)
     groups = []
     n_pts = 6

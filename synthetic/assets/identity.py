@@ -149,19 +149,22 @@ class IdentitySampler:
 
         return surface_from_model(self.model, None if params["shape"] is None else np.asarray(params["shape"]))
 
-    def _lid_margins(self, params: dict) -> tuple[tuple, tuple]:
-        """(upper, lower) lid margins, each a pair of ``[K, 3]`` polylines (m) on the identity's neutral
-        head; empty without a head model."""
+    def lid_margins(self, params: dict) -> dict | None:
+        """The lid margins of the identity's neutral head from the head model's eye rings: keys ``left_upper``,
+        ``left_lower``, ``right_upper``, ``right_lower`` (``facial_hair.lid_curves``' layout), each ``[K, 3]`` (m)
+        from the inner (nasal) corner to the outer one; None without a head model."""
         if self.model is None or not hasattr(self.model, "ring"):
-            return (), ()
+            return None
         verts = self.model.vertices(None if params["shape"] is None else np.asarray(params["shape"]))
-        upper, lower = [], []
-        for eye in ("eye_left", "eye_right"):
-            ids = self.model.ring(eye, "margin")
+        out = {}
+        for side in ("left", "right"):
+            ids = self.model.ring(f"eye_{side}", "margin")
             half = len(ids) // 2  # the ring's first half is the upper lid, the second the lower
-            upper.append(verts[ids[: half + 1]])
-            lower.append(verts[ids[half:]])
-        return tuple(upper), tuple(lower)
+            upper, lower = verts[ids[: half + 1]], verts[np.append(ids[half:], ids[0])][::-1]
+            if abs(upper[0, 0]) > abs(upper[-1, 0]):  # starts at the outer corner
+                upper, lower = upper[::-1], lower[::-1]
+            out[f"{side}_upper"], out[f"{side}_lower"] = upper, lower
+        return out
 
     def build(self, params: dict | int, surface: HeadSurface | None = None, texture_maps=None,
               parts: tuple = ("textures", "hair", "beard", "brows", "lashes", "proxy", "performance", "teeth")
@@ -193,7 +196,9 @@ class IdentitySampler:
 
                 shape = None if params["shape"] is None else np.asarray(params["shape"])
                 texture_maps = texture_inputs(self.model, params["texture_size"], shape)
-            upper_lids, lower_lids = self._lid_margins(params)
+            margins = self.lid_margins(params) or {}
+            upper_lids = tuple(v for k, v in margins.items() if k.endswith("upper"))
+            lower_lids = tuple(v for k, v in margins.items() if k.endswith("lower"))
             extras = FaceExtras(hair_rgb=tuple(colour.preview_rgb), brow_density=min(facial.brow_density, 1.0),
                                 scalp_shadow=hair.scalp_shadow, iris=iris, age=float(params["age"]),
                                 tear_lines=lower_lids, lid_lines=upper_lids,
@@ -207,7 +212,8 @@ class IdentitySampler:
         if "brows" in parts:
             strands["brows"] = grow_brows(surf, facial, stream(seed, "brows", "strands"), quality)
         if "lashes" in parts:
-            strands["lashes"] = grow_lashes(surf, facial, stream(seed, "lashes", "strands"))
+            strands["lashes"] = grow_lashes(surf, facial, stream(seed, "lashes", "strands"),
+                                            None if surface is not None else self.lid_margins(params))
         zeros = np.zeros(len(surf.vertices))
         hair_off, beard_off = zeros, zeros.copy()
         if "proxy" in parts:

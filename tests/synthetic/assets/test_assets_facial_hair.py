@@ -6,6 +6,7 @@ import pytest
 import _assets_standin as standin
 from synthetic.assets import (BEARD_NAMES, beard_weights, grow_beard, grow_brows, grow_lashes, sample_facial_hair,
                               sample_hair_colour)
+from synthetic.assets.facial_hair import lid_curves
 
 
 def _params(style, seed=0, sex="male"):
@@ -70,6 +71,31 @@ def test_real_head_beard_and_lashes(real_surface):
     loc = real_surface.landmarks.to_local(la.points[:, 0])
     eyes = np.hypot(np.abs(loc[:, 0]) - 31.5, loc[:, 2])
     assert np.percentile(eyes, 95) < 25  # lash roots ring the eyes
+
+
+def test_real_head_lids_split_at_the_corners(real_surface):
+    """Each eye opening splits into an upper and a lower lid that share its two corners, the upper lid
+    above the lower one across the opening, and the upper lashes root along the whole upper lid (they
+    once rooted on a few millimetres of it and stood up as a tuft above the pupil)."""
+    lm = real_surface.landmarks
+    curves = lid_curves(real_surface)
+    rng, fh = _params("none", 2)
+    lashes = grow_lashes(real_surface, fh, rng)
+    for k, side in enumerate(("left", "right")):
+        upper, lower = (lm.to_local(curves[f"{side}_{lid}"]) for lid in ("upper", "lower"))
+        assert np.allclose(upper[[0, -1]], lower[[0, -1]], atol=1e-6)
+        assert abs(upper[0, 0]) < abs(upper[-1, 0])  # from the inner corner out
+        if side == "right":
+            upper, lower = upper[::-1], lower[::-1]  # lat increasing, for np.interp
+        width = upper[-1, 0] - upper[0, 0]
+        assert 15.0 < width < 40.0  # scaled mm, corner to corner
+        mid = upper[16:48]
+        opening = mid[:, 2] - np.interp(mid[:, 0], lower[:, 0], lower[:, 2])
+        assert opening.min() > 4.0 and opening.max() < 16.0
+        start = k * (fh.lash_upper + fh.lash_lower)
+        roots = lm.to_local(lashes.points[start:start + fh.lash_upper, 0])
+        assert np.ptp(roots[:, 0]) > 0.8 * width
+        assert np.all(roots[:, 2] > np.interp(roots[:, 0], lower[:, 0], lower[:, 2]) + 1.0)
 
 
 def test_bad_inputs(standin_surface):
