@@ -119,11 +119,28 @@ def identity_values(model, params: dict, n: int) -> np.ndarray:
     return shape / np.maximum(model.shape_std[:n], 1e-12)
 
 
-def expression_values(model, seed: int) -> np.ndarray:
-    """``[E]`` ExpNNN slider values: a random sparse expression from the seed's ``expression`` stream."""
+def expression_values(model, seed: int, params: dict | None = None) -> np.ndarray:
+    """``[E]`` ExpNNN slider values: a random sparse expression from the seed's ``expression`` stream, the lids
+    lifted to the resting lids of the identity in ``params`` (:func:`neutral_expression`) when given."""
+    from synthetic.assets.performance import rest_lids
     from synthetic.assets.seeds import stream
 
-    return model.sample_expression(stream(seed, "expression"))
+    values = model.sample_expression(stream(seed, "expression"))
+    return values if params is None else rest_lids(values, model.expression_names, lid_rest(params))
+
+
+def neutral_expression(model, params: dict) -> np.ndarray:
+    """``[E]`` ExpNNN slider values of the identity's neutral face: 0 but for the eyelids, which rest where the
+    identity's do (``synthetic.assets.identity.lid_rest``; the dataset renderer's frame 0 is the same face)."""
+    from synthetic.assets.performance import rest_lids
+
+    return rest_lids(np.zeros(model.n_expression), model.expression_names, lid_rest(params))
+
+
+def lid_rest(params: dict) -> float:
+    from synthetic.assets.identity import lid_rest as rest
+
+    return rest(params)
 
 
 def shape_key_targets(model, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -149,6 +149,7 @@ def _add_shape_keys(model, state: HeadState, obj) -> None:
     template = np.array([v.co for v in obj.data.vertices], dtype=np.float32)  # the base: template + teeth
     obj.shape_key_add(name="Basis", from_mix=False)
     values = head_data.identity_values(model, state.params, n)
+    neutral = head_data.neutral_expression(model, state.params)
     for k in range(n):
         kb = obj.shape_key_add(name=f"Shape{k:03d}", from_mix=False)
         kb.data.foreach_set("co", (template + shape[k]).ravel())
@@ -159,7 +160,7 @@ def _add_shape_keys(model, state: HeadState, obj) -> None:
         kb.data.foreach_set("co", (template + expr[e]).ravel())
         lo, hi = (float(x) for x in model.expression_ranges[e])
         kb.slider_min, kb.slider_max = max(lo, -10.0), min(hi, 10.0)
-        kb.value = 0.0
+        kb.value = float(neutral[e])
     obj.data.shape_keys.name = "SynthHead_keys"
     obj.data.shape_keys[NAMES_KEY] = {f"Exp{e:03d}": name for e, name in enumerate(model.expression_names)}
 
@@ -289,7 +290,7 @@ def randomize(context, root, part: str, seed: int) -> HeadState:
         _edit_bones(context, root, lambda bones: _place_bones(bones, model, state.params, create=False))
         _regrow(root, model, state, [g for g in STRAND_GROUPS if head_part(root, g) is not None])
     elif part == "expression":
-        for e, value in enumerate(head_data.expression_values(model, seed)):
+        for e, value in enumerate(head_data.expression_values(model, seed, state.params)):
             keys[f"Exp{e:03d}"].value = float(value)
     elif part == "skin":
         _replace_skin(model, state, mesh_obj)

@@ -45,6 +45,7 @@ def main() -> int:
     import bpy
     from PIL import Image, ImageDraw
 
+    from synthetic.assets.performance import rest_lids
     from synthetic.blender import cameras, identity_scene, staging
     from synthetic.blender.render_settings import RenderSettings, configure_render
     from synthetic.dataset.writer import identity_seed
@@ -78,6 +79,7 @@ def main() -> int:
                 e = np.zeros(len(names))
                 for n, v in EXPRESSIONS[expr].items():
                     e[names.index(n)] = v
+                e = rest_lids(e, names, staged.assets.lid_rest)
                 identity_scene.update_frame(staged.objs, model, staged.shape, e, np.zeros((model.n_joints, 3)))
                 scene.camera = cams[CAMERAS[view]]
                 scene.render.filepath = str(tmp)

@@ -154,7 +154,7 @@ def beard_zones(loc: np.ndarray, lm: Landmarks) -> dict[str, np.ndarray]:
     m, n, c = lm.local_of("mouth"), lm.local_of("nose_tip"), lm.local_of("chin")
     a = np.abs(loc[:, 0])
     w = loc[:, 2] - m[2]
-    top = (n[2] - m[2]) - 8.0  # just under the nostrils
+    top = (n[2] - m[2]) - 14.0  # below the nostrils (with the 3 mm ramp: none on the nose wings)
     chin_w = c[2] - m[2]
     front = _front(loc, m[1] - 55.0, 12.0)
     moustache = _band(a, -1.0, 24.0, 5.0) * _band(w, 3.0 - 6.0 * smoothstep(14.0, 24.0, a), top, 3.0)

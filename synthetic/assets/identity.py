@@ -80,6 +80,9 @@ class IdentityAssets:
     teeth_offsets: np.ndarray | None = None
     """[V, 3] rest-pose offsets (m) of the identity's teeth and gums (``HeadModel.vertices(rest_offsets=)``),
     or None (template teeth: parameters from before teeth were sampled, or no head model)."""
+    lid_rest: float = 0.0
+    """The identity's resting upper-lid drop (an ``eye_blink`` activation, :func:`lid_rest`): its neutral face is
+    ``performance.rest_lids(zeros, names, lid_rest)``, and the performance already holds it."""
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Flat name -> array dict (for ``np.savez``)."""
@@ -131,10 +134,11 @@ class IdentitySampler:
         teeth = sample_teeth(stream(seed, "teeth"), age)
         lids = stream(seed, "eyelids")  # monolids about one in five; deep-set lids fold higher
         crease = 0.0 if lids.random() < D.MONOLID_PROBABILITY else float(lids.uniform(*D.LID_CREASE_MM))
+        rest = float(lids.uniform(*D.LID_REST))
         params = {"format_version": D.FORMAT_VERSION, "seed": seed, "sex": sex, "age": age, "shape": shape,
                   "skin": skin.to_json(), "iris": iris.to_json(), "hair": hair.to_json(),
                   "facial_hair": facial.to_json(), "teeth": teeth.to_json(),
-                  "eyelids": {"crease_mm": crease},
+                  "eyelids": {"crease_mm": crease, "rest": rest},
                   "performance": {"kind": cfg.performance_kind, "n_frames": int(cfg.n_frames), "fps": float(cfg.fps)},
                   "quality": cfg.quality, "texture_size": int(cfg.texture_size)}
         json.dumps(params)  # fail here, not in a writer, if anything is not JSON-serialisable
@@ -231,12 +235,19 @@ class IdentitySampler:
             joints = self.model.joint_names if self.model is not None else ("neck", "head", "jaw", "eye_left",
                                                                             "eye_right")
             performance = make_performance(stream(seed, "performance", "tracks"), names, perf["n_frames"], perf["fps"],
-                                           ranges, joints, perf["kind"])
+                                           ranges, joints, perf["kind"], lid_rest=lid_rest(params))
         teeth_off = None
         if "teeth" in parts and params.get("teeth") is not None and self.model is not None:
             neutral = self.model.vertices(None if params["shape"] is None else np.asarray(params["shape"]))
             teeth_off = teeth_offsets(self.model, neutral, TeethParams.from_json(params["teeth"]))
-        return IdentityAssets(textures, strands, hair_off, beard_off, performance, teeth_offsets=teeth_off)
+        return IdentityAssets(textures, strands, hair_off, beard_off, performance, teeth_offsets=teeth_off,
+                              lid_rest=lid_rest(params))
+
+
+def lid_rest(params: dict) -> float:
+    """The identity's resting upper-lid drop (``eye_blink`` activation in [0, 1], ``defaults.LID_REST``) from its
+    parameters; 0 for identities sampled before it existed (their lids rest where the template's do)."""
+    return float(params.get("eyelids", {}).get("rest", 0.0))
 
 
 def sample_identity(seed: int, head_model=None, **config) -> dict:

@@ -76,6 +76,15 @@ def pick_frames(n_samples: int, expression: np.ndarray, ignore=()) -> np.ndarray
                     dtype=np.int64)
 
 
+def rest_lids(expression: np.ndarray, expression_names, rest: float) -> np.ndarray:
+    """``expression`` ``[..., E]`` with the blink columns lifted to an identity's resting lids: ``b -> rest + (1 - rest)
+    * b`` (a blink still closes the eye; between blinks the upper lid rests ``rest`` of the way down). A copy."""
+    out = np.array(expression, dtype=np.float64, copy=True)
+    cols = blink_columns(expression_names)
+    out[..., cols] = float(rest) + (1.0 - float(rest)) * out[..., cols]
+    return out
+
+
 def blink_columns(expression_names) -> list[int]:
     """Columns of the expression layout ``expression_names`` that close the eyelids (the ``blink``
     channel of ``defaults.SEMANTIC_EXPRESSIONS``); names the model lacks are skipped."""
@@ -127,7 +136,7 @@ def semantic_matrix(names: tuple[str, ...]) -> tuple[list[str], np.ndarray]:
 def make_performance(rng: np.random.Generator, expression_names, n_frames: int = D.PERFORMANCE_FRAMES,
                      fps: float = D.FPS, expression_ranges=None, joint_names=("neck", "head", "jaw", "eye_left",
                                                                                 "eye_right"),
-                     kind: str = "mixed", intensity: float = 1.0) -> Performance:
+                     kind: str = "mixed", intensity: float = 1.0, lid_rest: float = 0.0) -> Performance:
     """Generate one performance.
 
     Args:
@@ -137,6 +146,7 @@ def make_performance(rng: np.random.Generator, expression_names, n_frames: int =
             (default [0, 1]). joint_names: pose layout (``HeadModel.joint_names``).
         kind: 'mixed' (random segments) or one segment kind for the whole performance.
         intensity: scales expression amplitudes (0..1.5).
+        lid_rest: the identity's resting upper-lid drop, an ``eye_blink`` activation (:func:`rest_lids`).
     """
     check_generator(rng)
     n_frames = check_count("n_frames", n_frames, 1)
@@ -167,7 +177,7 @@ def make_performance(rng: np.random.Generator, expression_names, n_frames: int =
         start = end
     _blinks(rng, duration, sem)
     tracks = np.stack([_track(sem[c], t) for c in chans], 1)  # (F, C)
-    expr = tracks @ mix + direct
+    expr = rest_lids(tracks @ mix + direct, names, lid_rest)
     expr = np.clip(expr, ranges[:, 0], ranges[:, 1])
     gaze = _gaze(rng, t)
     pose = np.zeros((n_frames, len(joints), 3))

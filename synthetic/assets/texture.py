@@ -40,7 +40,8 @@ class SkinTextures:
         albedo: (H, W, 3) float32 linear-sRGB base colour in [0, 1].
         roughness: (H, W) float32 Principled roughness in [0, 1].
         specular: (H, W) float32 Principled 'Specular IOR Level' in [0, 1] (0.5 = F0 of 4 %).
-        coverage: (H, W) bool, texels covered by any region (others hold the plain skin colour).
+        coverage: (H, W) bool, texels covered by any region (others hold the plain skin colour, but for a
+            ring of ``SEAM_PAD_TEXELS`` around each UV island that repeats its edge: :func:`pad_islands`).
         relief: (H, W, 7) float32 skin heights in mm, channels ``wrinkles.RELIEF_CHANNELS``
             (micro-detail, then one map per expression wrinkle), or None.
     """
@@ -242,8 +243,37 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
     out_s[idx] = np.clip(spec, 0, 1)
     out_h = np.zeros((h * w, len(RELIEF_CHANNELS)), np.float32)
     out_h[idx] = relief
-    return SkinTextures(out_a.reshape(h, w, 3), out_r.reshape(h, w), out_s.reshape(h, w), coverage.reshape(h, w),
-                        out_h.reshape(h, w, -1))
+    maps = np.concatenate([out_a, out_r[:, None], out_s[:, None], out_h], 1).reshape(h, w, -1)
+    maps = pad_islands(maps, coverage.reshape(h, w), max(2, round(SEAM_PAD_TEXELS * h / 1024)))
+    return SkinTextures(maps[..., :3], maps[..., 3], maps[..., 4], coverage.reshape(h, w), maps[..., 5:])
+
+
+SEAM_PAD_TEXELS = 4
+"""Texels (at 1024) by which every map repeats its UV islands' edges outwards: texture filtering and the bump's
+finite differences at a seam then read the island's own values, not the plain fill (a relief step at an island's
+edge would tilt the bump's normal there)."""
+
+
+def pad_islands(maps: np.ndarray, covered: np.ndarray, texels: int) -> np.ndarray:
+    """``maps`` ``[H, W, C]`` with every uncovered texel within ``texels`` steps (4-neighbour) of ``covered``
+    ``[H, W]`` bool set to the mean of its already-set neighbours, ring by ring; the rest unchanged."""
+    out = np.array(maps, np.float32, copy=True)
+    done = np.asarray(covered, bool).copy()
+    for _ in range(int(texels)):
+        acc = np.zeros_like(out)
+        cnt = np.zeros(done.shape, np.float32)
+        for dst, src in (((slice(1, None), slice(None)), (slice(None, -1), slice(None))),
+                         ((slice(None, -1), slice(None)), (slice(1, None), slice(None))),
+                         ((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+                         ((slice(None), slice(None, -1)), (slice(None), slice(1, None)))):
+            acc[dst] += out[src] * done[src][..., None]
+            cnt[dst] += done[src]
+        new = ~done & (cnt > 0)
+        if not new.any():
+            break
+        out[new] = acc[new] / cnt[new][:, None]
+        done |= new
+    return out
 
 
 def _lookup(lut: np.ndarray, log_mel: np.ndarray, log_blood: np.ndarray) -> np.ndarray:

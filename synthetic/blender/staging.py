@@ -15,7 +15,7 @@ import numpy as np
 
 from synthetic.assets import IdentityAssets, IdentityConfig, IdentitySampler
 from synthetic.assets import defaults as D
-from synthetic.assets.performance import blink_columns, pick_frames
+from synthetic.assets.performance import blink_columns, pick_frames, rest_lids
 from synthetic.assets.seeds import stream
 from synthetic import strand_lod
 from synthetic.rig import RigCamera, RigSettings, build_rig
@@ -134,12 +134,13 @@ def frame_inputs(model, assets: IdentityAssets, frame: int,
                  n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(expression ``[E]``, pose ``[J, 3]`` rad, gaze ``[2]``) of ``frame`` of ``n_frames`` (neutral frame 0 included).
 
-    Frame 0 is neutral; frames 1.. are spread over the whole performance
-    (:func:`~synthetic.assets.performance.pick_frames`), so a short render still shows expressions;
+    Frame 0 is neutral (with the identity's resting lids, ``assets.lid_rest``); frames 1.. are spread over the whole
+    performance (:func:`~synthetic.assets.performance.pick_frames`), so a short render still shows expressions;
     blinks do not count as expression, so rendered frames blink at the performance's natural rate.
     """
     if frame == 0:  # the neutral frame: what the back-projected texture is made from
-        return np.zeros(model.n_expression), np.zeros((model.n_joints, 3)), np.zeros(2)
+        neutral = rest_lids(np.zeros(model.n_expression), model.expression_names, assets.lid_rest)
+        return neutral, np.zeros((model.n_joints, 3)), np.zeros(2)
     perf = assets.performance
     picked = pick_frames(max(n_frames - 1, 1), perf.expression, ignore=blink_columns(perf.expression_names))
     index = int(picked[frame - 1])

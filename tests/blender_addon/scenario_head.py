@@ -38,6 +38,7 @@ report["mesh"] = {"vertices": len(mesh_obj.data.vertices), "polygons": len(mesh_
                   "modifiers": [(m.type, getattr(m, "object", None) and m.object.name) for m in mesh_obj.modifiers],
                   "parent": mesh_obj.parent.name}  # fmt: skip
 report["keys"] = [(k.name, k.slider_min, k.slider_max, k.value) for k in keys]
+report["lid_rest"] = head_data.lid_rest(state.params)
 report["key_names"] = dict(mesh_obj.data.shape_keys[scene_head.NAMES_KEY])
 report["model"] = {"expression_names": list(model.expression_names),
                    "expression_ranges": model.expression_ranges.tolist(), "joint_names": list(model.joint_names),
@@ -146,7 +147,7 @@ for i, part in enumerate(("identity", "expression", "skin", "hair", "beard")):
     with T(f"randomize_{part}"):
         bpy.ops.scene.synthheads_randomize(part=part, seed=100 + i)
     report["randomize"][part] = snapshot()
-report["expected_expression"] = head_data.expression_values(model, 101).tolist()
+report["expected_expression"] = head_data.expression_values(model, 101, scene_head.head_state(root).params).tolist()
 settings.seed = 41
 bpy.ops.scene.synthheads_randomize(part="expression")  # seed -1: the panel's seed + 1
 report["next_seed"] = {"panel": settings.seed, "state": scene_head.head_state(root).seeds["expression"]}

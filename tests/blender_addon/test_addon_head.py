@@ -40,7 +40,13 @@ def test_head_mesh_and_shape_keys(report, model):
     ranges = np.array([(lo, hi) for _, lo, hi, _ in keys[51:]])
     np.testing.assert_allclose(ranges, np.clip(model.expression_ranges, -10, 10), atol=1e-6)
     assert report["identity_value_err"] < 1e-5  # slider = coefficient / std of the seed's identity
-    assert any(abs(v) > 0.1 for _, _, _, v in keys[1:51]) and all(v == 0 for _, _, _, v in keys[51:])
+    assert any(abs(v) > 0.1 for _, _, _, v in keys[1:51])
+    # neutral expression, the eyelids at the identity's resting drop (as the dataset's frame 0)
+    exp = {model.expression_names[e]: v for e, (_, _, _, v) in enumerate(keys[51:])}
+    rest = report["lid_rest"]
+    assert 0.05 <= rest <= 0.3
+    assert exp.pop("eye_blink_left") == pytest.approx(rest) and exp.pop("eye_blink_right") == pytest.approx(rest)
+    assert all(v == 0 for v in exp.values())
     assert report["key_names"] == {f"Exp{e:03d}": n for e, n in enumerate(model.expression_names)}
 
 

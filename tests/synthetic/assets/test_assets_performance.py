@@ -112,3 +112,34 @@ def test_picked_frames_blink_at_the_performances_own_rate():
     assert 0.02 < natural < 0.12  # people blink every ~3 s, eyes shut ~5 % of the time
     assert np.mean(picked_old) > 0.3  # what counting blinks did: the measurement can fail
     assert np.mean(picked_new) < 2 * natural + 0.03
+
+
+def test_resting_lids_lift_the_blink_columns_only():
+    """An identity's resting lids hold the upper lid part-way down between blinks (the template's lids stare: the
+    whole iris shows); a blink still closes the eye and nothing else moves."""
+    from synthetic.assets.performance import blink_columns, rest_lids
+
+    cols = blink_columns(NAMES)
+    e = np.zeros((3, len(NAMES)))
+    e[1, cols] = 1.0
+    e[2, 0] = 0.7
+    out = rest_lids(e, NAMES, 0.2)
+    assert np.allclose(out[0, cols], 0.2) and np.allclose(out[1, cols], 1.0) and np.allclose(out[2, cols], 0.2)
+    assert np.array_equal(np.delete(out, cols, axis=1), np.delete(e, cols, axis=1)) and e[0, cols].max() == 0
+    a = make_performance(np.random.default_rng(3), NAMES, 120, 30.0, None, JOINTS, "mixed")
+    b = make_performance(np.random.default_rng(3), NAMES, 120, 30.0, None, JOINTS, "mixed", lid_rest=0.2)
+    assert np.allclose(b.expression[:, cols], 0.2 + 0.8 * a.expression[:, cols], atol=1e-6)
+    assert np.array_equal(np.delete(b.expression, cols, axis=1), np.delete(a.expression, cols, axis=1))
+
+
+def test_identities_rest_their_lids_from_their_own_stream(head_model):
+    """Each identity draws its resting lids from its 'eyelids' stream (in defaults.LID_REST, varied across people);
+    old parameter files without it rest at 0, as they were rendered."""
+    from synthetic.assets import defaults as D
+    from synthetic.assets.identity import IdentitySampler, lid_rest
+
+    sampler = IdentitySampler(head_model)
+    rests = [lid_rest(sampler.sample(seed)) for seed in range(12)]
+    assert all(D.LID_REST[0] <= r <= D.LID_REST[1] for r in rests) and np.std(rests) > 0.03
+    assert lid_rest(sampler.sample(4)) == rests[4]
+    assert lid_rest({"eyelids": {"crease_mm": 6.0}}) == 0.0 and lid_rest({}) == 0.0

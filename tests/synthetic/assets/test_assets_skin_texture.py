@@ -98,3 +98,21 @@ def test_subsurface_follows_the_chromophores():
         assert radius[0] == 1.0 > radius[1] > radius[2] > 0 and 0.002 < scale <= 0.0042 and 0.7 <= weight <= 1.0
     assert np.mean([s for _, s, _ in dark]) < 0.85 * np.mean([s for _, s, _ in light])
     assert np.mean([w for _, _, w in dark]) < np.mean([w for _, _, w in light]) - 0.1
+
+
+def test_pad_islands_repeats_edges_outwards_only():
+    """Uncovered texels within the padding width take their island's edge values (so seams filter and bump
+    without a step to the plain fill); farther ones and covered ones keep theirs."""
+    from synthetic.assets.texture import pad_islands
+
+    maps = np.zeros((12, 12, 2), np.float32)
+    covered = np.zeros((12, 12), bool)
+    covered[4:8, 4:8] = True
+    maps[4:8, 4:8] = (5.0, -1.0)
+    maps[0, 0] = 7.0  # an uncovered texel out of reach keeps its value
+    out = pad_islands(maps, covered, 2)
+    assert np.array_equal(out[4:8, 4:8], maps[4:8, 4:8])
+    assert np.allclose(out[2:10, 4:8], (5.0, -1.0)) and np.allclose(out[4:8, 2:10], (5.0, -1.0))
+    assert np.allclose(out[3, 3], (5.0, -1.0))  # two 4-neighbour steps away (diagonal)
+    assert np.allclose(out[1, 4:8], 0.0) and np.allclose(out[2, 2], 0.0)  # three steps: untouched
+    assert np.allclose(out[0, 0], 7.0)
