@@ -189,7 +189,9 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
         streak = smoothstep(-0.3, 0.5, value_noise(q, 900.0, seed + 11))
         a = np.clip(brow[sel] * (0.35 + 0.55 * streak), 0, 0.9)[:, None]
         albedo[sel] = albedo[sel] * (1 - a) + a * hair * 0.8
-    stubble = A.beard_zones(loc, landmarks)["full"] * float(skin.stubble_shadow) * (1 - lips) * (1 - mouth)
+    zones = A.beard_zones(loc, landmarks)
+    # densest on the chin and upper lip, lighter up the cheeks (an even shadow up to the cheek line read as grime)
+    stubble = zones["full"] * (0.45 + 0.55 * zones["goatee"]) * float(skin.stubble_shadow) * (1 - lips) * (1 - mouth)
     shadow = stubble + scalp * float(extras.scalp_shadow)
     if np.any(shadow > 0):
         sel = np.flatnonzero(shadow > 0)
