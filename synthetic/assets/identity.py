@@ -28,7 +28,7 @@ from .seeds import check_seed, stream
 from .skin import SkinParams, sample_skin
 from .strands import Strands
 from .surface import HeadSurface
-from .teeth import TeethParams, sample_teeth, teeth_offsets
+from .teeth import TeethParams, commissure_offsets, sample_teeth, teeth_offsets
 from .texture import FaceExtras, SkinTextures, make_textures
 
 
@@ -78,8 +78,9 @@ class IdentityAssets:
     performance: Performance | None
     extra: dict = field(default_factory=dict)
     teeth_offsets: np.ndarray | None = None
-    """[V, 3] rest-pose offsets (m) of the identity's teeth and gums (``HeadModel.vertices(rest_offsets=)``),
-    or None (template teeth: parameters from before teeth were sampled, or no head model)."""
+    """[V, 3] rest-pose offsets (m) of the identity's mouth (``HeadModel.vertices(rest_offsets=)``): its teeth and
+    gums, and the inner lip kept inside the mouth's corners (``teeth.commissure_offsets``); or None (template teeth:
+    parameters from before teeth were sampled, or no head model)."""
     lid_rest: float = 0.0
     """The identity's resting upper-lid drop (an ``eye_blink`` activation, :func:`lid_rest`): its neutral face is
     ``performance.rest_lids(zeros, names, lid_rest)``, and the performance already holds it."""
@@ -239,7 +240,8 @@ class IdentitySampler:
         teeth_off = None
         if "teeth" in parts and params.get("teeth") is not None and self.model is not None:
             neutral = self.model.vertices(None if params["shape"] is None else np.asarray(params["shape"]))
-            teeth_off = teeth_offsets(self.model, neutral, TeethParams.from_json(params["teeth"]))
+            teeth_off = teeth_offsets(self.model, neutral, TeethParams.from_json(params["teeth"])) + \
+                commissure_offsets(self.model, neutral)
         return IdentityAssets(textures, strands, hair_off, beard_off, performance, teeth_offsets=teeth_off,
                               lid_rest=lid_rest(params))
 

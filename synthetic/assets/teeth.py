@@ -4,7 +4,8 @@
 the upper central incisors, crowding, shade yellowing with age, gum recession with age, tongue and
 mouth colours). :func:`teeth_offsets` turns them into rest-pose vertex offsets ``[V, 3]`` (m) of the
 head model's tooth crowns and gums, which ``HeadModel.vertices(..., rest_offsets=)`` adds before
-skinning, so the lower teeth still follow the jaw.
+skinning, so the lower teeth still follow the jaw. :func:`commissure_offsets` adds the same kind of offsets that
+keep the inner lip and the mouth bag inside the mouth's corners.
 
 Per tooth (``tooth_{upper,lower}_{left,right}_{0..5}``, 0 = central incisor): scaled about its neck
 (where it leaves the gum) by the size, incisors and canines lengthened by the incisor length;
@@ -93,6 +94,42 @@ def sample_teeth(rng: np.random.Generator, age: float) -> TeethParams:
 def _rot_z(angle: float) -> np.ndarray:
     c, s = np.cos(angle), np.sin(angle)
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+COMMISSURE_MARGIN = 0.002
+"""How far (m) the inner lip and the mouth bag stay medial of the closed lips' corner (:func:`commissure_offsets`)."""
+COMMISSURE_DEPTH = 0.008
+"""Depth (m) behind the lips' corner over which that holds (full over the first half, fading to none): deeper in,
+the cheeks are wider than the mouth and the bag may be too."""
+
+
+def commissure_offsets(model, rest: np.ndarray) -> np.ndarray:
+    """Rest-pose offsets ``[V, 3]`` (m) that keep the inner lip and the mouth bag inside the mouth's corners.
+
+    An identity's shape can carry the inner lip rings (``bag_rim``, ``inner1``, ``inner2``) and the bag's first
+    rings out past the corner of the closed lips (seed 0 identity 0: the rim 24.4 mm out against the lips' corner
+    at 22.5 mm), and renders then show a pink-red tip of mouth interior beside each corner. Each such vertex moves
+    medially to :data:`COMMISSURE_MARGIN` inside its side's corner (the ``contact`` ring's extreme), fully within
+    half of :data:`COMMISSURE_DEPTH` behind the corner and fading out at it. Zero where nothing pokes out (the
+    template), and for a model without a mouth patch. ``rest``: the identity's neutral vertices ``[V, 3]``."""
+    rest = np.asarray(rest, dtype=np.float64)
+    out = np.zeros_like(rest)
+    if not hasattr(model, "ring_roles") or "mouth_bag" not in getattr(model, "part_names", ()):
+        return out
+    roles = model.ring_roles("mouth")
+    if "contact" not in roles:
+        return out
+    inner = np.unique(np.concatenate([model.ring("mouth", r) for r in ("bag_rim", "inner2", "inner1") if r in roles]
+                                     + [model.part_vertices("mouth_bag")]))
+    corners = rest[model.ring("mouth", "contact")]
+    p = rest[inner]
+    for side in (1.0, -1.0):
+        corner = corners[np.argmax(side * corners[:, 0])]
+        behind = p[:, 1] - corner[1]  # the head looks along -Y: larger y is further into the mouth
+        weight = np.clip((COMMISSURE_DEPTH - behind) / (0.5 * COMMISSURE_DEPTH), 0.0, 1.0)
+        excess = np.maximum(side * p[:, 0] - (side * corner[0] - COMMISSURE_MARGIN), 0.0) * (side * p[:, 0] > 0)
+        out[inner, 0] -= side * excess * weight
+    return out
 
 
 def teeth_offsets(model, rest: np.ndarray, params: TeethParams) -> np.ndarray:

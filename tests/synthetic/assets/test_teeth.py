@@ -88,3 +88,34 @@ def test_sampling_is_deterministic_and_ages_the_teeth():
     assert np.mean([t.recession_mm for t in old]) > 0.4 > np.mean([t.recession_mm for t in young])
     assert 0.05 < np.mean([t.gap_mm > 0 for t in young]) < 0.25  # a diastema is the exception
     assert 0.3 < np.mean([t.crowding > 0 for t in young]) < 0.6
+
+
+def test_inner_lip_stays_inside_the_mouth_corners(head_model):
+    """Identity shapes can carry the inner lip and the mouth bag out past the closed lips' corners (a pink-red tip
+    beside each corner in renders); the commissure offsets pull them back inside and touch nothing else."""
+    from synthetic.assets.teeth import COMMISSURE_DEPTH, COMMISSURE_MARGIN, commissure_offsets
+
+    m = head_model
+    inner = np.unique(np.concatenate([m.ring("mouth", r) for r in ("bag_rim", "inner2", "inner1")]
+                                     + [m.part_vertices("mouth_bag")]))
+    assert np.abs(commissure_offsets(m, m.vertices())).max() < 0.0015  # the template barely moves
+
+    def worst_excess(v):
+        corners = v[m.ring("mouth", "contact")]
+        out = 0.0
+        for side in (1.0, -1.0):
+            c = corners[np.argmax(side * corners[:, 0])]
+            p = v[inner]
+            near = (p[:, 1] - c[1] < 0.5 * COMMISSURE_DEPTH) & (side * p[:, 0] > 0)
+            out = max(out, float((side * p[near, 0] - (side * c[0] - COMMISSURE_MARGIN)).max()))
+        return out
+
+    before = []
+    for seed in range(8):
+        v = m.vertices(m.sample_shape(np.random.default_rng(seed)))
+        off = commissure_offsets(m, v)
+        before.append(worst_excess(v))
+        assert worst_excess(v + off) < 1e-9
+        moved = np.flatnonzero(np.abs(off).max(1) > 0)
+        assert np.isin(moved, inner).all() and np.abs(off[:, 1:]).max() == 0.0  # medially only, inner lip only
+    assert max(before) > 0.001  # some shapes do poke out: the check can fail
