@@ -110,8 +110,8 @@ def commissure_offsets(model, rest: np.ndarray) -> np.ndarray:
     rings out past the corner of the closed lips (seed 0 identity 0: the rim 24.4 mm out against the lips' corner
     at 22.5 mm), and renders then show a pink-red tip of mouth interior beside each corner. Each such vertex moves
     medially to :data:`COMMISSURE_MARGIN` inside its side's corner (the ``contact`` ring's extreme), fully within
-    half of :data:`COMMISSURE_DEPTH` behind the corner and fading out at it. Zero where nothing pokes out (the
-    template), and for a model without a mouth patch. ``rest``: the identity's neutral vertices ``[V, 3]``."""
+    half of :data:`COMMISSURE_DEPTH` behind the corner and fading out at it (the template's inner ring, which
+    meets the corner, moves up to 1.4 mm; zero for a model without a mouth patch). ``rest``: the identity's neutral vertices ``[V, 3]``."""
     rest = np.asarray(rest, dtype=np.float64)
     out = np.zeros_like(rest)
     if not hasattr(model, "ring_roles") or "mouth_bag" not in getattr(model, "part_names", ()):
