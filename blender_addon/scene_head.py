@@ -60,7 +60,7 @@ def add_head(context: bpy.types.Context, options: HeadOptions) -> bpy.types.Obje
     collection.objects.link(root)
     _edit_bones(context, root, lambda bones: _place_bones(bones, model, state.params, create=True))
 
-    mesh_obj = _head_mesh(model, state, assets.textures, assets.teeth_offsets, collection)
+    mesh_obj = _head_mesh(model, state, assets.textures, assets.rest_offsets, collection)
     mesh_obj.parent = root
     mod = mesh_obj.modifiers.new("Armature", "ARMATURE")
     mod.object = root
@@ -94,9 +94,10 @@ def _place_bones(bones, model, params: dict, create: bool) -> None:
             bone.use_connect = False
 
 
-def _head_mesh(model, state: HeadState, textures, teeth_offsets, collection) -> bpy.types.Object:
-    """The skinned head mesh: base = template + the identity's teeth (``teeth_offsets`` ``[V, 3]`` m, or None),
-    the dataset renderer's materials (painted eyes, the identity's mouth colours), shape keys and drivers."""
+def _head_mesh(model, state: HeadState, textures, rest_offsets, collection) -> bpy.types.Object:
+    """The skinned head mesh: base = template + the identity's mouth (``rest_offsets`` ``[V, 3]`` m: teeth, gums and
+    the inner lip at the corners; or None), the dataset renderer's materials (painted eyes, the identity's mouth
+    colours), shape keys and drivers."""
     from synthetic.assets.teeth import mouth_colours
 
     albedo = head_data.srgb8_to_unit(textures.albedo_srgb8())
@@ -105,7 +106,7 @@ def _head_mesh(model, state: HeadState, textures, teeth_offsets, collection) -> 
     slots, face_slot = materials.head_material_slots(model, skin, iris_rgb, mouth_colours(state.params),
                                                      textured_eyes=True)
     _tag_head_materials(model, slots, face_slot)
-    base = model.template if teeth_offsets is None else model.template + teeth_offsets
+    base = model.template if rest_offsets is None else model.template + rest_offsets
     mesh = bpy_data.mesh_from_arrays("SynthHead_mesh", base, model.faces, model.uv_coords,
                                      model.uv_faces, face_slot)  # fmt: skip
     for mat in slots:

@@ -77,7 +77,7 @@ class IdentityAssets:
     beard_offsets: np.ndarray
     performance: Performance | None
     extra: dict = field(default_factory=dict)
-    teeth_offsets: np.ndarray | None = None
+    rest_offsets: np.ndarray | None = None
     """[V, 3] rest-pose offsets (m) of the identity's mouth (``HeadModel.vertices(rest_offsets=)``): its teeth and
     gums, and the inner lip kept inside the mouth's corners (``teeth.commissure_offsets``); or None (template teeth:
     parameters from before teeth were sampled, or no head model)."""
@@ -237,12 +237,12 @@ class IdentitySampler:
                                                                             "eye_right")
             performance = make_performance(stream(seed, "performance", "tracks"), names, perf["n_frames"], perf["fps"],
                                            ranges, joints, perf["kind"], lid_rest=lid_rest(params))
-        teeth_off = None
+        rest_off = None
         if "teeth" in parts and params.get("teeth") is not None and self.model is not None:
             neutral = self.model.vertices(None if params["shape"] is None else np.asarray(params["shape"]))
-            teeth_off = teeth_offsets(self.model, neutral, TeethParams.from_json(params["teeth"])) + \
+            rest_off = teeth_offsets(self.model, neutral, TeethParams.from_json(params["teeth"])) + \
                 commissure_offsets(self.model, neutral)
-        return IdentityAssets(textures, strands, hair_off, beard_off, performance, teeth_offsets=teeth_off,
+        return IdentityAssets(textures, strands, hair_off, beard_off, performance, rest_offsets=rest_off,
                               lid_rest=lid_rest(params))
 
 

@@ -40,7 +40,7 @@ class IdentityObjects:
     follow_ids: np.ndarray
     others: list = field(default_factory=list)
     skin: bpy.types.Material | None = None
-    rest_offsets: np.ndarray | None = None  # [V, 3] the identity's teeth (m), see synthetic.assets.teeth
+    rest_offsets: np.ndarray | None = None  # [V, 3] the identity's mouth (m): teeth, inner lip; synthetic.assets.teeth
 
     def all_objects(self) -> list:
         return [self.head, *[g.obj for g in self.strands], *self.others]
@@ -107,7 +107,7 @@ def build_identity(scene: bpy.types.Scene, model, params: dict, assets, neutral:
         roots = attach_roots(neutral, strands.roots.astype(np.float64), skin_ids)
         groups.append(StrandGroup(ob, strands.points.astype(np.float64), roots))
     follow_ids = np.unique(np.concatenate([g.root_vertex for g in groups])) if groups else np.zeros(0, np.int64)
-    return IdentityObjects(head, groups, follow_ids, skin=skin, rest_offsets=assets.teeth_offsets)
+    return IdentityObjects(head, groups, follow_ids, skin=skin, rest_offsets=assets.rest_offsets)
 
 
 def update_frame(objs: IdentityObjects, model, shape, expression, pose) -> np.ndarray:

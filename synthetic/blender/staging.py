@@ -88,7 +88,7 @@ def build_objects(scene: bpy.types.Scene, model, seed: int, params: dict, assets
     try:
         light_objs, light_desc = lighting.build_lighting(scene, stream(seed, "lighting"), target=target)
         created = list(light_objs)
-        neutral = model.vertices(np.asarray(params["shape"]), rest_offsets=assets.teeth_offsets)
+        neutral = model.vertices(np.asarray(params["shape"]), rest_offsets=assets.rest_offsets)
         if clothes is not None:
             created.append(clothing.build_clothing(scene, model, neutral, clothes))
         detail = detail or RenderDetail()

@@ -101,7 +101,7 @@ with T("rig_check"):
         rest = np.array(pb.bone.matrix_local.to_3x3())
         rot[model.joint_index(name)] = rest @ r_local @ rest.T
     # the identity's teeth as the dataset renderer builds them; the add-on's base mesh holds them
-    teeth = head_data.sampler(model, state.options).build(state.params, parts=("teeth",)).teeth_offsets
+    teeth = head_data.sampler(model, state.options).build(state.params, parts=("teeth",)).rest_offsets
     report["teeth_offset_max"] = float(np.abs(teeth).max())
     v_shaped = model.shaped(shape, expr) + teeth
     transforms = lbs.forward_kinematics(rot, joints, model.joint_parents)
