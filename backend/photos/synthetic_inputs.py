@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synthetic.assets.teeth import commissure_offsets
 from synthetic.backproject import View, backproject_head
 from synthetic.dataset.reader import Dataset
 from synthetic.errors import UserInputError
@@ -58,6 +59,8 @@ def prepare_synthetic(root: str | Path, identity: int, views: Sequence[tuple[int
         raise UserInputError(f"{id_json}: proxy_offsets_m has {offsets.size} values, the head model "
                              f"{model.n_vertices} vertices")
     cams = ident.cameras
+    # the renderer keeps the inner lip inside the mouth's corners with rest-pose offsets from the shape; the same here
+    rest = commissure_offsets(model, model.vertices(shape))
     posed: dict[int, np.ndarray] = {}  # one mesh per frame, shared by that frame's views
     out, meshes, bp_views = [], [], []
     for frame, camera in views:
@@ -72,7 +75,7 @@ def prepare_synthetic(root: str | Path, identity: int, views: Sequence[tuple[int
         c = cams.index(camera)
         image = ident.image(frame, camera)
         if frame not in posed:
-            posed[frame] = model.vertices(shape, fr.expression, fr.pose)
+            posed[frame] = model.vertices(shape, fr.expression, fr.pose, rest_offsets=rest)
         out.append(PreparedView(name=f"{ident.path.name}/frame_{frame:04d}/{camera}", image=image,
                                 K=cams.K[c].copy(), w2c=cams.w2c[c].copy(), expression=fr.expression.copy(),
                                 pose=fr.pose.copy(), landmarks=None))
