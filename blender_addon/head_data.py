@@ -122,6 +122,7 @@ def identity_values(model, params: dict, n: int) -> np.ndarray:
 def expression_values(model, seed: int, params: dict | None = None) -> np.ndarray:
     """``[E]`` ExpNNN slider values: a random sparse expression from the seed's ``expression`` stream, the lids
     lifted to the resting lids of the identity in ``params`` (:func:`neutral_expression`) when given."""
+    from synthetic.assets.identity import lid_rest
     from synthetic.assets.performance import rest_lids
     from synthetic.assets.seeds import stream
 
@@ -132,15 +133,10 @@ def expression_values(model, seed: int, params: dict | None = None) -> np.ndarra
 def neutral_expression(model, params: dict) -> np.ndarray:
     """``[E]`` ExpNNN slider values of the identity's neutral face: 0 but for the eyelids, which rest where the
     identity's do (``synthetic.assets.identity.lid_rest``; the dataset renderer's frame 0 is the same face)."""
+    from synthetic.assets.identity import lid_rest
     from synthetic.assets.performance import rest_lids
 
     return rest_lids(np.zeros(model.n_expression), model.expression_names, lid_rest(params))
-
-
-def lid_rest(params: dict) -> float:
-    from synthetic.assets.identity import lid_rest as rest
-
-    return rest(params)
 
 
 def shape_key_targets(model, n: int) -> tuple[np.ndarray, np.ndarray]:

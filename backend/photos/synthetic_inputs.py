@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthetic.assets.teeth import commissure_offsets
+from synthetic.assets.teeth import mouth_rest_offsets
 from synthetic.backproject import View, backproject_head
 from synthetic.dataset.reader import Dataset
 from synthetic.errors import UserInputError
@@ -59,8 +59,7 @@ def prepare_synthetic(root: str | Path, identity: int, views: Sequence[tuple[int
         raise UserInputError(f"{id_json}: proxy_offsets_m has {offsets.size} values, the head model "
                              f"{model.n_vertices} vertices")
     cams = ident.cameras
-    # the renderer keeps the inner lip inside the mouth's corners with rest-pose offsets from the shape; the same here
-    rest = commissure_offsets(model, model.vertices(shape))
+    rest = mouth_rest_offsets(model, ident.params)  # the renderer's mouth: the identity's teeth, inner lip corners
     posed: dict[int, np.ndarray] = {}  # one mesh per frame, shared by that frame's views
     out, meshes, bp_views = [], [], []
     for frame, camera in views:

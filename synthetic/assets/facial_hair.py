@@ -19,7 +19,7 @@ from . import defaults as D
 from .errors import AssetInputError, check_choice, check_generator
 from .growth import ChildParams, GrowthParams, grow_guides, interpolate_children, sample_roots
 from .pigments import HairColour, _pick
-from .strands import Strands, taper_radius
+from .strands import Strands, resample, taper_radius
 from .surface import HeadSurface
 
 BEARD_NAMES = tuple(D.BEARD_STYLES)
@@ -204,13 +204,6 @@ def _boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
     return loops
 
 
-def _resample(pts: np.ndarray, n: int) -> np.ndarray:
-    """``n`` points evenly spaced by arc length along the polyline ``pts`` ``[K, 3]``."""
-    cum = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
-    t = np.linspace(0, 1, n) * cum[-1]
-    return np.stack([np.interp(t, cum, pts[:, k]) for k in range(3)], 1)
-
-
 def lid_curves(surface: HeadSurface, n: int = 64) -> dict[str, np.ndarray]:
     """Eyelid margins as polylines (n, 3) in metres: keys 'left_upper', 'left_lower', 'right_upper', 'right_lower'.
 
@@ -239,7 +232,7 @@ def lid_curves(surface: HeadSurface, n: int = 64) -> dict[str, np.ndarray]:
                 else (back_path, fwd_path)
             if side == "right":  # runs towards -lat: inner corner first
                 upper, lower = upper[::-1], lower[::-1]
-            out[f"{side}_upper"], out[f"{side}_lower"] = _resample(upper, n), _resample(lower, n)
+            out[f"{side}_upper"], out[f"{side}_lower"] = (resample(c[None], n)[0] for c in (upper, lower))
             continue
         for lid, sign in (("upper", 1.0), ("lower", -1.0)):
             th = np.linspace(0.12 * np.pi, 0.88 * np.pi, n) * sign

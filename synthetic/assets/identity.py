@@ -28,7 +28,7 @@ from .seeds import check_seed, stream
 from .skin import SkinParams, sample_skin
 from .strands import Strands
 from .surface import HeadSurface
-from .teeth import TeethParams, commissure_offsets, sample_teeth, teeth_offsets
+from .teeth import mouth_rest_offsets, sample_teeth
 from .texture import FaceExtras, SkinTextures, make_textures
 
 
@@ -192,6 +192,7 @@ class IdentitySampler:
         colour = HairColour(**hair.colour)
         facial = FacialHairParams(**params["facial_hair"])
         iris = IrisColour(**params["iris"])
+        margins = self.lid_margins(params) if {"textures", "lashes"} & set(parts) else None
         textures = None
         if "textures" in parts:
             if texture_maps is None:
@@ -201,9 +202,8 @@ class IdentitySampler:
 
                 shape = None if params["shape"] is None else np.asarray(params["shape"])
                 texture_maps = texture_inputs(self.model, params["texture_size"], shape)
-            margins = self.lid_margins(params) or {}
-            upper_lids = tuple(v for k, v in margins.items() if k.endswith("upper"))
-            lower_lids = tuple(v for k, v in margins.items() if k.endswith("lower"))
+            upper_lids = tuple(v for k, v in (margins or {}).items() if k.endswith("upper"))
+            lower_lids = tuple(v for k, v in (margins or {}).items() if k.endswith("lower"))
             extras = FaceExtras(hair_rgb=tuple(colour.preview_rgb), brow_density=min(facial.brow_density, 1.0),
                                 scalp_shadow=hair.scalp_shadow, iris=iris, age=float(params["age"]),
                                 tear_lines=lower_lids, lid_lines=upper_lids,
@@ -218,7 +218,7 @@ class IdentitySampler:
             strands["brows"] = grow_brows(surf, facial, stream(seed, "brows", "strands"), quality)
         if "lashes" in parts:
             strands["lashes"] = grow_lashes(surf, facial, stream(seed, "lashes", "strands"),
-                                            None if surface is not None else self.lid_margins(params))
+                                            None if surface is not None else margins)
         zeros = np.zeros(len(surf.vertices))
         hair_off, beard_off = zeros, zeros.copy()
         if "proxy" in parts:
@@ -237,11 +237,7 @@ class IdentitySampler:
                                                                             "eye_right")
             performance = make_performance(stream(seed, "performance", "tracks"), names, perf["n_frames"], perf["fps"],
                                            ranges, joints, perf["kind"], lid_rest=lid_rest(params))
-        rest_off = None
-        if "teeth" in parts and params.get("teeth") is not None and self.model is not None:
-            neutral = self.model.vertices(None if params["shape"] is None else np.asarray(params["shape"]))
-            rest_off = teeth_offsets(self.model, neutral, TeethParams.from_json(params["teeth"])) + \
-                commissure_offsets(self.model, neutral)
+        rest_off = mouth_rest_offsets(self.model, params) if "teeth" in parts and self.model is not None else None
         return IdentityAssets(textures, strands, hair_off, beard_off, performance, rest_offsets=rest_off,
                               lid_rest=lid_rest(params))
 

@@ -132,6 +132,17 @@ def commissure_offsets(model, rest: np.ndarray) -> np.ndarray:
     return out
 
 
+def mouth_rest_offsets(model, params: dict) -> np.ndarray | None:
+    """Rest-pose offsets ``[V, 3]`` (m) of the mouth of the identity in ``params`` (``identity.json``): its teeth and
+    gums (:func:`teeth_offsets`) plus the inner lip kept inside the corners (:func:`commissure_offsets`), on its
+    neutral head. None for parameters from before teeth were sampled (rendered with the template's mouth)."""
+    if params.get("teeth") is None:
+        return None
+    neutral = model.vertices(None if params.get("shape") is None else np.asarray(params["shape"], dtype=np.float64))
+    teeth = teeth_offsets(model, neutral, TeethParams.from_json(params["teeth"]))
+    return teeth + commissure_offsets(model, neutral)
+
+
 def teeth_offsets(model, rest: np.ndarray, params: TeethParams) -> np.ndarray:
     """Rest-pose offsets ``[V, 3]`` (m) that give ``rest`` (the identity's neutral vertices ``[V, 3]``)
     this identity's teeth; zero off the teeth and gums. ``model`` provides ``part_names`` and

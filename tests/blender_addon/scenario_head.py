@@ -16,6 +16,7 @@ with T("install"):
     B.install(A["zip"])
 from bl_ext.user_default.synthheads import head_data, scene_head  # noqa: E402
 
+from synthetic.assets.identity import lid_rest  # noqa: E402
 from synthetic.head import lbs  # noqa: E402
 
 report = {"operators": sorted(o for o in dir(bpy.ops.scene) if o.startswith("synthheads_")),
@@ -38,7 +39,7 @@ report["mesh"] = {"vertices": len(mesh_obj.data.vertices), "polygons": len(mesh_
                   "modifiers": [(m.type, getattr(m, "object", None) and m.object.name) for m in mesh_obj.modifiers],
                   "parent": mesh_obj.parent.name}  # fmt: skip
 report["keys"] = [(k.name, k.slider_min, k.slider_max, k.value) for k in keys]
-report["lid_rest"] = head_data.lid_rest(state.params)
+report["lid_rest"] = lid_rest(state.params)
 report["key_names"] = dict(mesh_obj.data.shape_keys[scene_head.NAMES_KEY])
 report["model"] = {"expression_names": list(model.expression_names),
                    "expression_ranges": model.expression_ranges.tolist(), "joint_names": list(model.joint_names),
