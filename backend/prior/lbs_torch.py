@@ -95,7 +95,7 @@ def matrix_to_quaternion(r: Float[Tensor, "*B 3 3"]) -> Float[Tensor, "*B 4"]:
                      1 - m[:, 0, 0] - m[:, 1, 1] + m[:, 2, 2]], -1),
     ], dim=1)  # fmt: skip
     diag = torch.stack([tr, m[:, 0, 0], m[:, 1, 1], m[:, 2, 2]], -1)
-    q = cands[torch.arange(len(m)), diag.argmax(-1)]
+    q = cands[torch.arange(len(m), device=m.device), diag.argmax(-1)]
     q = q * torch.where(q[:, :1] < 0, -1.0, 1.0)
     return torch.nn.functional.normalize(q, dim=-1).reshape(r.shape[:-2] + (4,))
 

@@ -47,3 +47,19 @@ def test_quaternion_helpers():
     torch.testing.assert_close(r @ r.transpose(1, 2), torch.eye(3, dtype=torch.float64).expand(500, 3, 3))
     assert torch.allclose(torch.det(r), torch.ones(500, dtype=torch.float64))
     assert (r - r1).abs().max() < 0.05
+
+
+def test_rotation_helpers_make_no_tensor_on_the_default_device():
+    """Under a ``meta`` default device, an index made without ``device=`` reads garbage from a CPU tensor
+    (GEM fitting returned NaN coefficients in CI); the helpers must give the same answer as on the CPU."""
+    gen = torch.Generator().manual_seed(1)
+    r = axis_angle_to_matrix(torch.randn(64, 3, generator=gen, dtype=torch.float64) * 2)
+    expected = matrix_to_quaternion(r)
+    torch.set_default_device("meta")
+    try:
+        r_meta_default = axis_angle_to_matrix(torch.randn(64, 3, generator=gen, dtype=torch.float64, device="cpu"))
+        got = matrix_to_quaternion(r)
+    finally:
+        torch.set_default_device(None)
+    assert r_meta_default.device.type == "cpu"
+    torch.testing.assert_close(got, expected)
