@@ -71,7 +71,8 @@ def test_regressor_learns_and_respects_three_sigma(tmp_path):
     assert np.all(np.isfinite(out)) and np.all(np.abs(out) <= 3 * sigma * (1 + 1e-6))
     path = save_regressor(tmp_path / "r.npz", reg)
     again = load_regressor(path)
-    np.testing.assert_array_equal(again.predict_landmarks(lms[:5]), pred[:5])
+    # same weights bit for bit (below); BLAS may sum in another order for another buffer alignment
+    np.testing.assert_allclose(again.predict_landmarks(lms[:5]), pred[:5], rtol=1e-5, atol=1e-6)
     for name, buf in reg.state_dict().items():
         assert torch.equal(again.state_dict()[name], buf), name
 
