@@ -107,7 +107,8 @@ def load_prior(path: str | Path, device: str | torch.device = "cpu", head_model=
     ckpt = load_checkpoint(path)
     cfg = PriorConfig.from_dict(ckpt["config"], where=f"{ckpt['path']}: config")
     head_model = head_model or HeadModel.load()
-    if ckpt.get("head_model_fingerprint") is not None and not head_model.matches(ckpt["head_model_fingerprint"]):
+    trained_on = ckpt.get("head_model_fingerprint")
+    if trained_on is not None and not (head_model.matches(trained_on) or head_model.supersedes(trained_on)):
         raise UserInputError(f"{ckpt['path']}: trained with another head model than this checkout's")
     model = SynShotPrior(cfg, head_model)
     try:

@@ -118,6 +118,13 @@ class HeadModel:
         legacy = storage.LEGACY_FINGERPRINTS.get(fingerprint)
         return fingerprint is not None and self._fingerprint in (fingerprint, legacy)
 
+    def supersedes(self, fingerprint: str | None) -> bool:
+        """Whether a file's ``head_model_fingerprint`` is an earlier template that this model replaces
+        (:data:`~synthetic.head.storage.SUPERSEDED_TEMPLATES`, also in its legacy form): a prior trained on it
+        still runs here. Datasets and avatars need :meth:`matches`."""
+        geometry = storage.LEGACY_FINGERPRINTS.get(fingerprint, fingerprint)
+        return geometry in storage.SUPERSEDED_TEMPLATES and geometry != self._fingerprint
+
     def landmark_fingerprint(self) -> str:
         """sha256 hex digest of the landmark table's arrays (what ``landmarks.json`` depends on besides geometry)."""
         return storage.landmark_fingerprint(self._arrays)

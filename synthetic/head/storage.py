@@ -26,7 +26,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 FORMAT_VERSION = 1
 ENV_VAR = "SYNTHHEADS_HEAD_MODEL"
 PACKAGED_DIR = Path(__file__).resolve().parent / "data"
@@ -115,6 +115,15 @@ LEGACY_FINGERPRINTS = {
 }
 """Fingerprints written before the landmark table left the fingerprint (every array hashed) -> the geometry
 fingerprint of the same model. Datasets, priors and avatars made then stay valid (same geometry)."""
+
+SUPERSEDED_TEMPLATES = {
+    "47aeac2205b332f3b2904c64cb067ea3c9ed35113070bb842c7a6510f15f623b":
+        "the first template (2026-11-20 to 2026-12-05): wider nose, flat cheeks, square jaw, lips without a bow",
+}
+"""Geometry fingerprints of earlier templates -> what changed. A *prior* trained on one of them still loads: its
+networks work in UV space and take their per-Gaussian template positions, skinning and correctives from the
+current mesh when they are built (same regions, UV layout, rig and basis names; the surface moved by a few mm).
+Datasets and avatars stay tied to their exact geometry (their images and fitted meshes are of the old surface)."""
 
 LANDMARK_KEYS = ("landmark_mediapipe", "landmark_faces", "landmark_bary")
 """The arrays of the landmark table: what :func:`landmark_fingerprint` covers and :func:`fingerprint_arrays`

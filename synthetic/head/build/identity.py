@@ -129,6 +129,10 @@ def _fields(p: np.ndarray, n: np.ndarray, skin: np.ndarray, tpl) -> list[tuple[s
     # --- random localized variety (seeded): symmetric and asymmetric bumps on the face
     rng = np.random.default_rng(11)
     face_pts = p[skin & (p[:, 1] < -0.03) & (p[:, 2] > -0.1) & (p[:, 2] < 0.08)]
+    # the lids keep their shape against the rigid eyeball: a bump's slope across the opening folded the lid skin
+    # over the eye (half-shut eyes, eyeball showing through the lid); the named eye fields shape them instead
+    eye_dist = np.linalg.norm(p - np.where(p[:, :1] >= 0, EYE, EYE * [-1, 1, 1]), axis=1)
+    lid_guard = smoothstep(0.013, 0.026, eye_dist)
     for i in range(36):
         c = face_pts[rng.integers(len(face_pts))]
         r = rng.uniform(0.02, 0.035)
@@ -137,7 +141,7 @@ def _fields(p: np.ndarray, n: np.ndarray, skin: np.ndarray, tpl) -> list[tuple[s
         if i % 3 == 2:  # one in three is one-sided: asymmetry
             g = gauss(p, c, (r, r, r))
             amp *= 0.6
-        add(f"bump_{i:02d}", n * amp * g[:, None] * skin[:, None])
+        add(f"bump_{i:02d}", n * amp * (g * lid_guard)[:, None] * skin[:, None])
     return out
 
 

@@ -112,7 +112,8 @@ def mouth_patch() -> RingPatch:
     corner = 0.0250
 
     def bow(x):  # upper vermilion height above the mouth line: cupid's bow with a central dip
-        return 0.0083 * _falloff(x, corner + 0.001, 0.55) - 0.0011 * np.exp(-((x / 0.0032) ** 2))
+        peaks = 0.0005 * np.exp(-(((np.abs(x) - 0.0055) / 0.0030) ** 2))
+        return 0.0083 * _falloff(x, corner + 0.001, 0.55) - 0.0013 * np.exp(-((x / 0.0032) ** 2)) + peaks
 
     def lower(x):
         return 0.0098 * _falloff(x, corner + 0.001, 0.5)
@@ -164,7 +165,7 @@ def _lip_relief(param: np.ndarray, t: np.ndarray, n_lip: int, corner: float) -> 
     border = n_lip + 1  # ring index of the vermilion border
     f = np.clip(np.arange(k) / border, 0.0, None)[:, None]  # 0 contact .. 1 border .. >1 skin
     pout = np.where(f <= 1.0, np.sin(np.pi * np.clip(0.12 + 0.88 * f, 0, 1)) ** 0.8, 0.0)
-    amp = np.where(up, 0.0018, 0.0024) * along**0.6
+    amp = np.where(up, 0.0026, 0.0032) * along**0.6
     out[..., 1] -= amp * pout
     roll = np.exp(-(((f - 1.05) / 0.18) ** 2)) * np.where(up, 0.0005, 0.0003) * along**0.3
     out[..., 1] -= roll

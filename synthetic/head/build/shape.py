@@ -38,19 +38,23 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     forehead = sdf.ellipsoid(p, (0.0, -0.044, 0.052), (0.064, 0.050, 0.052))
     d = sdf.smin(cranium, forehead, 0.012)
     # mid face, cheek pads and cheekbones
-    midface = sdf.ellipsoid(p, (0.0, -0.042, -0.016), (0.058, 0.046, 0.050))
-    cheek = sdf.ellipsoid(m, (0.036, -0.061, -0.015), (0.021, 0.022, 0.021))
-    masseter = sdf.ellipsoid(m, (0.048, -0.030, -0.042), (0.0135, 0.030, 0.032))
+    midface = sdf.ellipsoid(p, (0.0, -0.042, -0.016), (0.050, 0.045, 0.050))
+    cheek = sdf.ellipsoid(m, (0.034, -0.058, -0.012), (0.020, 0.022, 0.020))
+    masseter = sdf.ellipsoid(m, (0.044, -0.030, -0.042), (0.0120, 0.030, 0.032))
     zygoma = sdf.round_cone(m, (0.048, -0.056, 0.006), (0.066, -0.006, 0.006), 0.0095, 0.007)
     d = sdf.smin(d, midface, 0.02)
-    d = sdf.smin(d, sdf.smin(cheek, zygoma, 0.012), 0.026)
+    d = sdf.smin(d, sdf.smin(cheek, zygoma, 0.012), 0.018)
     d = sdf.smin(d, masseter, 0.02)
+    # malar fat pads: the cheek's fullness under the eye, beside the nose; their lower-medial edge against the
+    # muzzle is the nasolabial fold
+    malar = sdf.ellipsoid(m, (0.033, -0.066, -0.034), (0.014, 0.014, 0.018))
+    d = sdf.smin(d, malar, 0.008)
     # jaw: body tapered toward the chin, rami up to the ear, chin
     q = p.copy()
     q[:, 0] *= 1.0 + 0.45 * np.clip((-0.02 - p[:, 1]) / 0.08, 0.0, 1.0) ** 1.5
-    jaw = sdf.ellipsoid(q, (0.0, -0.040, -0.060), (0.055, 0.054, 0.036))
-    ramus = sdf.round_cone(m, (0.051, -0.014, -0.064), (0.057, -0.004, -0.010), 0.012, 0.012)
-    chin = sdf.ellipsoid(p, (0.0, -0.0785, -0.0835), (0.0205, 0.0135, 0.0145))
+    jaw = sdf.ellipsoid(q, (0.0, -0.040, -0.060), (0.051, 0.054, 0.036))
+    ramus = sdf.round_cone(m, (0.046, -0.014, -0.064), (0.054, -0.004, -0.010), 0.011, 0.012)
+    chin = sdf.ellipsoid(p, (0.0, -0.0805, -0.0840), (0.0205, 0.0135, 0.0145))
     d = sdf.smin(d, sdf.smin(sdf.smin(jaw, ramus, 0.02), chin, 0.012), 0.02)
     # neck, blended broadly into skull base and jaw
     flare = 1.0 + 3.0 * np.clip(-0.125 - p[:, 2], 0.0, None) ** 1.5  # the trapezius starts at the base
@@ -67,16 +71,16 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     lids = sdf.sphere(m, EYE_CENTRE, LID_RADIUS)
     d = sdf.smin(d, lids, 0.007)
     # nose: bridge, tip, wings, side walls; nostrils cut from below
-    bridge = sdf.round_cone(p, (0.0, -0.0900, 0.021), (0.0, -0.1140, -0.016), 0.0062, 0.0062)
-    tip = sdf.sphere(p, (0.0, -0.1095, -0.0228), 0.0088)
-    wings = sdf.ellipsoid(m, (0.0140, -0.0970, -0.0320), (0.0078, 0.0085, 0.0068))
-    body = sdf.ellipsoid(p, (0.0, -0.093, -0.012), (0.0125, 0.013, 0.029))
-    nose = sdf.smin(sdf.smin(sdf.smin(bridge, tip, 0.006), wings, 0.005), body, 0.006)
-    d = sdf.smin(d, nose, 0.007)
-    nostril = sdf.ellipsoid(m, (0.0070, -0.1025, -0.0338), (0.0036, 0.0052, 0.0020))
+    bridge = sdf.round_cone(p, (0.0, -0.0900, 0.021), (0.0, -0.1130, -0.016), 0.0056, 0.0058)
+    tip = sdf.sphere(p, (0.0, -0.1085, -0.0228), 0.0078)
+    wings = sdf.ellipsoid(m, (0.0120, -0.0960, -0.0318), (0.0062, 0.0088, 0.0056))
+    body = sdf.ellipsoid(p, (0.0, -0.093, -0.012), (0.0108, 0.013, 0.029))
+    nose = sdf.smin(sdf.smin(sdf.smin(bridge, tip, 0.006), wings, 0.006), body, 0.006)
+    d = sdf.smin(d, nose, 0.008)
+    nostril = sdf.ellipsoid(m, (0.0064, -0.1020, -0.0336), (0.0033, 0.0050, 0.0019))
     d = sdf.smax(d, -nostril, 0.002)
     # lips and the muzzle around them
-    muzzle = sdf.ellipsoid(p, (0.0, -0.076, -0.052), (0.031, 0.021, 0.026))
+    muzzle = sdf.ellipsoid(p, (0.0, -0.074, -0.050), (0.029, 0.023, 0.023))
     upper = sdf.ellipsoid(p, (0.0, -0.0950, MOUTH_Z + 0.0050), (0.0255, 0.0088, 0.0068))
     lower = sdf.ellipsoid(p, (0.0, -0.0920, MOUTH_Z - 0.0060), (0.0225, 0.0092, 0.0068))
     d = sdf.smin(d, muzzle, 0.02)

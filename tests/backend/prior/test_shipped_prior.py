@@ -10,8 +10,10 @@ import torch
 
 from backend.cli import main as backend_main
 from backend.prior import shipped
-from backend.prior.checkpoint import load_prior
+from backend.prior.checkpoint import load_checkpoint, load_prior, save_checkpoint
 from backend.prior.run import held_out_identities
+from synthetic.errors import UserInputError
+from synthetic.head.storage import SUPERSEDED_TEMPLATES
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -25,6 +27,21 @@ def test_shipped_prior_loads_with_this_head_model(head_model):
     assert all(torch.isfinite(p).all() for p in weights) and sum(p.numel() for p in weights) > 5e6
     card = (ROOT / "models" / "README.md").read_text()
     assert "reference_prior.pt" in card and "held-out" in card and "--preset prior" in card
+
+
+def test_a_prior_of_an_unknown_head_model_is_refused_and_of_a_superseded_template_loads(head_model, tmp_path):
+    ckpt = load_checkpoint(shipped.shipped_prior())
+    recorded = ckpt["head_model_fingerprint"]
+    assert head_model.matches(recorded) or head_model.supersedes(recorded)
+    state = {k: v for k, v in ckpt.items() if k not in ("format", "version", "path")}
+    other = save_checkpoint(tmp_path / "other.pt", {**state, "head_model_fingerprint": "0" * 64})
+    with pytest.raises(UserInputError, match="trained with another head model"):
+        load_prior(other, "cpu", head_model)
+    superseded = next(iter(SUPERSEDED_TEMPLATES))
+    assert head_model.supersedes(superseded) and not head_model.matches(superseded)
+    assert not head_model.supersedes("0" * 64) and not head_model.supersedes(head_model.fingerprint())
+    older = save_checkpoint(tmp_path / "older.pt", {**state, "head_model_fingerprint": superseded})
+    assert load_prior(older, "cpu", head_model)[1].name == "reference"
 
 
 def test_missing_shipped_prior_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):

@@ -63,10 +63,14 @@ def test_neck_turn_is_clean(model):
     assert model.anchors(v)["nose_tip"][0] > 0.05
     np.testing.assert_allclose(model.anchors(v)["neck_base"], model.anchors()["neck_base"], atol=1e-3)
     tri = v[model.faces[model.face_mask("skin")]]
-    area = np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
     tri0 = model.template[model.faces[model.face_mask("skin")]]
-    area0 = np.linalg.norm(np.cross(tri0[:, 1] - tri0[:, 0], tri0[:, 2] - tri0[:, 0]), axis=1)
-    assert np.min(area / area0) > 0.3
+    cross0 = np.cross(tri0[:, 1] - tri0[:, 0], tri0[:, 2] - tri0[:, 0])
+    area, area0 = np.linalg.norm(cross, axis=1), np.linalg.norm(cross0, axis=1)
+    # the twist shears the front of the neck base: the worst triangle keeps 0.44 (first template) / 0.25 (2026-12-05
+    # template) of its area; a collapse goes to ~0 or flips
+    assert np.min(area / area0) > 0.2
+    assert np.min(np.sum(cross * cross0, axis=1) / (area * area0)) > 0.5  # no triangle turns over
 
 
 def _polyline_distance(points, line):

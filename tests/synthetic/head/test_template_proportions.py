@@ -1,0 +1,53 @@
+"""The template's face against adult anthropometry, and identity fields that leave the lids on the eyeball.
+
+Adult faces narrow from the cheekbones (bizygomatic ~130-140 mm, Farkas) to the mouth and jaw, and the cornea
+stands in front of the cheek below it (a "negative vector" is the exception). The first template failed both: a face
+as wide at the mouth as at the cheekbones, and cheeks 3.7 mm in front of the corneas (deep-set, beady eyes).
+"""
+
+import numpy as np
+
+from synthetic.head.build import identity as identity_fields
+from synthetic.head.build import shape
+from synthetic.head.normals import vertex_normals
+from synthetic.head.template import build_template
+
+
+def _front_width(model, z: float, band: float = 0.003) -> float:
+    """Width (m) of the skin in front of the ears (y < -30 mm) at height ``z`` (m)."""
+    v = model.template[model.part_vertices("skin")]
+    sel = (np.abs(v[:, 2] - z) < band) & (v[:, 1] < -0.03)
+    return float(2 * np.abs(v[sel, 0]).max())
+
+
+def test_the_face_narrows_from_the_cheekbones_to_the_mouth(model):
+    cheekbones = max(_front_width(model, z) for z in (0.0, 0.01, 0.02))
+    mouth = _front_width(model, shape.MOUTH_Z)
+    assert 0.125 < cheekbones < 0.15
+    assert mouth < 0.9 * cheekbones  # the first template: 0.94 (a box-shaped lower face)
+
+
+def test_the_cornea_stands_in_front_of_the_cheek_below_it(model):
+    cornea = model.template[model.part_vertices("cornea_left")]
+    apex = cornea[np.argmin(cornea[:, 1])]
+    v = model.template[model.part_vertices("skin")]
+    front = v[v[:, 1] < -0.05]
+    below = front[np.argmin(np.hypot(front[:, 0] - apex[0], front[:, 2] - (apex[2] - 0.016)))]
+    assert below[1] > apex[1], f"cheek {1000 * (apex[1] - below[1]):.1f} mm in front of the cornea"
+
+
+def test_random_bumps_leave_the_lids_alone():
+    """The identity basis's random bumps (variety on cheeks, brow, nose) fade out around the eyes: a bump's slope
+    across the opening folded the lid skin over the rigid eyeball (half-shut eyes with the eyeball showing through)."""
+    tpl = build_template()
+    p = tpl.vertices
+    skin = np.zeros(len(p), bool)
+    skin[tpl.parts["skin"]] = True
+    normals = identity_fields._smooth_normals(tpl, vertex_normals(p, tpl.faces))
+    fields = {name: f for name, f, _ in identity_fields._fields(p, normals, skin, tpl) if name.startswith("bump_")}
+    assert len(fields) >= 30
+    ids, roles, _ = tpl.rings["eye_left"]
+    lids = np.concatenate([ids[roles.index(r)] for r in ("margin", "skin0")])
+    near_eye = max(np.linalg.norm(f[lids], axis=1).max() for f in fields.values())
+    strongest = max(np.linalg.norm(f, axis=1).max() for f in fields.values())
+    assert near_eye < 0.15 * strongest  # unguarded: 0.96 (a bump centred on the lid)
