@@ -65,9 +65,11 @@ LIP_BLOOD = (4.5, 8.0)
 PERIORBITAL = (0.0, 0.35)
 """Under-eye darkening strength (melanin and blood, log-multiplier)."""
 
-SKIN_ROUGHNESS = (0.34, 0.46)
-"""Base roughness (Blender Principled BSDF) of skin, uniform (skin's specular lobe: Torrance-Sparrow m ~0.3-0.45;
-0.42-0.58 read as matte clay in renders)."""
+SKIN_ROUGHNESS = (0.40, 0.50)
+"""Base roughness (Blender Principled BSDF) of skin; the T-zone's oil lowers it by up to 0.10 (texture.py). Measured
+skin has Torrance-Sparrow m ~0.3-0.45 (GGX alpha = roughness^2: roughness 0.55-0.67), but that lobe includes the
+pores and fine lines a shader draws as normals; chosen by looking at close-ups: 0.42-0.58 read as matte clay,
+0.34-0.46 with -0.14 of oil as glossy plastic on dark skins; with the shader's pores (materials.PORE_SPACING_M)."""
 
 SKIN_SPECULAR = (0.35, 0.55)
 """Base specular level (Principled 'Specular IOR Level', 0.5 = F0 of 4 %)."""

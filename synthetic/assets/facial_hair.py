@@ -243,6 +243,28 @@ def lid_curves(surface: HeadSurface, n: int = 64) -> dict[str, np.ndarray]:
     return out
 
 
+LASH_CLUMP = (3, 6)
+"""Lashes per clump (neighbours along the lid whose tips lean together), drawn per clump."""
+LASH_CLUMP_PULL = 0.45
+"""How far a lash's tip moves toward its clump's mean tip (the pull grows from the root as s^2)."""
+
+
+def _clump(pts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Lashes ``[N, P, 3]`` (ordered along the lid) gathered in clumps of neighbours: each point moves toward its
+    clump's mean by ``LASH_CLUMP_PULL * s^2`` (s = 0 at the root, 1 at the tip). Real lashes stick together in
+    small groups; evenly spaced, parallel lashes read as a false-lash strip."""
+    n, p = pts.shape[:2]
+    sizes = []
+    while sum(sizes) < n:
+        sizes.append(int(rng.integers(LASH_CLUMP[0], LASH_CLUMP[1] + 1)))
+    label = np.repeat(np.arange(len(sizes)), sizes)[:n]
+    mean = np.zeros((len(sizes), p, 3))
+    np.add.at(mean, label, pts)
+    mean /= np.bincount(label, minlength=len(sizes))[:, None, None]
+    w = LASH_CLUMP_PULL * np.linspace(0.0, 1.0, p) ** 2
+    return pts + w[None, :, None] * (mean[label] - pts)
+
+
 def grow_lashes(surface: HeadSurface, fh: FacialHairParams, rng: np.random.Generator,
                 margins: dict | None = None) -> Strands:
     """Eyelashes: upper lashes leave the lid forwards and curl up, lower ones curl down.
@@ -267,12 +289,18 @@ def grow_lashes(surface: HeadSurface, fh: FacialHairParams, rng: np.random.Gener
         out = roots - centre
         out /= np.linalg.norm(out, axis=1, keepdims=True)
         vert = up if upper else -up
-        d0 = out * 0.55 + fwd * 0.75 + vert * 0.25
+        # along the lid, inner corner out: outer lashes fan outward, inner ones a little inward
+        along = np.stack([np.gradient(roots[:, k]) for k in range(3)], 1) if n > 1 else np.zeros((n, 3))
+        along /= np.maximum(np.linalg.norm(along, axis=1, keepdims=True), 1e-12)
+        d0 = out * 0.4 + fwd * 0.85 + vert * 0.15 + along * (0.45 * (t - 0.4))[:, None]
+        d0 += rng.normal(0.0, 0.07, (n, 3))  # no two lashes leave the lid alike
         d0 /= np.linalg.norm(d0, axis=1, keepdims=True)
         mid = 1.0 - 0.35 * np.abs(2 * t - 1.1)  # longest a little outside the middle
-        length = (fh.lash_length_upper if upper else fh.lash_length_lower) * mid * rng.uniform(0.8, 1.05, n)
+        length = (fh.lash_length_upper if upper else fh.lash_length_lower) * mid * rng.uniform(0.55, 1.05, n)
         s = np.linspace(0, 1, n_pts)[None, :] * length[:, None]
-        pts = roots[:, None] + d0[:, None] * s[..., None] + vert * (fh.lash_curl * s**2)[..., None]
+        curl = fh.lash_curl * rng.uniform(0.7, 1.3, n)[:, None]
+        pts = roots[:, None] + d0[:, None] * s[..., None] + vert * (curl * s**2)[..., None]
+        pts = _clump(pts, rng)
         groups.append((pts, out))
     if not groups:
         raise AssetInputError("grow_lashes: no eyelid curves found")

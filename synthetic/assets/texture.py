@@ -201,7 +201,7 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
 
     # --- roughness and specular
     oil = skin.oiliness * tzone
-    rough = skin.roughness + 0.04 * fbm(p, 60.0, seed + 13, 2) - 0.14 * oil + 0.06 * pore_w * pore
+    rough = skin.roughness + 0.04 * fbm(p, 60.0, seed + 13, 2) - 0.10 * oil + 0.06 * pore_w * pore
     rough += 0.12 * np.maximum(brow, shadow)
     rough = rough * (1 - lips) + lips * (0.33 + 0.05 * lip_var)
     rough = rough * (1 - mouth) + mouth * 0.18

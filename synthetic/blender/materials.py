@@ -136,7 +136,7 @@ def _relief_bump(name: str, nt: bpy.types.NodeTree, bsdf: bpy.types.Node, relief
     bump = nt.nodes.new("ShaderNodeBump")
     bump.inputs["Strength"].default_value = 1.0
     bump.inputs["Distance"].default_value = 0.001  # heights are in mm
-    nt.links.new(height, bump.inputs["Height"])
+    nt.links.new(_add_pores(nt, height), bump.inputs["Height"])
     nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
     depth = nt.nodes.new("ShaderNodeMath")
     depth.operation = "MINIMUM"
@@ -154,6 +154,53 @@ def _relief_bump(name: str, nt: bpy.types.NodeTree, bsdf: bpy.types.Node, relief
     nt.links.new(albedo_tex.outputs["Color"], mix.inputs["A"])
     nt.links.new(shade.outputs[0], mix.inputs["B"])
     nt.links.new(mix.outputs["Result"], bsdf.inputs["Base Color"])
+
+
+PORE_SPACING_M = 0.00045
+"""Voronoi cell size of the pores (m). The cells are 3D and the skin cuts through them, so about half a pore per
+cell^2 of skin lies close enough to a feature point to show: ~250 pores per cm^2, as on cheeks and nose."""
+PORE_DEPTH_MM = 0.05
+"""Depth of a pore's pit in the shader's relief (mm); the pit's radius is a quarter of the spacing."""
+SKIN_GRAIN_MM = 0.012
+"""Amplitude of the skin's fine grain (the criss-cross of surface lines, ~0.25 mm) in the relief (mm)."""
+
+
+def _add_pores(nt: bpy.types.NodeTree, height: bpy.types.NodeSocket) -> bpy.types.NodeSocket:
+    """``height`` (mm) plus pores and fine grain, made in the shader from object-space Voronoi cells and noise.
+
+    The texture maps (1024 texels over the whole head: ~0.5 mm a texel on the face) cannot carry pores; without
+    them a highlight is one smooth lobe and skin reads as plastic. Each pore is a pit of depth
+    :data:`PORE_DEPTH_MM` at a Voronoi feature point (:data:`PORE_SPACING_M` apart); the grain is noise of
+    :data:`SKIN_GRAIN_MM` at ~0.25 mm. Object space, metres: the head object is unscaled."""
+    coords = nt.nodes.new("ShaderNodeTexCoord")
+    cells = nt.nodes.new("ShaderNodeTexVoronoi")
+    cells.feature, cells.distance = "F1", "EUCLIDEAN"
+    cells.inputs["Scale"].default_value = 1.0 / PORE_SPACING_M
+    cells.inputs["Randomness"].default_value = 1.0
+    nt.links.new(coords.outputs["Object"], cells.inputs["Vector"])
+    pit = nt.nodes.new("ShaderNodeMapRange")  # distance in cells: 0 at the pore's centre -> -depth, 0.25 -> 0
+    pit.clamp = True
+    pit.inputs["From Min"].default_value, pit.inputs["From Max"].default_value = 0.0, 0.25
+    pit.inputs["To Min"].default_value, pit.inputs["To Max"].default_value = -PORE_DEPTH_MM, 0.0
+    pit.interpolation_type = "SMOOTHSTEP"
+    nt.links.new(cells.outputs["Distance"], pit.inputs["Value"])
+    grain = nt.nodes.new("ShaderNodeTexNoise")
+    grain.inputs["Scale"].default_value = 4000.0
+    grain.inputs["Detail"].default_value = 1.0
+    nt.links.new(coords.outputs["Object"], grain.inputs["Vector"])
+    grain_mm = nt.nodes.new("ShaderNodeMath")
+    grain_mm.operation = "MULTIPLY_ADD"  # (noise - 0.5) * 2 * amplitude = noise * 2a - a
+    grain_mm.inputs[1].default_value = 2.0 * SKIN_GRAIN_MM
+    grain_mm.inputs[2].default_value = -SKIN_GRAIN_MM
+    nt.links.new(grain.outputs["Fac"], grain_mm.inputs[0])
+    total = height
+    for extra in (pit.outputs["Result"], grain_mm.outputs[0]):
+        add = nt.nodes.new("ShaderNodeMath")
+        add.operation = "ADD"
+        nt.links.new(total, add.inputs[0])
+        nt.links.new(extra, add.inputs[1])
+        total = add.outputs[0]
+    return total
 
 
 def set_wrinkles(mat: bpy.types.Material, activations: dict) -> None:

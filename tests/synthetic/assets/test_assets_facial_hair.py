@@ -105,3 +105,21 @@ def test_bad_inputs(standin_surface):
     _, fh = _params("goatee")
     with pytest.raises(ValueError, match="quality"):
         grow_beard(standin_surface, fh, rng, quality="ultra")
+
+
+def test_lashes_gather_in_clumps():
+    """Neighbouring lashes lean together at the tips (evenly spaced parallel lashes read as a false-lash strip);
+    the roots stay on the lid."""
+    from synthetic.assets.facial_hair import _clump
+
+    rng = np.random.default_rng(0)
+    n, p = 60, 6
+    s = np.linspace(0.0, 1.0, p)[None, :, None]
+    roots = np.stack([np.linspace(0.0, 0.025, n), np.zeros(n), np.zeros(n)], axis=1)
+    pts = roots[:, None] + s * (np.array([0.0, -0.006, 0.006]) + rng.normal(0.0, 0.0015, (n, 1, 3)))
+    out = _clump(pts, np.random.default_rng(1))
+    np.testing.assert_array_equal(out[:, 0], pts[:, 0])
+    gaps_before = np.linalg.norm(np.diff(pts[:, -1], axis=0), axis=1)
+    gaps_after = np.linalg.norm(np.diff(out[:, -1], axis=0), axis=1)
+    assert gaps_after.mean() < 0.85 * gaps_before.mean()  # tips closer within clumps
+    assert gaps_after.std() / gaps_after.mean() > gaps_before.std() / gaps_before.mean()  # and gaps between them
