@@ -287,7 +287,8 @@ def randomize(context, root, part: str, seed: int) -> HeadState:
     if part == "identity":
         for k, value in enumerate(head_data.identity_values(model, state.params, state.options.n_shape_keys)):
             keys[f"Shape{k:03d}"].value = float(value)
-        # the teeth offsets in the base mesh stay: they change by microns with the shape (teeth are near rigid)
+        mouth = head_data.sampler(model, state.options).build(state.params, parts=("teeth",)).rest_offsets
+        _set_rest_offsets(model, mesh_obj, mouth)  # the new face's teeth and lip corners
         _edit_bones(context, root, lambda bones: _place_bones(bones, model, state.params, create=False))
         _regrow(root, model, state, [g for g in STRAND_GROUPS if head_part(root, g) is not None])
     elif part == "expression":
@@ -301,6 +302,23 @@ def randomize(context, root, part: str, seed: int) -> HeadState:
         _regrow(root, model, state, ["beard", "brows", "lashes"])
     root[STATE_KEY] = state.to_json()
     return state
+
+
+def _set_rest_offsets(model, mesh_obj, rest_offsets) -> None:
+    """Move the base mesh to ``template + rest_offsets`` (``[V, 3]`` m, the identity's teeth, gums and inner lip at
+    the corners; None = the template's mouth), keeping every shape key's offset from the base."""
+    keys = mesh_obj.data.shape_keys.key_blocks
+    n = 3 * len(mesh_obj.data.vertices)
+    base = np.empty(n, np.float32)
+    keys[0].data.foreach_get("co", base)
+    target = (model.template if rest_offsets is None else model.template + rest_offsets).astype(np.float32).ravel()
+    delta = target - base
+    co = np.empty(n, np.float32)
+    for kb in keys:
+        kb.data.foreach_get("co", co)
+        kb.data.foreach_set("co", co + delta)
+    mesh_obj.data.vertices.foreach_set("co", target)
+    mesh_obj.data.update()
 
 
 def _regrow(root, model, state: HeadState, groups: list[str]) -> None:

@@ -58,7 +58,8 @@ weights = np.zeros((model.n_vertices, len(model.joint_names)))
 for v in mesh_obj.data.vertices:
     for g in v.groups:
         weights[v.index, model.joint_names.index(groups[g.group])] = g.weight
-report["skin_weight_err"] = float(np.max(np.abs(weights - np.where(model.skin_weights >= 1e-4, model.skin_weights, 0))))
+kept = np.round(model.skin_weights, 5)  # the add-on groups weights rounded to 1e-5 and drops those under 1e-4
+report["skin_weight_err"] = float(np.max(np.abs(weights - np.where(kept >= 1e-4, model.skin_weights, 0))))
 mats = [s.material for s in mesh_obj.material_slots]
 report["eye_images"] = sorted({n.image.name for m in mats if m.get(scene_head.ROLE_KEY) in scene_head.EYE_ROLES
                               for n in m.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage" and n.image})
@@ -125,8 +126,22 @@ def skin_image():
     return next(n.image for n in skin.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage")
 
 
+def rest_errors(st) -> tuple[float, float]:
+    """How far the base mesh is from template + the identity's mouth offsets, and the first identity key's offset
+    from the base from its target (m)."""
+    n = 3 * len(mesh_obj.data.vertices)
+    base, key0 = np.empty(n, np.float32), np.empty(n, np.float32)
+    keys[0].data.foreach_get("co", base)
+    keys["Shape000"].data.foreach_get("co", key0)
+    mouth = head_data.sampler(model, st.options).build(st.params, parts=("teeth",)).rest_offsets
+    want = (model.template if mouth is None else model.template + mouth).ravel()
+    target = head_data.shape_key_targets(model, 1)[0][0].ravel()
+    return float(np.abs(base - want).max()), float(np.abs(key0 - base - target).max())
+
+
 def snapshot():
     st = scene_head.head_state(root)
+    rest_error, key_error = rest_errors(st)
     return {"shape": [keys[f"Shape{k:03d}"].value for k in range(50)],
             "exp": [keys[f"Exp{e:03d}"].value for e in range(model.n_expression)],
             "bones": {b.name: list(b.head_local) for b in root.data.bones},
@@ -140,7 +155,8 @@ def snapshot():
                      for g in scene_head.STRAND_GROUPS if (o := scene_head.head_part(root, g)) is not None},
             "params": {k: st.params[k] for k in ("skin", "iris", "hair", "facial_hair")}, "seeds": st.seeds,
             "n_images": len(bpy.data.images), "n_materials": len(bpy.data.materials),
-            "n_curves": len(bpy.data.hair_curves)}  # fmt: skip
+            "n_curves": len(bpy.data.hair_curves), "rest_error": rest_error, "key_error": key_error,
+            "base": [keys[0].data[i].co[0] for i in range(0, len(mesh_obj.data.vertices), 97)]}  # fmt: skip
 
 
 report["randomize"] = {"before": snapshot()}

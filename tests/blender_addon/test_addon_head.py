@@ -111,6 +111,10 @@ def test_randomise_changes_only_its_part(report, model):
         # nothing leaks: the same number of images, materials and curve datablocks after each redraw
         assert (b["n_images"], b["n_materials"], b["n_curves"]) == (a["n_images"], a["n_materials"], a["n_curves"])
     np.testing.assert_allclose(r["expression"]["exp"], report["expected_expression"], atol=1e-6)
+    # the base mesh carries the current identity's mouth (teeth, gums, lip corners), the keys keep their offsets
+    assert r["identity"]["base"] != r["before"]["base"]
+    assert all(r[k]["rest_error"] < 1e-5 and r[k]["key_error"] < 1e-5 for k in order), \
+        {k: (r[k]["rest_error"], r[k]["key_error"]) for k in order}
     # a new skin brings a new painted iris: the eyes follow the skin's new albedo image
     assert r["skin"]["eye_images"] != r["expression"]["eye_images"]
     assert all(r[k]["eye_images"] == [r[k]["skin_image"]] for k in order)
