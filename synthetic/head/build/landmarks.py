@@ -81,7 +81,8 @@ class ContourRings:
         w = float(np.clip((x - xs[j]) / max(xs[j + 1] - xs[j], 1e-12), 0.0, 1.0))
         a, b = int(ring[order[j]]), int(ring[order[j + 1]])
         if (min(a, b), max(a, b)) not in self.edge_faces:  # x-neighbours not ring-neighbours (a corner turning
-            along = sel[np.argsort(t[sel])]  # back): the segment along the ring that spans x
+            # back): the segment along the ring that spans x; the lower half runs from t = pi through 2 pi = 0
+            along = sel[np.argsort(t[sel] if upper else (t[sel] - np.pi) % (2 * np.pi))]
             if p[ring[along[0]], 0] > p[ring[along[-1]], 0]:
                 along = along[::-1]
             xa = p[ring[along], 0]

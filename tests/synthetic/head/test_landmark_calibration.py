@@ -82,3 +82,14 @@ def test_the_landmark_table_is_not_part_of_the_geometry_fingerprint(model, monke
     assert not model.matches("0" * 64) and not model.matches(None)
     monkeypatch.setitem(storage.LEGACY_FINGERPRINTS, "f" * 64, model.fingerprint())
     assert model.matches("f" * 64) and model.matches(model.fingerprint())
+
+
+def test_every_position_along_every_contour_resolves(tpl):
+    """The calibration tries 401 positions along each lip and lid contour. Where a ring's x order turns back at a
+    corner the point is found along the ring, and the lower half of a ring runs through t = 0: sorting it by t
+    paired the corner with the wrong neighbour (no shared triangle: KeyError on the re-sculpted template)."""
+    rings = ContourRings(tpl)
+    for name in landmark_table.CONTOURS:
+        for u in np.linspace(0.0, 1.0, 401):
+            f, bc = rings.point(name, float(u))
+            assert 0 <= f < len(tpl.faces) and abs(bc.sum() - 1.0) < 1e-9 and np.all(bc >= -1e-12)
