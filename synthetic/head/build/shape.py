@@ -45,8 +45,8 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     d = sdf.smin(d, midface, 0.02)
     d = sdf.smin(d, sdf.smin(cheek, zygoma, 0.012), 0.018)
     d = sdf.smin(d, masseter, 0.02)
-    # malar fat pads: the cheek's fullness under the eye, beside the nose; their lower-medial edge against the
-    # muzzle is the nasolabial fold
+    # lower cheek pads (the fullness beside the nose and mouth), blended tightly: where they meet the muzzle is
+    # the nasolabial fold
     malar = sdf.ellipsoid(m, (0.033, -0.066, -0.034), (0.014, 0.014, 0.018))
     d = sdf.smin(d, malar, 0.008)
     # jaw: body tapered toward the chin, rami up to the ear, chin
