@@ -287,8 +287,9 @@ def randomize(context, root, part: str, seed: int) -> HeadState:
     if part == "identity":
         for k, value in enumerate(head_data.identity_values(model, state.params, state.options.n_shape_keys)):
             keys[f"Shape{k:03d}"].value = float(value)
-        mouth = head_data.sampler(model, state.options).build(state.params, parts=("teeth",)).rest_offsets
-        _set_rest_offsets(model, mesh_obj, mouth)  # the new face's teeth and lip corners
+        from synthetic.assets.teeth import mouth_rest_offsets
+
+        _set_rest_offsets(model, mesh_obj, mouth_rest_offsets(model, state.params))  # the new face's teeth, lip corners
         _edit_bones(context, root, lambda bones: _place_bones(bones, model, state.params, create=False))
         _regrow(root, model, state, [g for g in STRAND_GROUPS if head_part(root, g) is not None])
     elif part == "expression":

@@ -290,7 +290,7 @@ def grow_lashes(surface: HeadSurface, fh: FacialHairParams, rng: np.random.Gener
         out /= np.linalg.norm(out, axis=1, keepdims=True)
         vert = up if upper else -up
         # along the lid, inner corner out: outer lashes fan outward, inner ones a little inward
-        along = np.stack([np.gradient(roots[:, k]) for k in range(3)], 1) if n > 1 else np.zeros((n, 3))
+        along = np.gradient(roots, axis=0) if n > 1 else np.zeros((n, 3))
         along /= np.maximum(np.linalg.norm(along, axis=1, keepdims=True), 1e-12)
         d0 = out * 0.4 + fwd * 0.85 + vert * 0.15 + along * (0.45 * (t - 0.4))[:, None]
         d0 += rng.normal(0.0, 0.07, (n, 3))  # no two lashes leave the lid alike
