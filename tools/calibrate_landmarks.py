@@ -12,8 +12,10 @@ the photo fit use, :func:`backend.photos.dataset_faces.dataset_faces`):
   triangle; contour rows choose a position ``u`` along their own lip or lid-margin ring (semantics kept);
 * the score of a candidate is its mean distance to mediapipe's point over all images with a face, in percent
   of mediapipe's outer-eye-corner distance (33-263), each image's error clipped at 20 %;
-* mirror pairs (found from a first unconstrained pass) are chosen jointly, so the table stays symmetric like the
-  template; points on the midline are scored together with their own mirror image.
+* mirror pairs are chosen jointly, so the table stays symmetric like the template: mediapipe's own pairs from its
+  points on the straight-ahead neutral views (``tracker_mirror_pairs``), then pairs found from the table before
+  the fit and from a first unconstrained pass; points on the midline are scored together with their own mirror
+  image.
 
 Calibrate on identities the realism benchmark does not measure (its seed base is 0; use another ``--seed`` for
 the calibration renders), e.g.::
@@ -39,12 +41,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+EYE_CORNER_PAIRS = {33: 263, 263: 33, 133: 362, 362: 133}
+"""Mediapipe's outer and inner eye corners, left-right: 3-4 of its points lie within 2 px of each corner, too close
+for :func:`landmark_fit.tracker_mirror_pairs` to tell apart."""
+
+SYMMETRIC_CAMERA = "cam_02"
+"""The rig's straight-ahead camera (yaw 0): its neutral frames give mediapipe's own left-right pairs."""
+
+
 def collect(roots: list[Path], cameras: list[str] | None, model):
     """Per detected image: mediapipe's ``[478, 2]`` points, its eye-corner distance (px), the posed vertices
-    ``[V, 3]``, ``K``, ``w2c``. Returns the list and how many images had no face."""
+    ``[V, 3]``, ``K``, ``w2c``. Returns the list, how many images had no face, and mediapipe's points on the
+    neutral frames of :data:`SYMMETRIC_CAMERA` (for :func:`landmark_fit.tracker_mirror_pairs`)."""
     from backend.photos.dataset_faces import EYE_CORNERS, dataset_faces
 
-    images, missed, posed = [], 0, {}
+    images, missed, posed, frontal = [], 0, {}, []
     for root in roots:
         for rec in dataset_faces(root, cameras):
             if rec.face is None:
@@ -56,7 +67,9 @@ def collect(roots: list[Path], cameras: list[str] | None, model):
             lm = rec.face.landmarks[:, :2]
             io = float(np.linalg.norm(lm[EYE_CORNERS[0]] - lm[EYE_CORNERS[1]]))
             images.append((lm, io, posed[key], rec.K, rec.w2c))
-    return images, missed
+            if rec.camera == SYMMETRIC_CAMERA and rec.frame == 0:
+                frontal.append(lm)
+    return images, missed, frontal
 
 
 def main() -> int:
@@ -84,7 +97,7 @@ def main() -> int:
         return 2
     try:
         cams = args.cameras.split(",") if args.cameras else None
-        images, missed = collect(args.data, cams, model)
+        images, missed, frontal = collect(args.data, cams, model)
     except UserInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -94,7 +107,11 @@ def main() -> int:
     print(f"{len(images)} images with a face ({missed} without) in {time.perf_counter() - t0:.0f} s")
 
     free = {int(i) for i in args.free_corners.split(",")} if args.free_corners else set()
-    cal = landmark_fit.calibrate_table(images, tpl, landmark_table.CONTOURS, landmark_table.SURFACE, args.grid, free)
+    mirror = landmark_fit.tracker_mirror_pairs(frontal) if len(frontal) >= 3 else {}
+    mirror.update(EYE_CORNER_PAIRS)
+    print(f"mediapipe's own mirror pairs from {len(frontal)} straight-ahead neutral views: {len(mirror)} of 478 points")
+    cal = landmark_fit.calibrate_table(images, tpl, landmark_table.CONTOURS, landmark_table.SURFACE, args.grid, free,
+                                       mirror)
     print(f"mean clipped error over {len(cal.mediapipe)} landmarks: {cal.before.mean():.2f} % -> "
           f"{cal.after.mean():.2f} % ({len(cal.pairs)} mirror pairs/midline points chosen jointly); median move "
           f"{1000 * np.median(cal.moved):.1f} mm, max {1000 * cal.moved.max():.1f} mm "

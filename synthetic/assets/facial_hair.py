@@ -157,18 +157,23 @@ def grow_brows(surface: HeadSurface, fh: FacialHairParams, rng: np.random.Genera
     roots, normals = sample_roots(surface.vertices, surface.faces, surface.normals, w, n, rng)
     axes = lm.axes()
 
-    def flow(p, nrm, ids):
-        return A.brow_direction(lm.to_local(p)) @ axes
-
     field = surface.collision(body=False, keep_out=False)
     lengths = fh.brow_length * rng.uniform(0.55, 1.0, n)
+    # each hair leaves the brow's flow by its own angle: parallel hairs read as a hatched, drawn-on brow
+    jitter = np.radians(rng.normal(0.0, D.BROW_JITTER_DEG, n))
+
+    def flow(p, nrm, ids):
+        d = A.brow_direction(lm.to_local(p)) @ axes
+        a = jitter[ids][:, None]
+        return d * np.cos(a) + np.cross(nrm, d) * np.sin(a)
+
     params = GrowthParams(n_steps=5, lift=0.25, lift_length=0.003, stiffness=0.4, gravity=0.0, follow=1.0,
                           layer_rise=0.004)
     pts = grow_guides(roots, normals, lengths, rng.uniform(0.0002, 0.0012, n), flow, params, field)
     pts = field.push_outside(pts.reshape(-1, 3), 1e-4, use_keep_out=False).reshape(pts.shape)
     pts[:, 0] = roots
     mel = np.clip(fh.brow_melanin + rng.normal(0, 0.03, n), 0, 1).astype(np.float32)
-    return Strands("brows", pts.astype(np.float32), taper_radius(n, 6, D.FACIAL_HAIR_ROOT_RADIUS, 0.3, 0.3),
+    return Strands("brows", pts.astype(np.float32), taper_radius(n, 6, D.BROW_ROOT_RADIUS, 0.3, 0.3),
                    normals.astype(np.float32), mel, {**info, "n_strands": n})
 
 

@@ -26,7 +26,7 @@ from .errors import AssetInputError
 from .noise import dots, fbm, smoothstep, value_noise
 from .pigments import IrisColour
 from .skin import SkinParams
-from .wrinkles import RELIEF_CHANNELS, polyline_distance, relief_maps
+from .wrinkles import RELIEF_CHANNELS, polyline_distance, relief_maps, vermilion_lines
 
 KNOWN_REGIONS = ("face", "scalp", "ears", "neck", "eyes", "iris", "pupil", "mouth_interior", "teeth", "lips")
 TEETH_RGB = (0.72, 0.66, 0.55)
@@ -169,6 +169,10 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
     lb += lips * (np.log(skin.lip_blood) + 0.15 * lip_var)
     lm = lm * (1 - mouth) + mouth * np.log(0.1)
     lb += mouth * np.log(6.0)
+    # the caruncle: moist pink tissue filling each eye's inner corner (the lid's inner wall there)
+    caruncle = caruncle_zone(p, extras.lid_lines) * (1 - eyes)
+    lm -= 0.6 * caruncle
+    lb += np.log(CARUNCLE_BLOOD) * caruncle
     albedo = _lookup(skin.lut(), lm, lb)
 
     # --- pores: a fine stipple, strongest in the T-zone and cheeks
@@ -224,6 +228,10 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
         rough[sel] = rough[sel] * (1 - a[:, 0]) + a[:, 0] * er
         spec[sel] = spec[sel] * (1 - a[:, 0]) + a[:, 0] * es
 
+    wet = smoothstep(0.2, 0.6, caruncle)
+    rough = rough * (1 - wet) + wet * 0.12
+    spec = spec * (1 - wet) + wet * 0.8
+
     # --- the tear meniscus: a wet, glossy strip along each lower lid margin
     for line in extras.tear_lines:
         near = polyline_distance(p, line) < 0.0009
@@ -235,6 +243,7 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
     lids = tuple(landmarks.to_local(np.asarray(line)) for line in extras.lid_lines)
     relief = relief_maps(p, loc, nose_local, landmarks.local_of("mouth"), pore_w, extras.age, seed, lids,
                          extras.crease_mm) * skin_w
+    relief[:, 0] += lips * vermilion_lines(p, loc, landmarks.local_of("mouth"), seed)
 
     out_a = np.empty((h * w, 3), np.float32)
     out_a[:] = np.asarray(skin.base_rgb, np.float32)
@@ -248,6 +257,24 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
     maps = np.concatenate([out_a, out_r[:, None], out_s[:, None], out_h], 1).reshape(h, w, -1)
     maps = pad_islands(maps, coverage.reshape(h, w), max(2, round(SEAM_PAD_TEXELS * h / 1024)))
     return SkinTextures(maps[..., :3], maps[..., 3], maps[..., 4], coverage.reshape(h, w), maps[..., 5:])
+
+
+CARUNCLE_RADIUS_M = 0.0022
+CARUNCLE_BLOOD = 4.0
+"""The caruncle's extent around each inner lid corner (m, Gaussian sigma) and its blood multiplier."""
+
+
+def caruncle_zone(p: np.ndarray, lid_lines) -> np.ndarray:
+    """Weight ``[N]`` in [0, 1] of the caruncle at points ``p`` ``[N, 3]`` (m, model frame: face along -Y): a
+    Gaussian about a point 1.8 mm lateral of and 1.5 mm behind each upper-lid margin's first point (the inner
+    corner), on the lid's inner wall between the margin and the eyeball."""
+    w = np.zeros(len(p), np.float32)
+    for line in lid_lines:
+        line = np.asarray(line, np.float64)
+        corner = line[0] + np.array([0.0018 * np.sign(line[-1, 0] - line[0, 0]), 0.0015, 0.0])
+        d2 = np.sum((p - corner) ** 2, axis=1)
+        w = np.maximum(w, np.exp(-0.5 * d2 / CARUNCLE_RADIUS_M ** 2).astype(np.float32))
+    return w
 
 
 SEAM_PAD_TEXELS = 4

@@ -167,6 +167,22 @@ def relief_maps(p: np.ndarray, loc: np.ndarray, nose_local: np.ndarray, mouth_lo
     return out
 
 
+LIP_LINE_SPACING_MM = 1.4
+"""Distance between the vermilion's vertical creases (people: ~0.5-2 mm; at 1024 texels a texel on the lips is
+0.44 mm, so finer lines would alias)."""
+
+
+def vermilion_lines(p: np.ndarray, loc: np.ndarray, mouth_local: np.ndarray, seed: int) -> np.ndarray:
+    """Heights ``[N]`` (mm, <= 0) of the fine creases across the lips' red part: near-vertical lines fanning from
+    a point 25 mm beyond the mouth line (below it for the upper lip, above for the lower), wavy and broken along
+    their length. ``p`` ``[N, 3]`` m, ``loc`` the same in the anatomical frame (mm), ``mouth_local`` (mm)."""
+    lat, w = loc[:, 0], loc[:, 2] - mouth_local[2]
+    fan = np.arctan2(lat, np.abs(w) + 25.0) * 25.0  # ~ mm across the lines at the lip
+    phase = fan / LIP_LINE_SPACING_MM + 0.8 * fbm(p, 400.0, seed + 36, 2)
+    broken = smoothstep(-0.3, 0.35, fbm(p, 600.0, seed + 37, 2))
+    return (-0.13 * _furrows(phase, 3.0) * (0.3 + 0.7 * broken)).astype(np.float32)
+
+
 def anatomy_relief(loc: np.ndarray, nose_local: np.ndarray, mouth_local: np.ndarray, lid_lines=(),
                    crease_mm: float = 7.0) -> np.ndarray:
     """Heights ``[N]`` (mm) of the facial detail the head mesh is too coarse to hold (its face edges

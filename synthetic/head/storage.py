@@ -26,7 +26,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 FORMAT_VERSION = 1
 ENV_VAR = "SYNTHHEADS_HEAD_MODEL"
 PACKAGED_DIR = Path(__file__).resolve().parent / "data"
@@ -119,6 +119,9 @@ fingerprint of the same model. Datasets, priors and avatars made then stay valid
 SUPERSEDED_TEMPLATES = {
     "47aeac2205b332f3b2904c64cb067ea3c9ed35113070bb842c7a6510f15f623b":
         "the first template (2026-11-20 to 2026-12-05): wider nose, flat cheeks, square jaw, lips without a bow",
+    "fc30466a2101c64fc4dc39e46c89a6d1c1df14c3a08a5ad3191495bbbf68647e":
+        "the re-sculpted template (generator 2, 2026-12-05): eye openings 23 mm wide with the inner corners 44 mm "
+        "apart (the lid margins were pulled radially onto the lid sphere)",
 }
 """Geometry fingerprints of earlier templates -> what changed. A *prior* trained on one of them still loads: its
 networks work in UV space and take their per-Gaussian template positions, skinning and correctives from the

@@ -131,7 +131,8 @@ def _fields(p: np.ndarray, n: np.ndarray, skin: np.ndarray, tpl) -> list[tuple[s
     face_pts = p[skin & (p[:, 1] < -0.03) & (p[:, 2] > -0.1) & (p[:, 2] < 0.08)]
     # the lids keep their shape against the rigid eyeball: a bump's slope across the opening folded the lid skin
     # over the eye (half-shut eyes, eyeball showing through the lid); the named eye fields shape them instead
-    eye_dist = np.linalg.norm(p - np.where(p[:, :1] >= 0, EYE, EYE * [-1, 1, 1]), axis=1)
+    # (distance with x shrunk: the opening reaches 15 mm sideways from the eyeball centre, 6 mm up and down)
+    eye_dist = np.linalg.norm((p - np.where(p[:, :1] >= 0, EYE, EYE * [-1, 1, 1])) * [0.75, 1.0, 1.0], axis=1)
     lid_guard = smoothstep(0.013, 0.026, eye_dist)
     for i in range(36):
         c = face_pts[rng.integers(len(face_pts))]

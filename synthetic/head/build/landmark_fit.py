@@ -43,13 +43,66 @@ def mirror_index(points: np.ndarray, partner: np.ndarray) -> np.ndarray:
     return j
 
 
+def _mirror_partner(pos: np.ndarray, i: int, pair_tol: float, midline_tol: float) -> int | None:
+    """Index of row ``i``'s mirror image among ``pos`` ``[L, 3]`` (``i`` itself on the midline), or None when the
+    nearest mirror is further than ``pair_tol`` (m) or not mutual."""
+    flip = np.array([-1.0, 1.0, 1.0])
+    if abs(pos[i][0]) < midline_tol:
+        return i
+    d = np.linalg.norm(pos - pos[i] * flip, axis=1)
+    j = int(np.argmin(d))
+    back = int(np.argmin(np.linalg.norm(pos - pos[j] * flip, axis=1)))
+    return j if d[j] <= pair_tol and back == i and j != i else None
+
+
+def tracker_mirror_pairs(points: list[np.ndarray], agree: float = 0.5) -> dict[int, int]:
+    """The tracker's own left-right correspondence, ``index -> mirror index`` (``i -> i`` on the midline), from its
+    points ``[P, 2]`` (pixels) on straight-ahead images of symmetric faces: each image's points are reflected about
+    a symmetry line (their mean x, then a line refitted to the midpoints of the clearest mutual matches) and matched
+    to the nearest point; a pair is kept when at least ``agree`` of the images vote for it and the match is
+    mutual. (Pairing by the fitted 3D positions alone misses pairs whose free optima land > 4 mm
+    from each other's mirror image, e.g. the face oval by the ears.)"""
+    from collections import Counter
+
+    from scipy.spatial import cKDTree
+
+    votes: dict[int, Counter] = {}
+    for p in points:
+        p = np.asarray(p, np.float64)[:, :2]
+        tree = cKDTree(p)
+        axis = np.array([p[:, 0].mean(), 0.0])  # the symmetry line x = a + b y: first the mean x
+        for _ in range(3):  # then refitted to the midpoints of the clearest mutual matches
+            mirrored = np.stack([2.0 * (axis[0] + axis[1] * p[:, 1]) - p[:, 0], p[:, 1]], 1)
+            d, j = tree.query(mirrored)
+            mutual = (j[j] == np.arange(len(p))) & (d <= np.median(d))
+            mid = 0.5 * (p[mutual] + p[j[mutual]])
+            axis = np.linalg.lstsq(np.stack([np.ones(len(mid)), mid[:, 1]], 1), mid[:, 0], rcond=None)[0]
+        mirrored = np.stack([2.0 * (axis[0] + axis[1] * p[:, 1]) - p[:, 0], p[:, 1]], 1)
+        _, j = tree.query(mirrored)
+        for i, jj in enumerate(j):
+            votes.setdefault(i, Counter())[int(jj)] += 1
+    best = {}
+    for i, c in votes.items():
+        j, n = c.most_common(1)[0]
+        if n >= agree * len(points):
+            best[i] = j
+    return {i: j for i, j in best.items() if best.get(j) == i}
+
+
 def choose_symmetric(score: list[np.ndarray], cand_pts: list[np.ndarray], owner: list[int], pair_tol: float = 0.004,
-                     midline_tol: float = 0.0015) -> tuple[np.ndarray, list[tuple[int, int]]]:
+                     midline_tol: float = 0.0015, reference: np.ndarray | None = None,
+                     known: list[tuple[int, int]] = ()) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Pick one candidate per landmark, mirror pairs jointly.
 
     Args:
         score: list of ``[N_g]`` score rows, one per landmark (``owner[l]`` = its candidate group ``g``).
         cand_pts: per group, template candidate points ``[N_g, 3]`` (m).
+        reference: ``[L, 3]`` positions (m), e.g. the table before the fit (symmetric): rows that the
+            unconstrained best candidates leave unpaired are paired by its mirror symmetry (without it a pair whose
+            free choices land > ``pair_tol`` apart stays unpaired and comes out asymmetric: mediapipe 93/323 by
+            6 mm).
+        known: row pairs ``(l, l')`` to choose jointly before any other (``l == l'``: a midline row), e.g. from
+            :func:`tracker_mirror_pairs`.
     Returns:
         chosen candidate index per landmark and the pairs (l, l') that were chosen jointly (l == l': midline).
     """
@@ -57,20 +110,22 @@ def choose_symmetric(score: list[np.ndarray], cand_pts: list[np.ndarray], owner:
     pos = np.array([cand_pts[owner[i]][free[i]] for i in range(len(score))])
     chosen = free.copy()
     pairs = []
-    for i in range(len(score)):
-        mirrored = pos[i] * np.array([-1.0, 1.0, 1.0])
-        if abs(pos[i][0]) < midline_tol:
-            j = i
-        else:
-            d = np.linalg.norm(pos - mirrored, axis=1)
-            j = int(np.argmin(d))
-            back = int(np.argmin(np.linalg.norm(pos - pos[j] * np.array([-1.0, 1.0, 1.0]), axis=1)))
-            if d[j] > pair_tol or back != i or j == i:
-                continue
-        if j < i:
+    candidates = [(int(i), int(j)) for i, j in known]
+    candidates += [(i, _mirror_partner(pos, i, pair_tol, midline_tol)) for i in range(len(score))]
+    if reference is not None:
+        candidates += [(i, _mirror_partner(reference, i, pair_tol, midline_tol)) for i in range(len(score))]
+    paired: set[int] = set()
+    for i, j in candidates:
+        if j is None or i in paired or j in paired:
             continue
+        i, j = min(i, j), max(i, j)
+        paired.update((i, j))
         m = mirror_index(cand_pts[owner[i]], cand_pts[owner[j]])
         joint = score[i] + score[j][m]
+        if i == j:  # a midline row stays on the midline (candidates within 0.5 mm of it, where there are any)
+            off = np.abs(cand_pts[owner[i]][:, 0]) > 0.0005
+            if not off.all():
+                joint = np.where(off, np.inf, joint)
         c = int(np.argmin(joint))
         chosen[i], chosen[j] = c, int(m[c])
         pairs.append((i, j))
@@ -94,13 +149,15 @@ class Calibration:
     surface: list[tuple[int, float, float, float]]
 
 
-def calibrate_table(images, tpl, contours: dict, surface: list, grid: int = 4, free=()) -> Calibration:
+def calibrate_table(images, tpl, contours: dict, surface: list, grid: int = 4, free=(),
+                    mirror: dict[int, int] | None = None) -> Calibration:
     """Refit every row of a landmark table (``contours``, ``surface`` as in ``landmark_table``) to ``images``
     (see :func:`scores`) on template ``tpl``.
 
     Surface rows choose among a barycentric grid (``grid`` steps per edge) over the face and lip triangles;
     contour rows choose ``u`` in [0, 1] (step 1/400) along their ring. Mediapipe indices in ``free`` leave their
-    contour and become surface rows (eye corners, whose tracker meaning may lie past the lid-margin ring's end)."""
+    contour and become surface rows (eye corners, whose tracker meaning may lie past the lid-margin ring's end).
+    ``mirror`` (tracker index -> mirror index, :func:`tracker_mirror_pairs`) names the rows chosen jointly first."""
     from .landmarks import ContourRings, closest_point, facial_faces
 
     g = int(grid)
@@ -137,9 +194,12 @@ def calibrate_table(images, tpl, contours: dict, surface: list, grid: int = 4, f
         for n, k in enumerate(idx):
             score[k] = s[n]
             before[k] = cur[n, n]
-    chosen, pairs = choose_symmetric(score, cand_pts, owner)
-    after = np.array([score[k][chosen[k]] for k in range(len(rows))])
     old_pts = np.array([r[3] @ tpl.vertices[tpl.faces[r[2]]] for r in rows])
+    row_of = {r[0]: k for k, r in enumerate(rows)}
+    known = sorted({tuple(sorted((row_of[a], row_of[b]))) for a, b in (mirror or {}).items()
+                    if a in row_of and b in row_of})
+    chosen, pairs = choose_symmetric(score, cand_pts, owner, reference=old_pts, known=known)
+    after = np.array([score[k][chosen[k]] for k in range(len(rows))])
     new_pts = np.array([cand_pts[owner[k]][chosen[k]] for k in range(len(rows))])
     out_contours: dict[str, list[tuple[int, float]]] = {name: [] for name in names}
     out_surface = []

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import shape
+from .fields import smoothstep
 
 EYE_RING_COUNT_M = 40
 MOUTH_RING_COUNT_M = 80
@@ -76,8 +77,16 @@ def eye_patch(side: str) -> RingPatch:
     dist = np.linalg.norm(ray, axis=-1, keepdims=True)
     unit = ray / dist
     hug = shape.LID_RADIUS + 0.0006
+    frontal = pts.copy()
+    # toward the corners the lids keep their frontal outline and only sink back toward the sphere: pulled along
+    # the ray, the medial corner moved 4 mm laterally (the skin there is in front of the eyeball), so the opening
+    # was 21 mm wide instead of a person's 27-30 and showed the iris between two slits of sclera
+    corner = smoothstep(0.55, 0.97, np.abs(np.cos(t)))[:, None]
     for k, keep in ((2, 0.0), (3, 0.35), (4, 0.65), (5, 0.88)):
         pts[k] = centre + unit[k] * np.where(dist[k] > hug, hug + (dist[k] - hug) * keep, dist[k])
+        pts[k, :, 0::2] += corner * (frontal[k, :, 0::2] - pts[k, :, 0::2])
+    ray = pts - centre
+    unit = ray / np.linalg.norm(ray, axis=-1, keepdims=True)
     # lid thickness: the two inner rings go from the margin back to the eyeball surface
     margin_unit = unit[2]
     pts[1] = centre + margin_unit * (0.5 * hug + 0.5 * (shape.EYE_RADIUS + 0.0009))

@@ -123,3 +123,20 @@ def test_lashes_gather_in_clumps():
     gaps_after = np.linalg.norm(np.diff(out[:, -1], axis=0), axis=1)
     assert gaps_after.mean() < 0.85 * gaps_before.mean()  # tips closer within clumps
     assert gaps_after.std() / gaps_after.mean() > gaps_before.std() / gaps_before.mean()  # and gaps between them
+
+
+def test_brow_hairs_are_not_parallel(standin_surface):
+    """Each brow hair leaves the brow's flow at its own angle (parallel hairs read as a hatched, drawn-on brow): the
+    first segments of neighbouring hairs differ by 10-30 degrees on average."""
+    from synthetic.assets.anatomy import brow_direction
+
+    rng, fh = _params("none")
+    brows = grow_brows(standin_surface, fh, rng, per_brow=200)
+    lm = standin_surface.landmarks
+    seg = brows.points[:, 2] - brows.points[:, 0]
+    seg /= np.linalg.norm(seg, axis=1, keepdims=True)
+    flow = brow_direction(lm.to_local(brows.points[:, 0])) @ lm.axes()
+    normal = brows.root_normal
+    side = np.cross(normal, flow)
+    angle = np.degrees(np.arctan2(np.sum(seg * side, 1), np.sum(seg * flow, 1)))
+    assert 8.0 < np.std(angle) < 30.0, np.std(angle)

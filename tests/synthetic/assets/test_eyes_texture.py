@@ -37,3 +37,26 @@ def test_a_wet_strip_runs_along_each_lower_lid(young_old, head_model):
                 assert np.median(rough[near]) < 0.1, (eye, np.median(rough[near]))
             else:
                 assert np.median(rough[near]) > 0.2, (eye, np.median(rough[near]))
+
+
+def test_the_caruncle_is_pink_and_wet(young_old, head_model):
+    """The lid's inner wall at each inner corner (the caruncle) is redder than the cheek and glossy; skin 10 mm away
+    is untouched by it."""
+    from synthetic.assets.texture import caruncle_zone
+
+    tex, (pos, masks), verts = young_old
+    t = tex[25.0]
+    covered = masks["face"] > 0.5
+    for eye in ("eye_left", "eye_right"):
+        ids = head_model.ring(eye, "inner")
+        corner = verts[ids[np.argmin(np.abs(verts[ids, 0]))]]  # the inner ring's nasal end, on the lid's inner wall
+        d = np.linalg.norm(pos - corner, axis=-1)
+        near = covered & (d < 0.0012)
+        cheek = covered & (np.abs(d - 0.025) < 0.002) & (pos[..., 2] < corner[2] - 0.01)
+        assert near.sum() >= 3 and cheek.sum() >= 20, eye
+        red = lambda sel: (t.albedo[sel][:, 0] / t.albedo[sel][:, 1]).mean()  # noqa: E731
+        assert red(near) > red(cheek) + 0.15, (eye, red(near), red(cheek))
+        assert np.median(t.roughness[near]) < 0.25
+    lids = [verts[head_model.ring(e, "margin")] for e in ("eye_left", "eye_right")]
+    far = np.array([[0.0, -0.09, 0.05], [0.06, -0.05, -0.04]])
+    assert np.all(caruncle_zone(far, [lid[np.argsort(np.abs(lid[:, 0]))] for lid in lids]) < 1e-3)

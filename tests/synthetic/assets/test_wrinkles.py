@@ -113,3 +113,21 @@ def test_anatomy_relief_carves_what_the_mesh_is_too_coarse_for():
     assert h[5] < -0.4 and abs(h[6]) < 1e-3
     mono = anatomy_relief(pts, nose, mouth, (lid,), crease_mm=0.0)
     assert abs(mono[5]) < 1e-3 and np.allclose(mono[[0, 1, 2, 3, 4, 6]], h[[0, 1, 2, 3, 4, 6]])
+
+
+def test_the_lips_carry_fine_vertical_creases(head_model):
+    """The vermilion's relief varies across the lips (creases ~1.4 mm apart) far more than along them and stays within
+    0.15 mm (the lips' relief was flat: a plastic tube in close-ups)."""
+    from synthetic.assets.wrinkles import LIP_LINE_SPACING_MM, vermilion_lines
+
+    mouth = np.array([0.0, -20.0, -70.0])
+    lat = np.linspace(-15.0, 15.0, 601)
+    across = np.stack([lat, np.full_like(lat, -20.0), np.full_like(lat, -66.0)], 1)  # along the upper lip (mm)
+    up = np.linspace(-67.5, -64.5, 61)
+    along = np.stack([np.full_like(up, 3.0), np.full_like(up, -20.0), up], 1)  # up one crease's length
+    h_across = vermilion_lines(across * 1e-3, across, mouth, seed=3)
+    h_along = vermilion_lines(along * 1e-3, along, mouth, seed=3)
+    assert -0.15 <= h_across.min() < -0.05 and h_across.max() <= 0.0
+    assert np.std(np.diff(h_across)) > 3 * np.std(np.diff(h_along))
+    dips = np.sum((h_across[1:-1] < h_across[:-2]) & (h_across[1:-1] <= h_across[2:]) & (h_across[1:-1] < -0.04))
+    assert 0.4 * 30 / LIP_LINE_SPACING_MM < dips < 2.0 * 30 / LIP_LINE_SPACING_MM, dips

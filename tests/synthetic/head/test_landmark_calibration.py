@@ -72,6 +72,39 @@ def test_mirror_pairs_are_chosen_jointly():
     assert pairs == [(0, 1)] and list(chosen) == [1, 4]
 
 
+def test_a_symmetric_reference_pairs_rows_whose_free_optima_are_far_apart():
+    """Free optima 6 mm from each other's mirror image (further than the pairing tolerance) left mediapipe 93/323
+    unpaired and the table asymmetric; the table before the fit names the pair."""
+    pts = np.array([[x, 0.0, 0.0] for x in (-0.03, -0.024, 0.024, 0.03)])
+    left = np.array([2.0, 1.0, 9, 9])  # best at x = -0.024
+    right = np.array([9, 9, 2.0, 1.5])  # best at x = 0.03: 6 mm from -0.024's mirror; jointly -0.03 / 0.03
+    assert choose_symmetric([left, right], [pts], [0, 0])[1] == []
+    reference = np.array([[-0.028, 0.0, 0.0], [0.028, 0.0, 0.0]])
+    chosen, pairs = choose_symmetric([left, right], [pts], [0, 0], reference=reference)
+    assert pairs == [(0, 1)] and list(chosen) in ([0, 3], [1, 2])
+    assert pts[chosen[0]][0] == -pts[chosen[1]][0]
+
+
+def test_the_tracker_s_mirror_pairs_come_from_straight_ahead_views():
+    """A symmetric point set in shuffled order, seen in 5 noisy views shifted sideways: every pair and midline point
+    is found, nothing else."""
+    from synthetic.head.build.landmark_fit import tracker_mirror_pairs
+
+    rng = np.random.default_rng(0)
+    half = rng.uniform([5, -50], [60, 50], (20, 2))
+    pts = np.concatenate([half * [-1, 1], half, np.stack([np.zeros(4), np.linspace(-40, 40, 4)], 1)])
+    order = rng.permutation(len(pts))
+    truth = {}
+    for k in range(20):
+        a, b = int(np.flatnonzero(order == k)[0]), int(np.flatnonzero(order == k + 20)[0])
+        truth[a], truth[b] = b, a
+    for k in range(40, 44):
+        a = int(np.flatnonzero(order == k)[0])
+        truth[a] = a
+    views = [pts[order] + [200 + 7 * v, 100] + rng.normal(0, 0.3, (len(pts), 2)) for v in range(5)]
+    assert tracker_mirror_pairs(views) == truth
+
+
 def test_the_landmark_table_is_not_part_of_the_geometry_fingerprint(model, monkeypatch):
     arrays = model.arrays()
     moved = dict(arrays, landmark_bary=arrays["landmark_bary"][::-1].copy())

@@ -51,3 +51,16 @@ def test_random_bumps_leave_the_lids_alone():
     near_eye = max(np.linalg.norm(f[lids], axis=1).max() for f in fields.values())
     strongest = max(np.linalg.norm(f, axis=1).max() for f in fields.values())
     assert near_eye < 0.15 * strongest  # unguarded: 0.96 (a bump centred on the lid)
+
+
+def test_the_eye_opening_is_a_person_s_width(model):
+    """Palpebral fissure 27-30 mm, inner corners 30-36 mm apart (Farkas), iris ~40 % of the fissure. The first two
+    templates pulled the lid margin radially onto the lid sphere, which moved the inner corner 4 mm outward: a
+    21-23 mm opening, corners 44 mm apart, the iris between two slits of sclera."""
+    v = model.template
+    margin = v[model.ring("eye_left", "margin")]
+    fissure = margin[:, 0].max() - margin[:, 0].min()
+    assert 0.026 < fissure < 0.031, fissure
+    assert 0.030 < 2 * margin[:, 0].min() < 0.037
+    iris = v[model.part_vertices("cornea_left")]
+    assert 0.35 < (iris[:, 0].max() - iris[:, 0].min()) / fissure < 0.5
