@@ -13,9 +13,9 @@ the photo fit use, :func:`backend.photos.dataset_faces.dataset_faces`):
 * the score of a candidate is its mean distance to mediapipe's point over all images with a face, in percent
   of mediapipe's outer-eye-corner distance (33-263), each image's error clipped at 20 %;
 * mirror pairs are chosen jointly, so the table stays symmetric like the template: mediapipe's own pairs from its
-  points on the straight-ahead neutral views (``tracker_mirror_pairs``), then pairs found from the table before
-  the fit and from a first unconstrained pass; points on the midline are scored together with their own mirror
-  image.
+  points on the straight-ahead neutral views (``tracker_mirror_pairs``), then pairs found from a first
+  unconstrained pass, then from the table before the fit; points on the midline are scored together with their own
+  mirror image.
 
 Calibrate on identities the realism benchmark does not measure (its seed base is 0; use another ``--seed`` for
 the calibration renders), e.g.::

@@ -71,14 +71,12 @@ def tracker_mirror_pairs(points: list[np.ndarray], agree: float = 0.5) -> dict[i
         p = np.asarray(p, np.float64)[:, :2]
         tree = cKDTree(p)
         axis = np.array([p[:, 0].mean(), 0.0])  # the symmetry line x = a + b y: first the mean x
-        for _ in range(3):  # then refitted to the midpoints of the clearest mutual matches
-            mirrored = np.stack([2.0 * (axis[0] + axis[1] * p[:, 1]) - p[:, 0], p[:, 1]], 1)
-            d, j = tree.query(mirrored)
-            mutual = (j[j] == np.arange(len(p))) & (d <= np.median(d))
-            mid = 0.5 * (p[mutual] + p[j[mutual]])
-            axis = np.linalg.lstsq(np.stack([np.ones(len(mid)), mid[:, 1]], 1), mid[:, 0], rcond=None)[0]
-        mirrored = np.stack([2.0 * (axis[0] + axis[1] * p[:, 1]) - p[:, 0], p[:, 1]], 1)
-        _, j = tree.query(mirrored)
+        for refit in (True, True, True, False):  # then refitted to the midpoints of the clearest mutual matches
+            d, j = tree.query(np.stack([2.0 * (axis[0] + axis[1] * p[:, 1]) - p[:, 0], p[:, 1]], 1))
+            if refit:
+                mutual = (j[j] == np.arange(len(p))) & (d <= np.median(d))
+                mid = 0.5 * (p[mutual] + p[j[mutual]])
+                axis = np.linalg.lstsq(np.stack([np.ones(len(mid)), mid[:, 1]], 1), mid[:, 0], rcond=None)[0]
         for i, jj in enumerate(j):
             votes.setdefault(i, Counter())[int(jj)] += 1
     best = {}
