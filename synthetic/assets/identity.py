@@ -121,7 +121,7 @@ class IdentitySampler:
         age = float(demo.uniform(*D.AGE_RANGE))
         shape = None
         if self.model is not None:
-            shape = [float(x) for x in self.model.sample_shape(stream(seed, "shape"))]
+            shape = [float(x) for x in self.model.sample_shape(stream(seed, "shape"), sex=sex, age=age)]
         skin = sample_skin(stream(seed, "skin"), cfg.fitzpatrick)
         colour = sample_hair_colour(stream(seed, "hair_colour"), skin.fitzpatrick, age, cfg.hair_colour)
         hair = sample_hair(stream(seed, "hair_style"), sex, colour, cfg.hair_style)

@@ -37,6 +37,14 @@ from . import lbs, regions, storage
 from .normals import vertex_normals
 
 
+#: sex's share of the masculinity factor (in its standard deviations): men N(+0.8, 0.6^2), women N(-0.8, 0.6^2)
+SEX_SHIFT = 0.8
+#: ages (years) map onto the age factor as (age - AGE_MEAN) / AGE_SPREAD (the dataset draws 18-80 uniformly)
+AGE_MEAN, AGE_SPREAD = 49.0, 18.0
+#: how much of the age factor the age in years explains (the rest is how old a face looks for its age)
+AGE_SHARE = 0.85
+
+
 @dataclass
 class HeadParams:
     """One sample of model parameters: identity, expression, pose (see :class:`HeadModel`)."""
@@ -58,6 +66,11 @@ class HeadModel:
         self.faces = a["faces"].astype(np.int64)
         self.shape_basis = a["shapedirs"]  # (V, 3, S) float32, orthonormal columns
         self.shape_std = a["shape_std"].astype(np.float64)
+        # the population's factor model (absent in models built before generator 4): see sample_shape
+        self.shape_factor_names = tuple(str(n) for n in a.get("shape_factor_names", ()))
+        self._shape_from_fields = a.get("shape_from_fields")  # (S, P) metres per field standard deviation
+        self._field_loadings = a.get("field_loadings")  # (P, F) on shape_factor_names
+        self._field_unique = a.get("field_unique")  # (P,)
         self.expression_basis = a["exprdirs"]  # (V, 3, E)
         self.expression_names = tuple(str(n) for n in a["expr_names"])
         self.expression_ranges = a["expr_ranges"].astype(np.float64)
@@ -293,10 +306,34 @@ class HeadModel:
             raise KeyError(f"unknown part {name!r}; parts are {self.part_names}") from None
 
     # ------------------------------------------------------------------ sampling
-    def sample_shape(self, rng: np.random.Generator, size=None, scale: float = 1.0) -> np.ndarray:
-        """Identity coefficients ``[*size, S]`` ~ N(0, (scale * shape_std)^2), in metres."""
+    def sample_shape(self, rng: np.random.Generator, size=None, scale: float = 1.0, sex: str | None = None,
+                     age: float | None = None) -> np.ndarray:
+        """Identity coefficients ``[*size, S]`` in metres.
+
+        Without ``sex`` and ``age``: ~ N(0, (scale * shape_std)^2), the whole population. With either (and a
+        model that carries its population's factor model): a member of the population whose masculinity factor
+        fits ``sex`` ("female" / "male": N(-/+ :data:`SEX_SHIFT`, 1 - SEX_SHIFT^2)) and whose age factor fits
+        ``age`` in years (:data:`AGE_MEAN`, :data:`AGE_SPREAD`: :data:`AGE_SHARE` of the factor, the rest
+        individual), so women get the softer brows, smaller jaws and fuller lips the fields load on, and older
+        people longer noses and ears and thinner lips. The other factors are drawn from N(0, 1).
+        """
         size = () if size is None else tuple(np.atleast_1d(size))
-        return rng.standard_normal(size + (self.n_shape,)) * self.shape_std * scale
+        if (sex is None and age is None) or self._shape_from_fields is None:
+            return rng.standard_normal(size + (self.n_shape,)) * self.shape_std * scale
+        factors = rng.standard_normal(size + (len(self.shape_factor_names),))
+        if sex is not None:
+            if sex not in ("female", "male"):
+                raise ValueError(f"sex must be 'female' or 'male', not {sex!r}")
+            k = self.shape_factor_names.index("male")
+            shift = SEX_SHIFT if sex == "male" else -SEX_SHIFT
+            factors[..., k] = shift + np.sqrt(1.0 - SEX_SHIFT**2) * factors[..., k]
+        if age is not None:
+            k = self.shape_factor_names.index("age")
+            z = np.clip((float(age) - AGE_MEAN) / AGE_SPREAD, -2.0, 2.0)
+            factors[..., k] = AGE_SHARE * z + np.sqrt(1.0 - AGE_SHARE**2) * factors[..., k]
+        unique = rng.standard_normal(size + (len(self._field_unique),)) * self._field_unique
+        fields = factors @ self._field_loadings.T.astype(np.float64) + unique
+        return fields @ self._shape_from_fields.T.astype(np.float64) * scale
 
     def sample_expression(self, rng: np.random.Generator, size=None, activity: float = 0.12) -> np.ndarray:
         """Random sparse expressions ``[*size, E]``: each component active with probability

@@ -25,7 +25,7 @@ def build_model_arrays() -> dict[str, np.ndarray]:
     weights = skinning.skin_weights(tpl)
     regressor = skinning.joint_regressor(tpl, joints)
     posedirs = rig.fit_pose_correctives(tpl.vertices, weights, joints)
-    shapedirs, shape_std, _ = identity.build_identity_basis(tpl, normals)
+    shapedirs, shape_std, _, factor_model = identity.build_identity_basis(tpl, normals)
     expr_names, exprdirs, expr_jaw = expressions.build_expressions(tpl, normals)
     lm_index, lm_face, lm_bary = landmarks.resolve_table(tpl)
     anchor_names, anchor_ids, anchor_w = skinning.anchor_vertices(tpl)
@@ -37,6 +37,8 @@ def build_model_arrays() -> dict[str, np.ndarray]:
         "faces": tpl.faces.astype(np.int32),
         "shapedirs": shapedirs.astype(f32),
         "shape_std": shape_std.astype(f32),
+        "shape_factor_names": np.array(identity.FACTORS),
+        **{k: v.astype(f32) for k, v in factor_model.items()},
         "exprdirs": exprdirs.astype(f32),
         "expr_names": np.array(expr_names),
         "expr_ranges": np.tile(np.array([[0.0, 1.0]], f32), (len(expr_names), 1)),

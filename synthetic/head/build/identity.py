@@ -37,6 +37,10 @@ def _fields(p: np.ndarray, n: np.ndarray, skin: np.ndarray, tpl) -> list[tuple[s
     cranium = np.clip(cranium, 0, 1) * smoothstep(-0.06, 0.0, z)
     chin_cut = smoothstep(-0.118, -0.098, z)  # nothing of the face fields reaches the neck
     face = smoothstep(-0.02, -0.06, y) * smoothstep(0.07, 0.03, z) * chin_cut
+    # where fields meant for the cheeks, folds and random variety must fade out so as not to move the lips
+    # (distance with x shrunk: the lips reach 26 mm sideways from the mouth centre, 10 mm up and down)
+    mouth_dist = np.linalg.norm((p - (0.0, -0.095, shape.MOUTH_Z)) * [0.55, 1.0, 1.0], axis=1)
+    mouth_guard = smoothstep(0.012, 0.022, mouth_dist)
     lower = smoothstep(-0.02, -0.06, z) * smoothstep(0.03, -0.02, y) * chin_cut
     # --- global size and skull
     add("head_size", scale_about(p, (0, 0, 0), (0.035, 0.035, 0.035), ones), male=0.55, weight=0.15)
@@ -48,7 +52,7 @@ def _fields(p: np.ndarray, n: np.ndarray, skin: np.ndarray, tpl) -> list[tuple[s
     add("forehead_height", (0, 0.0, 0.008) * (gauss(p, (0, -0.06, 0.10), (0.08, 0.05, 0.03)))[:, None])
     # --- face proportions
     add("face_width", scale_about(p, (0, 0, 0), (0.05, 0, 0), face * smoothstep(0.05, 0.0, z) + lower * 0.5),
-        weight=0.35, male=0.2)
+        weight=0.35, male=0.55)
     add("face_height", scale_about(p, (0, -0.07, 0.016), (0, 0, 0.06), face * smoothstep(0.02, -0.02, z)), male=0.3)
     add("lower_face_height", scale_about(p, (0, -0.07, -0.03), (0, 0, 0.09), smoothstep(-0.035, -0.06, z) *
                                           smoothstep(0.0, -0.04, y) * chin_cut), male=0.3)
@@ -64,7 +68,7 @@ def _fields(p: np.ndarray, n: np.ndarray, skin: np.ndarray, tpl) -> list[tuple[s
         male=0.45)
     add("chin_cleft", -n * 0.0015 * gauss(p, (0, -0.094, -0.088), (0.0035, 0.01, 0.007))[:, None] * skin[:, None])
     # --- cheeks
-    add("cheekbones", n * 0.004 * gauss_pair(p, (0.052, -0.058, 0.002), (0.016, 0.02, 0.012))[:, None], male=0.2)
+    add("cheekbones", n * 0.004 * gauss_pair(p, (0.052, -0.058, 0.002), (0.016, 0.02, 0.012))[:, None], male=0.5)
     add("cheek_fat", n * 0.005 * gauss_pair(p, (0.042, -0.065, -0.028), (0.02, 0.025, 0.022))[:, None],
         weight=0.7, male=-0.2, age=-0.2)
     add("cheek_hollow", -n * 0.004 * gauss_pair(p, (0.052, -0.04, -0.04), (0.015, 0.02, 0.015))[:, None],
@@ -73,9 +77,11 @@ def _fields(p: np.ndarray, n: np.ndarray, skin: np.ndarray, tpl) -> list[tuple[s
         age=0.6, weight=0.4)
     add("double_chin", (0, -0.008, -0.005) * gauss(p, (0, -0.06, -0.105), (0.03, 0.03, 0.015))[:, None],
         weight=0.7, age=0.3)
-    add("nasolabial", -n * 0.0025 * gauss_pair(p, (0.026, -0.088, -0.043), (0.006, 0.01, 0.012))[:, None], age=0.6)
+    # the fold deepens beside the mouth but leaves its corners where they are (it pulled them 1.8 mm inward)
+    add("nasolabial", -n * 0.0025 * (gauss_pair(p, (0.026, -0.088, -0.043), (0.006, 0.01, 0.012)) *
+                                     mouth_guard)[:, None], age=0.6)
     # --- brow and eyes
-    add("brow_ridge", (0, -0.005, 0.001) * gauss_pair(p, (0.028, -0.09, 0.036), (0.025, 0.02, 0.009))[:, None],
+    add("brow_ridge", (0, -0.005, 0.001) * gauss_pair(p, (0.028, -0.09, 0.038), (0.025, 0.02, 0.012))[:, None],
         male=0.6)
     add("brow_height", (0, 0, 0.004) * gauss_pair(p, (0.032, -0.085, 0.033), (0.02, 0.02, 0.01))[:, None], male=-0.3)
     eye_region = gauss_pair(p, EYE, (0.02, 0.025, 0.014))
@@ -134,6 +140,8 @@ def _fields(p: np.ndarray, n: np.ndarray, skin: np.ndarray, tpl) -> list[tuple[s
     # (distance with x shrunk: the opening reaches 15 mm sideways from the eyeball centre, 6 mm up and down)
     eye_dist = np.linalg.norm((p - np.where(p[:, :1] >= 0, EYE, EYE * [-1, 1, 1])) * [0.75, 1.0, 1.0], axis=1)
     lid_guard = smoothstep(0.013, 0.026, eye_dist)
+    # the same for the lips (mouth_guard): bumps pushed the mouth corners 2 mm apart along the normals and thickened
+    # or thinned the vermilion by 1 mm each (mouth 2.5 times as varied as people's); the lip fields shape them
     for i in range(36):
         c = face_pts[rng.integers(len(face_pts))]
         r = rng.uniform(0.02, 0.035)
@@ -142,7 +150,7 @@ def _fields(p: np.ndarray, n: np.ndarray, skin: np.ndarray, tpl) -> list[tuple[s
         if i % 3 == 2:  # one in three is one-sided: asymmetry
             g = gauss(p, c, (r, r, r))
             amp *= 0.6
-        add(f"bump_{i:02d}", n * amp * (g * lid_guard)[:, None] * skin[:, None])
+        add(f"bump_{i:02d}", n * amp * (g * lid_guard * mouth_guard)[:, None] * skin[:, None])
     return out
 
 
@@ -183,10 +191,18 @@ def _lip_fullness(tpl, upper: bool, forward: float, height: float) -> np.ndarray
     return out
 
 
-def build_identity_basis(tpl, normals: np.ndarray, n_components: int = 80, n_population: int = 4000, seed: int = 5):
-    """Return ``(basis [V, 3, S], std [S], field_names)`` for the template ``tpl``.
+#: the population's latent factors, in the order of :func:`build_identity_basis`'s loadings
+FACTORS = ("male", "age", "weight")
 
-    ``basis`` columns are orthonormal as flattened vectors; ``std`` in metres.
+
+def build_identity_basis(tpl, normals: np.ndarray, n_components: int = 80, n_population: int = 4000, seed: int = 5):
+    """Return ``(basis [V, 3, S], std [S], field_names, factor_model)`` for the template ``tpl``.
+
+    ``basis`` columns are orthonormal as flattened vectors; ``std`` in metres. ``factor_model`` is how the
+    population was drawn, so a sampler can condition an identity on sex and age: ``shape_from_fields`` [S, P]
+    maps field coefficients (in field standard deviations) to shape coefficients (m), ``field_loadings`` [P, 3]
+    are the fields' loadings on :data:`FACTORS`, ``field_unique`` [P] their independent spreads; a population
+    member is ``shape_from_fields @ (field_loadings @ f + field_unique * e)`` with ``f``, ``e`` standard normal.
     """
     p = tpl.vertices
     skin = np.zeros(len(p), bool)
@@ -199,8 +215,7 @@ def build_identity_basis(tpl, normals: np.ndarray, n_components: int = 80, n_pop
     names = [f[0] for f in fields]
     # correlated coefficients: three latent factors, each field loads on some
     rng = np.random.default_rng(seed)
-    factors = ("male", "age", "weight")
-    load = np.array([[f[2].get(k, 0.0) for k in factors] for f in fields])  # [P, 3]
+    load = np.array([[f[2].get(k, 0.0) for k in FACTORS] for f in fields])  # [P, 3]
     latent = rng.standard_normal((n_population, 3))
     unique = np.sqrt(np.clip(1.0 - np.sum(load**2, axis=1), 0.05, None))
     coef = latent @ load.T + rng.standard_normal((n_population, len(fields))) * unique
@@ -214,17 +229,22 @@ def build_identity_basis(tpl, normals: np.ndarray, n_components: int = 80, n_pop
     # deterministic signs: the largest entry of each component is positive
     sign = np.sign(comps[np.argmax(np.abs(comps), axis=0), np.arange(comps.shape[1])])
     comps *= sign
-    return comps.reshape(len(p), 3, -1), std, names
+    factor_model = {"shape_from_fields": (evecs[:, order] * sign).T @ r, "field_loadings": load,
+                    "field_unique": unique}
+    return comps.reshape(len(p), 3, -1), std, names, factor_model
 
 
-#: per-field damping found by looking at random samples (1 = as written above)
+#: per-field damping (1 = as written above), set by looking at random samples and by measuring 64 of them against
+#: adult norms (``synthetic/head/anthropometry.py``: spreads of mouth width, eye spacing, face height)
 FIELD_SCALE = {
     "ear_protrusion": 0.6, "ear_size": 0.7, "ear_height": 0.6, "double_chin": 0.6, "jowls": 0.6,
-    "cheek_hollow": 0.6, "cheekbones": 0.7, "cheek_fat": 0.8, "nose_protrusion": 0.6, "nose_length": 0.6,
-    "tip_upturn": 0.6, "bridge_height": 0.7, "chin_forward": 0.7, "chin_height": 0.7, "jaw_angle": 0.7,
-    "jaw_width": 0.7, "lower_face_height": 0.6, "face_height": 0.6, "forehead_slope": 0.6,
-    "forehead_height": 0.6, "brow_ridge": 0.7, "adams_apple": 0.6, "mouth_height": 0.5, "lip_protrusion": 0.6,
+    "cheek_hollow": 0.6, "cheekbones": 0.7, "cheek_fat": 0.8, "nose_protrusion": 0.6, "nose_length": 0.4,
+    "tip_upturn": 0.6, "bridge_height": 0.7, "chin_forward": 0.7, "chin_height": 0.38, "jaw_angle": 0.7,
+    "jaw_width": 0.7, "lower_face_height": 0.45, "face_height": 0.5, "forehead_slope": 0.6,
+    "forehead_height": 0.6, "brow_ridge": 0.5, "adams_apple": 0.6, "mouth_height": 0.4, "lip_protrusion": 0.6,
     "upper_lip_full": 0.7, "lower_lip_full": 0.7, "midface_depth": 0.7, "skull_height": 0.7,
+    "eye_spacing": 0.55, "face_width": 0.55, "head_size": 0.7, "mouth_width": 0.5, "nasolabial": 0.7,
+    "eye_depth": 0.6,
 }
 
 

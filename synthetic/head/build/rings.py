@@ -122,7 +122,7 @@ def mouth_patch() -> RingPatch:
 
     def bow(x):  # upper vermilion height above the mouth line: cupid's bow with a central dip
         peaks = 0.0005 * np.exp(-(((np.abs(x) - 0.0055) / 0.0030) ** 2))
-        return 0.0083 * _falloff(x, corner + 0.001, 0.55) - 0.0013 * np.exp(-((x / 0.0032) ** 2)) + peaks
+        return 0.0093 * _falloff(x, corner + 0.001, 0.55) - 0.0013 * np.exp(-((x / 0.0032) ** 2)) + peaks
 
     def lower(x):
         return 0.0098 * _falloff(x, corner + 0.001, 0.5)

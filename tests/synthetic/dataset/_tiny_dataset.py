@@ -76,7 +76,7 @@ class TinyHead:
     def matches(self, fingerprint):
         return fingerprint == self.fingerprint()
 
-    def sample_shape(self, rng):
+    def sample_shape(self, rng, sex=None, age=None):
         return rng.standard_normal(2) * self.shape_std
 
     def vertices(self, shape=None, expression=None, pose=None):
