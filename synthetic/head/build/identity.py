@@ -43,8 +43,8 @@ def _fields(p: np.ndarray, n: np.ndarray, skin: np.ndarray, tpl) -> list[tuple[s
     mouth_guard = smoothstep(0.012, 0.022, mouth_dist)
     lower = smoothstep(-0.02, -0.06, z) * smoothstep(0.03, -0.02, y) * chin_cut
     # --- global size and skull
-    add("head_size", scale_about(p, (0, 0, 0), (0.035, 0.035, 0.035), ones), male=0.55, weight=0.15)
-    add("skull_width", scale_about(p, (0, 0.0, 0.03), (0.045, 0, 0), cranium), male=0.2)
+    add("head_size", scale_about(p, (0, 0, 0), (0.035, 0.035, 0.035), ones), male=0.7, weight=0.15)
+    add("skull_width", scale_about(p, (0, 0.0, 0.03), (0.045, 0, 0), cranium), male=0.45)
     add("skull_length", scale_about(p, (0, -0.03, 0.03), (0, 0.05, 0), cranium * smoothstep(-0.03, 0.03, y)))
     add("skull_height", scale_about(p, (0, 0, 0.02), (0, 0, 0.06), smoothstep(0.02, 0.07, z)))
     add("occiput", (0, 0.006, 0.0) * gauss(p, (0, 0.09, 0.03), (0.06, 0.04, 0.04))[:, None])
@@ -52,7 +52,7 @@ def _fields(p: np.ndarray, n: np.ndarray, skin: np.ndarray, tpl) -> list[tuple[s
     add("forehead_height", (0, 0.0, 0.008) * (gauss(p, (0, -0.06, 0.10), (0.08, 0.05, 0.03)))[:, None])
     # --- face proportions
     add("face_width", scale_about(p, (0, 0, 0), (0.05, 0, 0), face * smoothstep(0.05, 0.0, z) + lower * 0.5),
-        weight=0.35, male=0.55)
+        weight=0.35, male=0.4)
     add("face_height", scale_about(p, (0, -0.07, 0.016), (0, 0, 0.06), face * smoothstep(0.02, -0.02, z)), male=0.3)
     add("lower_face_height", scale_about(p, (0, -0.07, -0.03), (0, 0, 0.09), smoothstep(-0.035, -0.06, z) *
                                           smoothstep(0.0, -0.04, y) * chin_cut), male=0.3)
@@ -240,7 +240,7 @@ FIELD_SCALE = {
     "ear_protrusion": 0.6, "ear_size": 0.7, "ear_height": 0.6, "double_chin": 0.6, "jowls": 0.6,
     "cheek_hollow": 0.6, "cheekbones": 0.7, "cheek_fat": 0.8, "nose_protrusion": 0.6, "nose_length": 0.4,
     "tip_upturn": 0.6, "bridge_height": 0.7, "chin_forward": 0.7, "chin_height": 0.38, "jaw_angle": 0.7,
-    "jaw_width": 0.7, "lower_face_height": 0.45, "face_height": 0.5, "forehead_slope": 0.6,
+    "jaw_width": 0.5, "lower_face_height": 0.45, "face_height": 0.5, "forehead_slope": 0.6,
     "forehead_height": 0.6, "brow_ridge": 0.5, "adams_apple": 0.6, "mouth_height": 0.4, "lip_protrusion": 0.6,
     "upper_lip_full": 0.7, "lower_lip_full": 0.7, "midface_depth": 0.7, "skull_height": 0.7,
     "eye_spacing": 0.55, "face_width": 0.55, "head_size": 0.7, "mouth_width": 0.5, "nasolabial": 0.7,
