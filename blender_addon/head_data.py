@@ -94,7 +94,7 @@ def initial_state(model, options: HeadOptions) -> HeadState:
 def redraw_part(model, state: HeadState, part: str, seed: int) -> HeadState:
     """A copy of ``state`` with ``part`` drawn afresh from ``seed`` (its own named stream).
 
-    ``identity`` redraws the shape; ``skin`` the skin and iris; ``hair`` the hair style and colour;
+    ``identity`` redraws the shape (for the head's sex and age); ``skin`` the skin and iris; ``hair`` the hair style and colour;
     ``beard`` the facial hair (beard, brows, lashes). ``expression`` keeps the parameters (the
     expression lives on the sliders, see :func:`expression_values`).
     """
@@ -104,7 +104,9 @@ def redraw_part(model, state: HeadState, part: str, seed: int) -> HeadState:
     if part == "identity":
         from synthetic.assets.seeds import stream
 
-        params["shape"] = truncate_shape(model.sample_shape(stream(seed, "shape")), state.options.n_shape_keys)
+        # a face that fits the head's sex and age, as the dataset's identity sampler draws them
+        shape = model.sample_shape(stream(seed, "shape"), sex=params.get("sex"), age=params.get("age"))
+        params["shape"] = truncate_shape(shape, state.options.n_shape_keys)
     elif part != "expression":
         fresh = sampler(model, state.options).sample(seed)
         keys = {"skin": ("skin", "iris"), "hair": ("hair",), "beard": ("facial_hair",)}[part]
