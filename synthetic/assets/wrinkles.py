@@ -207,13 +207,33 @@ def anatomy_relief(loc: np.ndarray, nose_local: np.ndarray, mouth_local: np.ndar
     # upper-lid crease: a fold above the lid margin
     if crease_mm > 0:
         for line in lid_lines:
-            line = np.asarray(line, np.float64)
-            side = np.sign(line[:, 0].mean())
-            sel = np.flatnonzero((np.sign(lat) == side) & (np.abs(up) < 30) & (a < 60))
-            if not len(sel):
-                continue
-            crease = np.stack([line[:, 0], line[:, 2] + crease_mm], 1)  # (lat, up) of the crease
-            dist = polyline_distance(np.stack([lat[sel], up[sel]], 1), crease)
-            h[sel] -= 0.6 * np.exp(-((dist / 1.2) ** 2))
+            h += lid_crease(lat, up, np.asarray(line, np.float64), crease_mm)
     return h
+
+
+LID_CREASE_DEPTH_MM, LID_CREASE_WIDTH_MM = 0.6, 0.9
+"""The upper-lid crease's depth at its middle and its Gaussian half-width (mm)."""
+
+
+def lid_crease(lat: np.ndarray, up: np.ndarray, margin: np.ndarray, crease_mm: float) -> np.ndarray:
+    """Heights ``[N]`` (mm, <= 0) of the upper-lid crease at points ``(lat, up)`` (mm, anatomical frame), for one
+    upper-lid ``margin`` ``[K, 3]`` (mm, inner corner to outer).
+
+    The crease follows the lid's arc ``crease_mm`` above the margin over the iris and closes in on the margin
+    toward both corners (offset and depth go as ``sin(pi u)``, ``u`` from 0 at the inner corner to 1 at the outer).
+    A copy of the margin lifted straight up kept the margin's near-vertical ends and read as a box drawn over each
+    eye at 512 px."""
+    out = np.zeros(len(lat), np.float32)
+    side = np.sign(margin[:, 0].mean())
+    inner, outer = np.abs(margin[0, 0]), np.abs(margin[-1, 0])
+    sel = np.flatnonzero((np.sign(lat) == side) & (np.abs(up) < 30) & (np.abs(lat) < 60))
+    if not len(sel) or abs(outer - inner) < 1e-6:
+        return out
+    u_margin = np.clip((np.abs(margin[:, 0]) - inner) / (outer - inner), 0.0, 1.0)
+    arch = np.clip(np.sin(np.pi * u_margin), 0.0, None)  # float32 pi * 1 overshoots pi: sin < 0
+    crease = np.stack([margin[:, 0], margin[:, 2] + crease_mm * arch**0.5], 1)
+    dist = polyline_distance(np.stack([lat[sel], up[sel]], 1), crease)
+    u = np.clip((np.abs(lat[sel].astype(np.float64)) - inner) / (outer - inner), 0.0, 1.0)
+    out[sel] = -LID_CREASE_DEPTH_MM * np.clip(np.sin(np.pi * u), 0.0, None) ** 0.8 * np.exp(-((dist / LID_CREASE_WIDTH_MM) ** 2))
+    return out
 

@@ -131,3 +131,18 @@ def test_the_lips_carry_fine_vertical_creases(head_model):
     assert np.std(np.diff(h_across)) > 3 * np.std(np.diff(h_along))
     dips = np.sum((h_across[1:-1] < h_across[:-2]) & (h_across[1:-1] <= h_across[2:]) & (h_across[1:-1] < -0.04))
     assert 0.4 * 30 / LIP_LINE_SPACING_MM < dips < 2.0 * 30 / LIP_LINE_SPACING_MM, dips
+
+
+def test_the_lid_crease_follows_the_lid_s_arc_into_the_corners():
+    """The crease is deepest over the middle of the lid and fades out toward both corners; a copy of the margin lifted
+    straight up kept the margin's steep ends and drew a box over each eye (a groove running down beside the corners)."""
+    from synthetic.assets.wrinkles import lid_crease
+
+    t = np.linspace(0, np.pi, 41)
+    margin = np.stack([32.0 - 14.0 * np.cos(t), np.zeros_like(t), 5.0 * np.sin(t) ** 0.35], 1)  # steep ends
+    middle = lid_crease(np.array([32.0]), np.array([5.0 + 6.0]), margin, 6.0)[0]
+    beside_inner = lid_crease(np.array([18.3]), np.array([8.8]), margin, 6.0)[0]  # 0.3 mm in, 9 mm up
+    beside_outer = lid_crease(np.array([45.7]), np.array([8.8]), margin, 6.0)[0]
+    assert middle < -0.5
+    assert beside_inner > -0.1 and beside_outer > -0.1  # the lifted copy: -0.6 there (its vertical sides)
+    assert np.all(lid_crease(np.array([-32.0]), np.array([11.0]), margin, 6.0) == 0)  # the other eye's side
