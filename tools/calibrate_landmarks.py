@@ -44,6 +44,9 @@ sys.path.insert(0, str(ROOT))
 EYE_CORNER_PAIRS = {33: 263, 263: 33, 133: 362, 362: 133}
 """Mediapipe's outer and inner eye corners, left-right: 3-4 of its points lie within 2 px of each corner, too close
 for :func:`landmark_fit.tracker_mirror_pairs` to tell apart."""
+BROW_PAIRS = {65: 295, 295: 65, 66: 296, 296: 66}
+"""Two of mediapipe's lower-brow points, left-right: 65 and 66 lie ~3 px apart, and on generator 4's renders the
+vote paired 66 with 295 (the fitted brows came out 3 mm asymmetric)."""
 
 SYMMETRIC_CAMERA = "cam_02"
 """The rig's straight-ahead camera (yaw 0): its neutral frames give mediapipe's own left-right pairs."""
@@ -109,6 +112,7 @@ def main() -> int:
     free = {int(i) for i in args.free_corners.split(",")} if args.free_corners else set()
     mirror = landmark_fit.tracker_mirror_pairs(frontal) if len(frontal) >= 3 else {}
     mirror.update(EYE_CORNER_PAIRS)
+    mirror.update(BROW_PAIRS)
     print(f"mediapipe's own mirror pairs from {len(frontal)} straight-ahead neutral views: {len(mirror)} of 478 points")
     cal = landmark_fit.calibrate_table(images, tpl, landmark_table.CONTOURS, landmark_table.SURFACE, args.grid, free,
                                        mirror)
