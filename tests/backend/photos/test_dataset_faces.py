@@ -61,8 +61,10 @@ def test_the_landmark_table_agrees_with_mediapipe_on_a_held_out_head(records, he
     # calibration); the re-sculpted template with its recalibrated table 5.7 / 5.4 / 5.5 % (identity 0 is another
     # face on the new basis; over 6 held-out identities the realism bench moved 4.27 -> 4.73 %, bench/RESULTS.md);
     # the wider eye openings (generator 3) with their recalibrated, symmetric table 6.3 / 5.9 / 5.1 % (mean 5.77; the
-    # generator 2 table on them: 6.4 / 6.3 / 5.8 %, mean 6.18; realism bench 4.72 %)
-    assert max(nme) < 6.5 and np.mean(nme) < 6.0, nme
+    # generator 2 table on them: 6.4 / 6.3 / 5.8 %, mean 6.18; realism bench 4.72 %); identities with people's
+    # proportions (generator 4, another face for identity 0) with their recalibrated table 3.8 / 4.3 / 4.6 % (mean
+    # 4.22; the generator 3 table on them: mean 4.36; realism bench 4.52 %)
+    assert max(nme) < 5.5 and np.mean(nme) < 5.0, nme
 
 
 def test_calibration_on_rendered_views_lowers_their_error(records, head_model):
