@@ -22,6 +22,9 @@ the calibration renders), e.g.::
 
     python -m synthetic render --out /data/landmark_calib --identities 6 --frames 3 --resolution 384x384 \\
         --samples 16 --seed 1000 --cameras cam_02,cam_06,cam_07,cam_11,cam_01,cam_03,cam_10,cam_12,cam_05
+
+with render-quality hair (the default): at these sizes mediapipe does not see preview brows and guesses where they
+are, and the brow rows would follow the guess (the tool refuses preview-hair data unless told otherwise).
     python tools/calibrate_landmarks.py --data /data/landmark_calib --write
 
 ``--write`` rewrites the table (the head model rebuilds on next load; its geometry fingerprint does not change).
@@ -50,6 +53,18 @@ vote paired 66 with 295 (the fitted brows came out 3 mm asymmetric)."""
 
 SYMMETRIC_CAMERA = "cam_02"
 """The rig's straight-ahead camera (yaw 0): its neutral frames give mediapipe's own left-right pairs."""
+
+
+PREVIEW_HAIR = ("mediapipe cannot see preview brows at calibration sizes, so the brow rows would follow its guess "
+                "instead of the hair (a table fitted on them sat 10 % of the eye distance below render-quality brows)")
+
+
+def hair_quality(root: Path) -> str | None:
+    """The hair quality a dataset was rendered with (``dataset.json``'s generator settings), None if unknown."""
+    try:
+        return json.loads((Path(root) / "dataset.json").read_text())["generator"].get("quality")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def collect(roots: list[Path], cameras: list[str] | None, model):
@@ -85,7 +100,14 @@ def main() -> int:
                     "and are fitted as surface points, e.g. the eye corners 33,133,362,263")
     ap.add_argument("--write", nargs="?", const="table", default=None, metavar="PATH",
                     help="rewrite synthetic/head/landmark_table.py (or write the table to PATH, to measure it first)")
+    ap.add_argument("--allow-preview-hair", action="store_true",
+                    help="accept datasets rendered with --hair-quality preview (see PREVIEW_HAIR)")
     args = ap.parse_args()
+    preview = [str(root) for root in args.data if hair_quality(root) == "preview"]
+    if preview and not args.allow_preview_hair:
+        print(f"error: {', '.join(preview)} rendered with preview hair: {PREVIEW_HAIR} "
+              "(re-render with render-quality hair, or pass --allow-preview-hair)", file=sys.stderr)
+        return 2
 
     from synthetic.errors import UserInputError
     from synthetic.head import HeadModel, landmark_table

@@ -126,3 +126,21 @@ def test_every_position_along_every_contour_resolves(tpl):
         for u in np.linspace(0.0, 1.0, 401):
             f, bc = rings.point(name, float(u))
             assert 0 <= f < len(tpl.faces) and abs(bc.sum() - 1.0) < 1e-9 and np.all(bc >= -1e-12)
+
+
+def test_the_calibration_tool_refuses_preview_hair(tmp_path):
+    """Preview brows are invisible to mediapipe at calibration sizes: a table fitted on them follows its guess (10 %
+    of the eye distance below render-quality brows), so the tool says so and exits 2 unless told otherwise."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    data = tmp_path / "calib"
+    data.mkdir()
+    (data / "dataset.json").write_text(json.dumps({"generator": {"quality": "preview"}}))
+    proc = subprocess.run([sys.executable, str(root / "tools" / "calibrate_landmarks.py"), "--data", str(data)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "preview hair" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
