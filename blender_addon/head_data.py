@@ -94,8 +94,8 @@ def initial_state(model, options: HeadOptions) -> HeadState:
 def redraw_part(model, state: HeadState, part: str, seed: int) -> HeadState:
     """A copy of ``state`` with ``part`` drawn afresh from ``seed`` (its own named stream).
 
-    ``identity`` redraws the shape (for the head's sex and age); ``skin`` the skin and iris; ``hair`` the hair style and colour;
-    ``beard`` the facial hair (beard, brows, lashes). ``expression`` keeps the parameters (the
+    ``identity`` redraws the shape (for the head's sex and age); ``skin`` the skin and iris; ``hair`` the hair
+    style and colour; ``beard`` the facial hair (beard, brows, lashes). ``expression`` keeps the parameters (the
     expression lives on the sliders, see :func:`expression_values`).
     """
     if part not in PARTS:

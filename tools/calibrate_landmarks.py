@@ -60,11 +60,12 @@ PREVIEW_HAIR = ("mediapipe cannot see preview brows at calibration sizes, so the
 
 
 def hair_quality(root: Path) -> str | None:
-    """The hair quality a dataset was rendered with (``dataset.json``'s generator settings), None if unknown."""
-    try:
-        return json.loads((Path(root) / "dataset.json").read_text())["generator"].get("quality")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+    """The hair quality a dataset was rendered with (its manifest's generator settings), None if not recorded;
+    :class:`synthetic.errors.UserInputError` when ``root`` is not a dataset."""
+    from synthetic.dataset import Dataset
+
+    generator = Dataset(root).manifest.get("generator")
+    return generator.get("quality") if isinstance(generator, dict) else None
 
 
 def collect(roots: list[Path], cameras: list[str] | None, model):
@@ -103,17 +104,21 @@ def main() -> int:
     ap.add_argument("--allow-preview-hair", action="store_true",
                     help="accept datasets rendered with --hair-quality preview (see PREVIEW_HAIR)")
     args = ap.parse_args()
-    preview = [str(root) for root in args.data if hair_quality(root) == "preview"]
-    if preview and not args.allow_preview_hair:
-        print(f"error: {', '.join(preview)} rendered with preview hair: {PREVIEW_HAIR} "
-              "(re-render with render-quality hair, or pass --allow-preview-hair)", file=sys.stderr)
-        return 2
 
     from synthetic.errors import UserInputError
     from synthetic.head import HeadModel, landmark_table
     from synthetic.head.build import landmark_dev, landmark_fit
     from synthetic.head.template import build_template
 
+    try:
+        preview = [str(root) for root in args.data if hair_quality(root) == "preview"]
+    except UserInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if preview and not args.allow_preview_hair:
+        print(f"error: {', '.join(preview)} rendered with preview hair: {PREVIEW_HAIR} "
+              "(re-render with render-quality hair, or pass --allow-preview-hair)", file=sys.stderr)
+        return 2
     t0 = time.perf_counter()
     model = HeadModel.load()
     tpl = build_template()

@@ -229,11 +229,13 @@ def lid_crease(lat: np.ndarray, up: np.ndarray, margin: np.ndarray, crease_mm: f
     sel = np.flatnonzero((np.sign(lat) == side) & (np.abs(up) < 30) & (np.abs(lat) < 60))
     if not len(sel) or abs(outer - inner) < 1e-6:
         return out
-    u_margin = np.clip((np.abs(margin[:, 0]) - inner) / (outer - inner), 0.0, 1.0)
-    arch = np.clip(np.sin(np.pi * u_margin), 0.0, None)  # float32 pi * 1 overshoots pi: sin < 0
-    crease = np.stack([margin[:, 0], margin[:, 2] + crease_mm * arch**0.5], 1)
+
+    def arch(x):  # sin(pi u) along the lid, in float64 (float32 pi * 1 overshoots pi: sin < 0)
+        u = np.clip((np.abs(np.asarray(x, np.float64)) - inner) / (outer - inner), 0.0, 1.0)
+        return np.clip(np.sin(np.pi * u), 0.0, None)
+
+    crease = np.stack([margin[:, 0], margin[:, 2] + crease_mm * arch(margin[:, 0]) ** 0.5], 1)
     dist = polyline_distance(np.stack([lat[sel], up[sel]], 1), crease)
-    u = np.clip((np.abs(lat[sel].astype(np.float64)) - inner) / (outer - inner), 0.0, 1.0)
-    out[sel] = -LID_CREASE_DEPTH_MM * np.clip(np.sin(np.pi * u), 0.0, None) ** 0.8 * np.exp(-((dist / LID_CREASE_WIDTH_MM) ** 2))
+    out[sel] = -LID_CREASE_DEPTH_MM * arch(lat[sel]) ** 0.8 * np.exp(-((dist / LID_CREASE_WIDTH_MM) ** 2))
     return out
 

@@ -139,7 +139,10 @@ def test_the_calibration_tool_refuses_preview_hair(tmp_path):
     root = Path(__file__).resolve().parents[3]
     data = tmp_path / "calib"
     data.mkdir()
-    (data / "dataset.json").write_text(json.dumps({"generator": {"quality": "preview"}}))
+    manifest = {"format": "synthheads-dataset", "version": 1, "content": "dataset", "n_identities": 1,
+                "frames_per_identity": 1, "seed_base": 0, "head_model_fingerprint": "0" * 64, "rig": {},
+                "generator": {"quality": "preview"}}
+    (data / "dataset.json").write_text(json.dumps(manifest))
     proc = subprocess.run([sys.executable, str(root / "tools" / "calibrate_landmarks.py"), "--data", str(data)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
