@@ -137,9 +137,8 @@ def main() -> int:
     print(f"{len(images)} images with a face ({missed} without) in {time.perf_counter() - t0:.0f} s")
 
     free = {int(i) for i in args.free_corners.split(",")} if args.free_corners else set()
-    mirror = landmark_fit.tracker_mirror_pairs(frontal) if len(frontal) >= 3 else {}
-    mirror.update(EYE_CORNER_PAIRS)
-    mirror.update(BROW_PAIRS)
+    tracker = landmark_fit.tracker_mirror_pairs(frontal) if len(frontal) >= 3 else {}
+    mirror = landmark_fit.with_named_pairs(tracker, {**EYE_CORNER_PAIRS, **BROW_PAIRS})
     print(f"mediapipe's own mirror pairs from {len(frontal)} straight-ahead neutral views: {len(mirror)} of 478 points")
     cal = landmark_fit.calibrate_table(images, tpl, landmark_table.CONTOURS, landmark_table.SURFACE, args.grid, free,
                                        mirror)

@@ -71,6 +71,23 @@ class Landmarks:
         loc = (np.asarray(points, float) - self.origin) @ self.axes().T
         return (loc * (1000.0 / self.scale)).astype(np.float32)
 
+    def upright_axes(self) -> np.ndarray:
+        """(3, 3) rows = world directions of ``lat``, ``fwd``, ``up`` where ``up`` is the world +Z (without its
+        ``lat`` part) instead of the eye-mouth line. Assets are built on the neutral, upright head, whose eye-mouth
+        line leans back 16-24 degrees (the mouth is ahead of the eye centres): in :meth:`axes`' frame a point on
+        the brow, ~20 mm ahead of the eye centres, reads 7-10 mm lower than it stands. Features placed by their
+        height above the eyes (the brows) use this frame."""
+        lat = self.eye_left - self.eye_right
+        lat /= np.linalg.norm(lat)
+        up = np.array([0.0, 0.0, 1.0]) - lat * lat[2]
+        up /= np.linalg.norm(up)
+        return np.stack([lat, np.cross(lat, up), up])
+
+    def to_upright(self, points: np.ndarray) -> np.ndarray:
+        """World points (N, 3) in m -> (lat, fwd, up) of :meth:`upright_axes` in scaled mm, float32."""
+        loc = (np.asarray(points, float) - self.origin) @ self.upright_axes().T
+        return (loc * (1000.0 / self.scale)).astype(np.float32)
+
     def directions_to_world(self, local_dirs: np.ndarray) -> np.ndarray:
         """Local direction vectors (N, 3) -> world directions (N, 3) (unit length kept)."""
         return np.asarray(local_dirs, float) @ self.axes()
@@ -93,19 +110,30 @@ def _front(loc, limit=-25.0, soft=10.0):
     return smoothstep(limit - soft, limit, loc[:, 1])
 
 
-def brow_zone(loc: np.ndarray) -> np.ndarray:
-    """Eyebrow area (both sides): an arch above each eye, thick medially, thin at the tail."""
+def brow_zone(loc: np.ndarray, arch: float = 4.0, lift: float = 0.0) -> np.ndarray:
+    """Eyebrow area (both sides): an arch above each eye, thick medially, thin at the tail. ``loc`` in the
+    upright frame (:meth:`Landmarks.to_upright`): with ``lift`` 0 the hair's lower edge stands ~14 mm above the
+    eye centre at the mid-pupil line (people: 19.5 mm from the lower corneal limbus, ~6 mm below the centre);
+    ``arch`` (scaled mm) is how far the peak, lateral of the pupil, rises above the medial head; ``lift`` moves
+    the whole brow up (scaled mm)."""
     a = np.abs(loc[:, 0])
     u = (a - 9.5) / 48.0
-    centre = 13.0 + 7.0 * np.sin(np.pi * np.clip(u, 0, 1) ** 0.8) - 3.0 * np.clip(u - 0.7, 0, 1)
+    rise = np.sin(np.pi * np.clip(u, 0, 1) ** 0.8) - BROW_RISE_AT_PUPIL
+    centre = 17.46 + lift + arch * rise - 3.0 * np.clip(u - 0.7, 0, 1)
     half = 0.5 * (11.0 - 6.0 * np.clip(u, 0, 1))
     along = _band(u, 0.0, 1.0, 0.06)
     across = 1.0 - smoothstep(half * 0.6, half, np.abs(loc[:, 2] - centre))
     return (along * across * _front(loc, -12.0, 8.0)).astype(np.float32)
 
 
+BROW_RISE_AT_PUPIL = float(np.sin(np.pi * ((31.5 - 9.5) / 48.0) ** 0.8))
+"""The arch's rise (fraction of ``arch``) at the mid-pupil line (31.5 mm out): the arch pivots there, so the brow's
+height above the pupil does not depend on how arched it is."""
+
+
 def brow_direction(loc: np.ndarray) -> np.ndarray:
-    """Local unit directions (N, 3) in which brow hairs grow: up at the head, lateral then down at the tail."""
+    """Unit directions (N, 3) in the upright frame in which brow hairs grow: up at the head, lateral then down at
+    the tail."""
     u = np.clip((np.abs(loc[:, 0]) - 9.5) / 48.0, 0, 1)
     ang = np.radians(np.interp(u, [0.0, 0.12, 0.4, 1.0], [75.0, 35.0, 12.0, -25.0]))
     side = np.where(loc[:, 0] >= 0, 1.0, -1.0)

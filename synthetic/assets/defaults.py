@@ -295,6 +295,14 @@ BROW_JITTER_DEG = 14.0
 BROW_LENGTH = (0.006, 0.011)
 BROW_DENSITY = (0.55, 1.25)
 """Per-identity multiplier of brow strand count (sparse to bushy)."""
+BROW_ARCH_MM = {"female": (5.0, 1.0), "male": (3.0, 1.0)}
+"""Brow arch (mean, sd) in scaled mm: how far the peak, lateral of the pupil, rises above the medial head (women's
+brows are more arched, men's lower and flatter: Sclafani & Jung 2010). Clipped to :data:`BROW_ARCH_RANGE_MM`."""
+BROW_ARCH_RANGE_MM = (1.0, 7.5)
+BROW_LIFT_SD_MM = 1.5
+"""Per-identity sd (scaled mm) of the brow's height at the mid-pupil line about ``anatomy.brow_zone``'s (people:
+19.5 +- 2.5 mm from the lower corneal limbus, no difference between women and men; the face shape adds the
+rest). Clipped to +-2.3 sd."""
 
 LASH_COUNT = {"upper": (90, 140), "lower": (45, 75)}
 """Eyelashes per eye (both quality presets: they are few and visible)."""

@@ -35,6 +35,8 @@ class FacialHairParams:
         brow_density: strand-count multiplier. brow_length: brow hair length.
         lash_upper, lash_lower: lashes per eye. lash_length_upper/lower: lash lengths. lash_curl: 1/m.
         brow_melanin, lash_melanin, beard_melanin: Principled Hair melanin of each group.
+        brow_arch_mm, brow_lift_mm: the brow's arch and height offset (``anatomy.brow_zone``; scaled mm),
+            drawn by :func:`sample_brow_shape` (identities from before it have the defaults).
     """
 
     beard_style: str
@@ -53,6 +55,8 @@ class FacialHairParams:
     lash_melanin: float
     beard_melanin: float
     melanin_redness: float
+    brow_arch_mm: float = 4.0
+    brow_lift_mm: float = 0.0
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -84,6 +88,16 @@ def sample_facial_hair(rng: np.random.Generator, sex: str, colour: HairColour, b
         lash_melanin=float(max(rng.uniform(*D.LASH_MELANIN), colour.melanin)),
         beard_melanin=float(np.clip(colour.melanin * (1 - 0.7 * colour.grey_fraction), 0, 1)),
         melanin_redness=float(colour.melanin_redness))
+
+
+def sample_brow_shape(rng: np.random.Generator, sex: str) -> dict:
+    """The brow's arch and lift (``FacialHairParams.brow_arch_mm`` / ``brow_lift_mm``, scaled mm) for ``sex``:
+    ``defaults.BROW_ARCH_MM`` and ``BROW_LIFT_SD_MM``. Its own stream, so drawing it shifts nothing else."""
+    check_choice("sex", sex, D.SEXES)
+    mean, sd = D.BROW_ARCH_MM[sex]
+    arch = float(np.clip(rng.normal(mean, sd), *D.BROW_ARCH_RANGE_MM))
+    lift = float(np.clip(rng.normal(0.0, D.BROW_LIFT_SD_MM), -2.3 * D.BROW_LIFT_SD_MM, 2.3 * D.BROW_LIFT_SD_MM))
+    return {"brow_arch_mm": arch, "brow_lift_mm": lift}
 
 
 def beard_weights(surface: HeadSurface, style: str) -> np.ndarray:
@@ -150,12 +164,12 @@ def grow_brows(surface: HeadSurface, fh: FacialHairParams, rng: np.random.Genera
     base = D.BROW_STRANDS[check_choice("quality", quality, D.BROW_STRANDS)] if per_brow is None else int(per_brow)
     n = int(round(2 * base * fh.brow_density))
     skin = surface.region("face") if "face" in surface.regions else 1.0 - surface.region("scalp")
-    w = np.clip(A.brow_zone(surface.local) * skin, 0, 1)
+    w = np.clip(A.brow_zone(lm.to_upright(surface.vertices), fh.brow_arch_mm, fh.brow_lift_mm) * skin, 0, 1)
     info = {"melanin_redness": fh.melanin_redness}
     if n == 0 or w.sum() <= 0:
         return Strands.empty("brows", 6, {**info, "n_strands": 0})
     roots, normals = sample_roots(surface.vertices, surface.faces, surface.normals, w, n, rng)
-    axes = lm.axes()
+    axes = lm.upright_axes()
 
     field = surface.collision(body=False, keep_out=False)
     lengths = fh.brow_length * rng.uniform(0.55, 1.0, n)
@@ -163,7 +177,7 @@ def grow_brows(surface: HeadSurface, fh: FacialHairParams, rng: np.random.Genera
     jitter = np.radians(rng.normal(0.0, D.BROW_JITTER_DEG, n))
 
     def flow(p, nrm, ids):
-        d = A.brow_direction(lm.to_local(p)) @ axes
+        d = A.brow_direction(lm.to_upright(p)) @ axes
         a = jitter[ids][:, None]
         return d * np.cos(a) + np.cross(nrm, d) * np.sin(a)
 

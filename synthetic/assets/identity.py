@@ -11,14 +11,14 @@ gives bit-identical parameters and arrays on any machine or shard.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from . import defaults as D
 from .errors import AssetInputError, check_choice
 from .facial_hair import (FacialHairParams, beard_weights, grow_beard, grow_brows, grow_lashes,
-                          sample_facial_hair)
+                          sample_brow_shape, sample_facial_hair)
 from .hair import grow_hair
 from .hair_styles import HairParams, sample_hair
 from .performance import KINDS, Performance, make_performance
@@ -126,7 +126,8 @@ class IdentitySampler:
         colour = sample_hair_colour(stream(seed, "hair_colour"), skin.fitzpatrick, age, cfg.hair_colour)
         hair = sample_hair(stream(seed, "hair_style"), sex, colour, cfg.hair_style)
         beard_rng = stream(seed, "facial_hair")
-        facial = sample_facial_hair(beard_rng, sex, colour, cfg.beard_style)
+        facial = replace(sample_facial_hair(beard_rng, sex, colour, cfg.beard_style),
+                         **sample_brow_shape(stream(seed, "brows", "shape"), sex))
         shadow = facial.beard_shadow
         if facial.beard_style == "none" and beard_rng.random() < D.STUBBLE_SHADOW_PROBABILITY[sex]:
             shadow = float(beard_rng.uniform(0.1, 0.35))
@@ -207,7 +208,8 @@ class IdentitySampler:
             extras = FaceExtras(hair_rgb=tuple(colour.preview_rgb), brow_density=min(facial.brow_density, 1.0),
                                 scalp_shadow=hair.scalp_shadow, iris=iris, age=float(params["age"]),
                                 tear_lines=lower_lids, lid_lines=upper_lids,
-                                crease_mm=float(params.get("eyelids", {}).get("crease_mm", 7.0)))
+                                crease_mm=float(params.get("eyelids", {}).get("crease_mm", 7.0)),
+                                brow_arch_mm=facial.brow_arch_mm, brow_lift_mm=facial.brow_lift_mm)
             textures = make_textures(skin, texture_maps[0], texture_maps[1], surf.landmarks, extras)
         strands = {}
         if "hair" in parts:

@@ -78,6 +78,7 @@ class FaceExtras:
             the tear meniscus) runs along them.
         lid_lines: upper-lid margins, each ``[K, 3]`` (m); the lid crease runs ``crease_mm`` above them
             (0: a monolid).
+        brow_arch_mm, brow_lift_mm: the painted brow's shape (``anatomy.brow_zone``), as the brow strands'.
     """
 
     hair_rgb: tuple = (0.05, 0.03, 0.02)
@@ -88,6 +89,8 @@ class FaceExtras:
     tear_lines: tuple = ()
     lid_lines: tuple = ()
     crease_mm: float = 7.0
+    brow_arch_mm: float = 4.0
+    brow_lift_mm: float = 0.0
 
 
 def _check_inputs(position_map, masks):
@@ -183,13 +186,15 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
 
     # --- hair-coloured marks: painted brows, stubble, scalp shadow
     hair = np.asarray(extras.hair_rgb, np.float32)
-    brow = A.brow_zone(loc) * float(extras.brow_density)
+    upright = landmarks.to_upright(p)
+    brow = A.brow_zone(upright, extras.brow_arch_mm, extras.brow_lift_mm) * float(extras.brow_density)
     if np.any(brow > 0):
         sel = np.flatnonzero(brow > 0)
-        d = A.brow_direction(loc[sel])
-        along = loc[sel, 0] * d[:, 0] + loc[sel, 2] * d[:, 2]
-        across = loc[sel, 0] * d[:, 2] - loc[sel, 2] * d[:, 0]
-        q = np.stack([along * 0.25, across * 2.5, loc[sel, 1] * 0.2], 1) * 1e-3
+        b = upright[sel]
+        d = A.brow_direction(b)
+        along = b[:, 0] * d[:, 0] + b[:, 2] * d[:, 2]
+        across = b[:, 0] * d[:, 2] - b[:, 2] * d[:, 0]
+        q = np.stack([along * 0.25, across * 2.5, b[:, 1] * 0.2], 1) * 1e-3
         streak = smoothstep(-0.3, 0.5, value_noise(q, 900.0, seed + 11))
         a = np.clip(brow[sel] * (0.35 + 0.55 * streak), 0, 0.9)[:, None]
         albedo[sel] = albedo[sel] * (1 - a) + a * hair * 0.8

@@ -87,6 +87,15 @@ def tracker_mirror_pairs(points: list[np.ndarray], agree: float = 0.5) -> dict[i
     return {i: j for i, j in best.items() if best.get(j) == i}
 
 
+def with_named_pairs(tracker: dict[int, int], named: dict[int, int]) -> dict[int, int]:
+    """``tracker``'s mirror pairs (index -> mirror index) with ``named`` pairs put over them: every pair that
+    names one of ``named``'s indices is dropped first, so a tracker vote such as 130 <-> 263 cannot survive beside
+    the named 33 <-> 263 (the first pair met would win, and the eye corners would be fitted apart)."""
+    out = {a: b for a, b in tracker.items() if a not in named and b not in named}
+    out.update(named)
+    return out
+
+
 def choose_symmetric(score: list[np.ndarray], cand_pts: list[np.ndarray], owner: list[int], pair_tol: float = 0.004,
                      midline_tol: float = 0.0015, reference: np.ndarray | None = None,
                      known: list[tuple[int, int]] = ()) -> tuple[np.ndarray, list[tuple[int, int]]]:

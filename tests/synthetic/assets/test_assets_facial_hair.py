@@ -125,6 +125,51 @@ def test_lashes_gather_in_clumps():
     assert gaps_after.std() / gaps_after.mean() > gaps_before.std() / gaps_before.mean()  # and gaps between them
 
 
+def test_real_head_brows_stand_where_people_s_do(real_surface):
+    """At the mid-pupil line the brow hair's lower edge stands 19.5 mm above the lower corneal limbus in people
+    (~14 mm above the eye centre); the zone used to be placed in the eye-mouth frame, which leans back ~20 degrees,
+    and the brows stood 21-25 mm up (mediapipe put them 10 % of the eye distance higher than the landmark table)."""
+    rng, fh = _params("none", 5)
+    brows = grow_brows(real_surface, fh, rng, per_brow=400)
+    lm = real_surface.landmarks
+    pts = brows.points.reshape(-1, 3) * 1000
+    eyes = np.stack([lm.eye_left, lm.eye_right]) * 1000
+    for eye in eyes:
+        column = (np.abs(pts[:, 0] - eye[0]) < 3) & (np.sign(pts[:, 0]) == np.sign(eye[0]))
+        height = pts[column, 2] - eye[2]
+        assert column.sum() > 50
+        assert 9.0 < np.percentile(height, 5) < 18.0, np.percentile(height, 5)  # people 13.7 +- 2.5
+        assert 18.0 < np.percentile(height, 95) < 28.0, np.percentile(height, 95)
+    axes = lm.upright_axes()
+    assert axes[2] == pytest.approx([0, 0, 1], abs=1e-3) and axes[1] @ [0, -1, 0] > 0.999
+    assert lm.axes()[2][1] > 0.2  # the eye-mouth line leans back: the frame the brows must not use
+
+
+def test_brow_shape_by_sex_pivots_at_the_pupil(real_surface):
+    """Women's brows are drawn more arched than men's; the arch pivots at the mid-pupil line, so the brow's height
+    there moves with ``lift`` only; old identity files (no brow shape) load with the defaults."""
+    from synthetic.assets.anatomy import brow_zone
+    from synthetic.assets.facial_hair import FacialHairParams, sample_brow_shape
+
+    rng = np.random.default_rng(0)
+    women = np.array([list(sample_brow_shape(rng, "female").values()) for _ in range(400)])
+    men = np.array([list(sample_brow_shape(rng, "male").values()) for _ in range(400)])
+    assert women[:, 0].mean() - men[:, 0].mean() == pytest.approx(2.0, abs=0.3)
+    assert abs(women[:, 1].mean()) < 0.3 and men[:, 1].std() == pytest.approx(1.5, abs=0.2)
+
+    def centre(x, **kw):  # height (scaled mm) of the zone's strongest point in the column at lateral x
+        up = np.linspace(0, 40, 801)
+        w = brow_zone(np.stack([np.full_like(up, x), np.full_like(up, 20.0), up], 1), **kw)
+        return up[np.argmax(w)] if w.max() > 0 else np.nan
+
+    assert centre(31.5, arch=1.0) == pytest.approx(centre(31.5, arch=7.0), abs=0.1)
+    assert centre(12.0, arch=7.0) < centre(12.0, arch=1.0) - 4.0  # a higher arch: a lower head
+    assert centre(31.5, lift=2.0) == pytest.approx(centre(31.5) + 2.0, abs=0.1)
+    old = {k: v for k, v in _params("none")[1].to_json().items() if not k.startswith("brow_arch")
+           and not k.startswith("brow_lift")}
+    assert FacialHairParams(**old).brow_arch_mm == 4.0
+
+
 def test_brow_hairs_are_not_parallel(standin_surface):
     """Each brow hair leaves the brow's flow at its own angle (parallel hairs read as a hatched, drawn-on brow): the
     first segments of neighbouring hairs differ by 10-30 degrees on average."""
@@ -135,7 +180,7 @@ def test_brow_hairs_are_not_parallel(standin_surface):
     lm = standin_surface.landmarks
     seg = brows.points[:, 2] - brows.points[:, 0]
     seg /= np.linalg.norm(seg, axis=1, keepdims=True)
-    flow = brow_direction(lm.to_local(brows.points[:, 0])) @ lm.axes()
+    flow = brow_direction(lm.to_upright(brows.points[:, 0])) @ lm.upright_axes()
     normal = brows.root_normal
     side = np.cross(normal, flow)
     angle = np.degrees(np.arctan2(np.sum(seg * side, 1), np.sum(seg * flow, 1)))

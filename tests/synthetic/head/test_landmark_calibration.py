@@ -105,6 +105,16 @@ def test_the_tracker_s_mirror_pairs_come_from_straight_ahead_views():
     assert tracker_mirror_pairs(views) == truth
 
 
+def test_named_pairs_replace_the_tracker_s_votes_for_their_points():
+    """The tracker paired 130 <-> 263 and 33 <-> 359 (its eye-corner points lie within 2 px); naming 33 <-> 263 must
+    drop both votes, or the first pair met wins and the outer eye corners are fitted apart."""
+    from synthetic.head.build.landmark_fit import with_named_pairs
+
+    tracker = {130: 263, 263: 130, 33: 359, 359: 33, 1: 1, 70: 300, 300: 70}
+    merged = with_named_pairs(tracker, {33: 263, 263: 33})
+    assert merged == {33: 263, 263: 33, 1: 1, 70: 300, 300: 70}
+
+
 def test_the_landmark_table_is_not_part_of_the_geometry_fingerprint(model, monkeypatch):
     arrays = model.arrays()
     moved = dict(arrays, landmark_bary=arrays["landmark_bary"][::-1].copy())
