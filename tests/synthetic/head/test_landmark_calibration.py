@@ -63,6 +63,19 @@ def test_calibration_recovers_displaced_rows_from_their_projections(model, tpl):
     assert any(i == j for i, j in cal.pairs)  # the midline point was scored with its mirror image
 
 
+def test_a_row_does_not_wander_for_a_tiny_gain(model, tpl):
+    """Where the error is nearly flat (a face-oval point), a far candidate 0.1 % better does not win: each mm moved
+    costs ``MOVE_COST``; a real gain (a 4 mm displacement undone) still does."""
+    from synthetic.head.build.landmark_fit import charge_moves, choose_symmetric
+
+    pts = np.array([[0.0, 0.0, 0.0], [0.004, 0.0, 0.0], [0.028, 0.0, 0.0]])
+    flat = np.array([5.0, 5.0, 4.9])  # the far candidate is 0.1 % better, 28 mm away
+    assert choose_symmetric([flat], [pts], [0])[0][0] == 2  # unpenalised it wanders
+    assert choose_symmetric([charge_moves(flat, pts, pts[0])], [pts], [0])[0][0] == 0
+    gain = np.array([5.0, 1.0, 4.9])  # 4 % better 4 mm away
+    assert choose_symmetric([charge_moves(gain, pts, pts[0])], [pts], [0])[0][0] == 1
+
+
 def test_mirror_pairs_are_chosen_jointly():
     """Two landmarks whose free optima are not mirror images end up mirrored, at the jointly best place."""
     pts = np.array([[x, 0.0, 0.0] for x in (-0.03, -0.029, -0.02, 0.02, 0.029, 0.03)])
