@@ -4,6 +4,7 @@ lights, all drawn from the identity's random stream, so lighting varies across t
 
 from __future__ import annotations
 
+import copy
 import math
 
 import bpy
@@ -53,11 +54,22 @@ def _spot(dirs: np.ndarray, centre, size_rad: float) -> np.ndarray:
     return np.exp(-0.5 * (ang / size_rad) ** 2)
 
 
-def environment_image(kind: str, rng: np.random.Generator, width: int = 256, height: int = 128) -> np.ndarray:
-    """Linear HDR radiance ``[H, W, 3]`` for an environment of ``kind`` (one of ENVIRONMENTS)."""
+LIGHT_KELVIN = {"studio": (3500.0, 6500.0), "overcast": (5500.0, 7000.0), "window": (5000.0, 6500.0),
+                "sunset": (3500.0, 4500.0), "night_city": (3500.0, 7000.0)}
+"""Colour temperature range (K) of the area lights (and the camera's white balance) per environment: studio lamps
+share one temperature with the studio's environment; daylight keys under an overcast sky or by a window; a low warm
+sun at sunset (its sky stays blue). Drawn from 3500-7000 K for every environment before, a warm key white-balanced
+against a 4000-8000 K studio or a daylight sky turned everything the environment lit blue (grey hair most)."""
+
+
+def environment_image(kind: str, rng: np.random.Generator, width: int = 256, height: int = 128,
+                      hue_kelvin: float | None = None) -> np.ndarray:
+    """Linear HDR radiance ``[H, W, 3]`` for an environment of ``kind`` (one of ENVIRONMENTS). ``hue_kelvin``
+    replaces the drawn colour temperature of the studio's lamps (the draw is made either way)."""
     d = equirect_directions(width, height)
     z = d[..., 2:3]
-    hue = kelvin_to_rgb(rng.uniform(4000, 8000))
+    drawn = rng.uniform(4000, 8000)
+    hue = kelvin_to_rgb(drawn if hue_kelvin is None else hue_kelvin)
     if kind == "studio":
         env = 0.15 * hue * (0.6 + 0.4 * np.clip(z + 0.3, 0, 1))
         for _ in range(rng.integers(2, 4)):
@@ -131,6 +143,7 @@ def build_lighting(scene: bpy.types.Scene, rng: np.random.Generator, target=(0.0
     rig = str(rng.choice(LIGHT_RIGS))
     env_strength = float(rng.uniform(0.35, 0.84))  # scaled with the key power (see below)
     rotation = float(rng.uniform(0, 2 * np.pi))
+    before_env = copy.deepcopy(rng.bit_generator.state)
     env = environment_image(kind, rng)
 
     # area-light power P (W) at distance d gives an irradiance of about P / (pi d^2) W/m^2 on the face;
@@ -138,7 +151,11 @@ def build_lighting(scene: bpy.types.Scene, rng: np.random.Generator, target=(0.0
     # (Standard view transform): median skin pixel 0.35 sRGB (10-90 %: 0.26-0.48), at most 1.6 % of skin
     # pixels clipped; the earlier 4-8 * d^2 W (environment 0.25-0.6) left skin at 0.30 (0.22-0.41).
     key_power = float(rng.uniform(5.6, 11.2))
-    temperature = float(rng.uniform(3500, 7000))
+    temperature = float(rng.uniform(*LIGHT_KELVIN[kind]))
+    if kind == "studio":  # the same environment again, its lamps at the lights' temperature (same draws)
+        replay = np.random.Generator(type(rng.bit_generator)())
+        replay.bit_generator.state = before_env
+        env = environment_image(kind, replay, hue_kelvin=temperature)
     gain = white_balance_gain(temperature)
     world = bpy.data.worlds.new("synthheads_world")
     scene.world = world

@@ -51,3 +51,33 @@ def test_a_grey_card_under_an_identitys_lights_renders_grey(tmp_path, seed):
     assert np.allclose(raw * white_balance_gain(k), raw.mean(), atol=1e-9)
     for light in desc["lights"]:
         assert np.abs(np.asarray(light["colour"]) - raw.mean()).max() < 0.15, light["colour"]
+
+
+def test_studio_lamps_share_the_lights_temperature_and_the_draws_stay():
+    """A studio's environment lamps take the area lights' colour temperature (white after the white balance; a warm
+    key against 4000-8000 K lamps lit grey hair blue), and replaying the environment consumes the same draws: the
+    lights after it are where they were."""
+    from synthetic.blender.lighting import LIGHT_KELVIN, build_lighting, environment_image
+
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        if str(rng.choice(["studio", "overcast", "window", "sunset", "night_city"])) == "studio":
+            break
+    else:
+        pytest.skip("no studio among the first 40 seeds")
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    _, desc = build_lighting(scene, np.random.default_rng(seed))
+    assert desc["environment"] == "studio"
+    lo, hi = LIGHT_KELVIN["studio"]
+    k = desc["white_balance_k"]
+    assert lo <= k <= hi
+    pixels = np.array(scene.world.node_tree.nodes["Environment Texture"].image.pixels[:]).reshape(-1, 4)[:, :3]
+    bright = pixels[pixels.sum(1) > np.percentile(pixels.sum(1), 95)].mean(0)
+    assert bright.max() / bright.min() < 1.02, bright  # the lamps are white under the camera's white balance
+    # the draws after the environment are those of a plain draw of it
+    rng = np.random.default_rng(seed)
+    rng.choice(["a"] * 5), rng.choice(["a"] * 5), rng.uniform(), rng.uniform()
+    environment_image("studio", rng)
+    rng.uniform()  # key power
+    assert rng.uniform(lo, hi) == pytest.approx(k)
