@@ -18,13 +18,15 @@ the photo fit use, :func:`backend.photos.dataset_faces.dataset_faces`):
   mirror image.
 
 Calibrate on identities the realism benchmark does not measure (its seed base is 0; use another ``--seed`` for
-the calibration renders), e.g.::
+the calibration renders), at the benchmark's size, e.g.::
 
-    python -m synthetic render --out /data/landmark_calib --identities 6 --frames 3 --resolution 384x384 \\
-        --samples 16 --seed 1000 --cameras cam_02,cam_06,cam_07,cam_11,cam_01,cam_03,cam_10,cam_12,cam_05
+    python -m synthetic render --out /data/landmark_calib --identities 6 --frames 2 --resolution 512x512 \\
+        --samples 16 --seed 1200 --cameras cam_02,cam_06,cam_07,cam_11,cam_01
 
-with render-quality hair (the default): at these sizes mediapipe does not see preview brows and guesses where they
-are, and the brow rows would follow the guess (the tool refuses preview-hair data unless told otherwise).
+with render-quality hair (the default): mediapipe does not see preview brows and guesses where they are, and the
+brow rows would follow the guess (the tool refuses preview-hair data unless told otherwise). At 384 px it misses
+sparse render-quality brows too and guesses them low (a table fitted there scored 3.80 % on the held-out 512 px
+renders, one fitted at 512 px 3.52 %).
     python tools/calibrate_landmarks.py --data /data/landmark_calib --write
 
 ``--write`` rewrites the table (the head model rebuilds on next load; its geometry fingerprint does not change).

@@ -63,12 +63,15 @@ def test_the_landmark_table_agrees_with_mediapipe_on_a_held_out_head(records, he
     # the wider eye openings (generator 3) with their recalibrated, symmetric table 6.3 / 5.9 / 5.1 % (mean 5.77; the
     # generator 2 table on them: 6.4 / 6.3 / 5.8 %, mean 6.18; realism bench 4.72 %); identities with people's
     # proportions (generator 4, another face for identity 0) with their recalibrated table 3.8 / 4.3 / 4.6 % (mean
-    # 4.22; the generator 3 table on them: mean 4.36; realism bench 4.52 %)
-    assert max(nme) < 5.5 and np.mean(nme) < 5.0, nme
+    # 4.22; the generator 3 table on them: mean 4.36; realism bench 4.52 %); brows placed where people's are, with
+    # the table recalibrated on 512 px render-hair views: 2.7 / 3.8 / 4.3 % (mean 3.57; realism bench 3.52 %)
+    assert max(nme) < 5.0 and np.mean(nme) < 4.3, nme
 
 
 def test_calibration_on_rendered_views_lowers_their_error(records, head_model):
-    """In-sample: refitting the table to these three views cannot make it worse and must gain."""
+    """In-sample: refitting the table to these three views must gain, and no row may get worse by more than a
+    trace (each candidate pays ``MOVE_COST`` per mm from the row's old place, which is itself rarely a grid point;
+    a midline row is held to the midline)."""
     from synthetic.head import landmark_table
     from synthetic.head.build.landmark_fit import calibrate_table
     from synthetic.head.template import build_template
@@ -82,7 +85,7 @@ def test_calibration_on_rendered_views_lowers_their_error(records, head_model):
     surface = [row for row in landmark_table.SURFACE if row[0] in (70, 300, 105, 334, 10, 152, 1, 4)]
     contours = {"eye_right_upper": landmark_table.CONTOURS["eye_right_upper"]}
     cal = calibrate_table(images, build_template(), contours, surface, grid=3)
-    assert np.all(cal.after <= cal.before + 1e-9)
+    assert np.all(cal.after <= cal.before + 0.1), cal.after - cal.before
     assert cal.after.mean() < 0.8 * cal.before.mean(), (cal.before.mean(), cal.after.mean())
 
 
