@@ -9,7 +9,8 @@ the eye centres and axes, in millimetres scaled to a 63 mm interocular distance:
 * ``up``: towards the top of the head (world +Z), orthogonal to ``lat``.
 
 Zone functions take local coordinates (N, 3) in those scaled millimetres and return float32
-weights in [0, 1] with soft (smoothstep) edges.
+weights in [0, 1] with soft (smoothstep) edges. The eye-mouth line leans back 16-24 degrees, so a feature placed by
+its height above the eyes uses the upright frame instead (``Landmarks.to_upright``: ``up`` = world +Z): the brows.
 """
 
 from __future__ import annotations
