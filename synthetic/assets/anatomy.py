@@ -69,7 +69,11 @@ class Landmarks:
 
     def to_local(self, points: np.ndarray) -> np.ndarray:
         """World points (N, 3) in m -> local (lat, fwd, up) in scaled mm, float32."""
-        loc = (np.asarray(points, float) - self.origin) @ self.axes().T
+        return self._in_frame(points, self.axes())
+
+    def _in_frame(self, points: np.ndarray, axes: np.ndarray) -> np.ndarray:
+        """World points (N, 3) in m -> coordinates along ``axes`` (3, 3 rows) about :attr:`origin`, scaled mm."""
+        loc = (np.asarray(points, float) - self.origin) @ axes.T
         return (loc * (1000.0 / self.scale)).astype(np.float32)
 
     def upright_axes(self) -> np.ndarray:
@@ -86,8 +90,7 @@ class Landmarks:
 
     def to_upright(self, points: np.ndarray) -> np.ndarray:
         """World points (N, 3) in m -> (lat, fwd, up) of :meth:`upright_axes` in scaled mm, float32."""
-        loc = (np.asarray(points, float) - self.origin) @ self.upright_axes().T
-        return (loc * (1000.0 / self.scale)).astype(np.float32)
+        return self._in_frame(points, self.upright_axes())
 
     def directions_to_world(self, local_dirs: np.ndarray) -> np.ndarray:
         """Local direction vectors (N, 3) -> world directions (N, 3) (unit length kept)."""
@@ -120,7 +123,7 @@ def brow_zone(loc: np.ndarray, arch: float = 4.0, lift: float = 0.0) -> np.ndarr
     a = np.abs(loc[:, 0])
     u = (a - 9.5) / 48.0
     rise = np.sin(np.pi * np.clip(u, 0, 1) ** 0.8) - BROW_RISE_AT_PUPIL
-    centre = 17.46 + lift + arch * rise - 3.0 * np.clip(u - 0.7, 0, 1)
+    centre = BROW_CENTRE_AT_PUPIL_MM + lift + arch * rise - 3.0 * np.clip(u - 0.7, 0, 1)
     half = 0.5 * (11.0 - 6.0 * np.clip(u, 0, 1))
     along = _band(u, 0.0, 1.0, 0.06)
     across = 1.0 - smoothstep(half * 0.6, half, np.abs(loc[:, 2] - centre))
@@ -130,6 +133,9 @@ def brow_zone(loc: np.ndarray, arch: float = 4.0, lift: float = 0.0) -> np.ndarr
 BROW_RISE_AT_PUPIL = float(np.sin(np.pi * ((31.5 - 9.5) / 48.0) ** 0.8))
 """The arch's rise (fraction of ``arch``) at the mid-pupil line (31.5 mm out): the arch pivots there, so the brow's
 height above the pupil does not depend on how arched it is."""
+BROW_CENTRE_AT_PUPIL_MM = 17.46
+"""Height (scaled mm, upright frame) of the brow zone's centre line at the mid-pupil line with ``lift`` 0: its lower
+edge (0.8 of the 4.1 mm half-width below) then stands ~14 mm above the eye centre, as people's does."""
 
 
 def brow_direction(loc: np.ndarray) -> np.ndarray:

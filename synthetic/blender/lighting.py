@@ -4,7 +4,6 @@ lights, all drawn from the identity's random stream, so lighting varies across t
 
 from __future__ import annotations
 
-import copy
 import math
 
 import bpy
@@ -143,7 +142,7 @@ def build_lighting(scene: bpy.types.Scene, rng: np.random.Generator, target=(0.0
     rig = str(rng.choice(LIGHT_RIGS))
     env_strength = float(rng.uniform(0.35, 0.84))  # scaled with the key power (see below)
     rotation = float(rng.uniform(0, 2 * np.pi))
-    before_env = copy.deepcopy(rng.bit_generator.state)
+    before_env = rng.bit_generator.state  # a fresh dict: later draws do not change it
     env = environment_image(kind, rng)
 
     # area-light power P (W) at distance d gives an irradiance of about P / (pi d^2) W/m^2 on the face;
