@@ -26,7 +26,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 FORMAT_VERSION = 1
 ENV_VAR = "SYNTHHEADS_HEAD_MODEL"
 PACKAGED_DIR = Path(__file__).resolve().parent / "data"
@@ -125,6 +125,9 @@ SUPERSEDED_TEMPLATES = {
     "c3dd711bac20171413d45b7c2086ba2c8de8be487f1bda689bd1974b172dbcf4":
         "generator 3 (2026-12-05): identities up to twice as varied as people (mouth width sd 8.4 mm, lower face "
         "7.7) and drawn regardless of sex and age; the chin 3.5 mm short",
+    "31de4c3e75fd1c2c74e6eea8abe878c12b1c876d77d8b7ee82ab8d5977091f80":
+        "generator 4 (2026-12-05): the closed lips met 9 mm behind their fronts, in the slit carved for the mouth, "
+        "so the upper lip's red turned away into a dark slot",
 }
 """Geometry fingerprints of earlier templates -> what changed. A *prior* trained on one of them still loads: its
 networks work in UV space and take their per-Gaussian template positions, skinning and correctives from the

@@ -21,6 +21,10 @@ from .fields import smoothstep
 
 EYE_RING_COUNT_M = 40
 MOUTH_RING_COUNT_M = 80
+CONTACT_DEPTH_M = 0.0022
+"""How far (m) the closed lips' meeting line (stomion) lies behind the first ring of the lips' red, the further back
+of the upper and lower one: at the midline the stomion ends ~4 mm behind the upper lip's most forward point and
+~2.5 mm behind the lower's, as in profile photographs."""
 
 
 @dataclass
@@ -140,11 +144,15 @@ def mouth_patch() -> RingPatch:
     param = np.stack(params)
     pts = shape.project_frontal(param.reshape(-1, 2)).reshape(param.shape[:2] + (3,))
     pts += _lip_relief(param, t, len(lip_f), corner)
-    # close the mouth: both halves of the contact line meet on the mouth line, in the crease
+    # close the mouth: both halves of the contact line meet on the mouth line, just behind the lips' fronts (the
+    # lips touch there; the slit carved in the base surface would put the meeting line ~9 mm back, and the red of
+    # both lips turned away into a dark slot, leaving a thin upper lip from the front)
     s = np.sin(t)
     line_z = shape.MOUTH_Z + 0.0008 * (param[0, :, 0] / 0.025) ** 2
     pts[0, :, 2] = line_z + 0.00001 * np.sign(s)
-    pts[0, :, 1] = np.maximum(pts[0, :, 1], pts[1, :, 1] + 0.0007)
+    partner = (-np.arange(m)) % m  # the same column on the other lip
+    lips_front = np.maximum(pts[1, :, 1], pts[1, partner, 1])  # the further back of the two first lip rings
+    pts[0, :, 1] = np.maximum(np.minimum(pts[0, :, 1], lips_front + CONTACT_DEPTH_M), pts[1, :, 1] + 0.0007)
     # inner lips: from the contact line back into the mouth, opening up and down
     inner = []
     for depth, spread, shrink in ((0.0024, 0.0012, 0.0006), (0.0052, 0.0030, 0.0015), (0.0080, 0.0050, 0.0026)):
