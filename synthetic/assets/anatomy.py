@@ -114,23 +114,35 @@ def _front(loc, limit=-25.0, soft=10.0):
     return smoothstep(limit - soft, limit, loc[:, 1])
 
 
-def brow_zone(loc: np.ndarray, arch: float = 4.0, lift: float = 0.0) -> np.ndarray:
-    """Eyebrow area (both sides): an arch above each eye, thick medially, thin at the tail. ``loc`` in the
-    upright frame (:meth:`Landmarks.to_upright`): with ``lift`` 0 the hair's lower edge stands ~14 mm above the
-    eye centre at the mid-pupil line (people: 19.5 mm from the lower corneal limbus, ~6 mm below the centre);
-    ``arch`` (scaled mm) is how far the peak, lateral of the pupil, rises above the medial head; ``lift`` moves
-    the whole brow up (scaled mm)."""
+def brow_zone(loc: np.ndarray, arch: float = 4.0, lift: float = 0.0, width: float = 11.0) -> np.ndarray:
+    """Eyebrow area (both sides): an arch above each eye, ``width`` (scaled mm) tall at its medial head, narrowing
+    to :data:`BROW_TAIL_FRACTION` of that at the tail. ``loc`` in the upright frame (:meth:`Landmarks.to_upright`):
+    with ``lift`` 0 the hair's lower edge stands ~14 mm above the eye centre at the mid-pupil line whatever the
+    width (people: 19.5 mm from the lower corneal limbus, ~6 mm below the centre); ``arch`` (scaled mm) is how far
+    the peak, lateral of the pupil, rises above the medial head; ``lift`` moves the whole brow up (scaled mm)."""
     a = np.abs(loc[:, 0])
     u = (a - 9.5) / 48.0
     rise = np.sin(np.pi * np.clip(u, 0, 1) ** 0.8) - BROW_RISE_AT_PUPIL
-    centre = BROW_CENTRE_AT_PUPIL_MM + lift + arch * rise - 3.0 * np.clip(u - 0.7, 0, 1)
-    half = 0.5 * (11.0 - 6.0 * np.clip(u, 0, 1))
+    lower_edge_kept = 0.8 * (_brow_half(width, BROW_PUPIL_U) - _brow_half(11.0, BROW_PUPIL_U))
+    centre = BROW_CENTRE_AT_PUPIL_MM + lower_edge_kept + lift + arch * rise - 3.0 * np.clip(u - 0.7, 0, 1)
+    half = _brow_half(width, u)
     along = _band(u, 0.0, 1.0, 0.06)
     across = 1.0 - smoothstep(half * 0.6, half, np.abs(loc[:, 2] - centre))
     return (along * across * _front(loc, -12.0, 8.0)).astype(np.float32)
 
 
-BROW_RISE_AT_PUPIL = float(np.sin(np.pi * ((31.5 - 9.5) / 48.0) ** 0.8))
+BROW_TAIL_FRACTION = 5.0 / 11.0
+"""The brow's height at its tail as a fraction of its height at the medial head."""
+
+
+def _brow_half(width: float, u) -> np.ndarray:
+    """Half the brow's height (scaled mm) at ``u`` (0 medial head .. 1 tail) for a brow ``width`` tall at its head."""
+    return 0.5 * width * (1.0 - (1.0 - BROW_TAIL_FRACTION) * np.clip(u, 0, 1))
+
+
+BROW_PUPIL_U = (31.5 - 9.5) / 48.0
+"""The mid-pupil line (31.5 mm out) on the brow's medial-to-tail parameter."""
+BROW_RISE_AT_PUPIL = float(np.sin(np.pi * BROW_PUPIL_U ** 0.8))
 """The arch's rise (fraction of ``arch``) at the mid-pupil line (31.5 mm out): the arch pivots there, so the brow's
 height above the pupil does not depend on how arched it is."""
 BROW_CENTRE_AT_PUPIL_MM = 17.46

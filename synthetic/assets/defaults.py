@@ -299,6 +299,12 @@ BROW_ARCH_MM = {"female": (5.0, 1.0), "male": (3.0, 1.0)}
 """Brow arch (mean, sd) in scaled mm: how far the peak, lateral of the pupil, rises above the medial head (women's
 brows are more arched, men's lower and flatter: Sclafani & Jung 2010). Clipped to :data:`BROW_ARCH_RANGE_MM`."""
 BROW_ARCH_RANGE_MM = (1.0, 7.5)
+BROW_WIDTH_MM = {"female": (8.5, 1.0), "male": (11.0, 1.2)}
+"""Brow height (scaled mm, mean and sd) at its medial head, by sex; the tail narrows to
+:data:`synthetic.assets.anatomy.BROW_TAIL_FRACTION` of it. Women's brows are thinner (and usually groomed so);
+11 mm for everyone, as before, made young women's brows read heavy and low. Clipped to
+:data:`BROW_WIDTH_RANGE_MM`."""
+BROW_WIDTH_RANGE_MM = (6.0, 14.0)
 BROW_LIFT_SD_MM = 1.5
 """Per-identity sd (scaled mm) of the brow's height at the mid-pupil line about ``anatomy.brow_zone``'s (people:
 19.5 +- 2.5 mm from the lower corneal limbus, no difference between women and men; the face shape adds the

@@ -35,8 +35,9 @@ class FacialHairParams:
         brow_density: strand-count multiplier. brow_length: brow hair length.
         lash_upper, lash_lower: lashes per eye. lash_length_upper/lower: lash lengths. lash_curl: 1/m.
         brow_melanin, lash_melanin, beard_melanin: Principled Hair melanin of each group.
-        brow_arch_mm, brow_lift_mm: the brow's arch and height offset (``anatomy.brow_zone``; scaled mm),
-            drawn by :func:`sample_brow_shape` (identities from before it have the defaults).
+        brow_arch_mm, brow_lift_mm, brow_width_mm: the brow's arch, height offset and height at its head
+            (``anatomy.brow_zone``; scaled mm), drawn by :func:`sample_brow_shape` (identities from before it have
+            the defaults).
     """
 
     beard_style: str
@@ -57,6 +58,7 @@ class FacialHairParams:
     melanin_redness: float
     brow_arch_mm: float = 4.0
     brow_lift_mm: float = 0.0
+    brow_width_mm: float = 11.0
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -91,13 +93,17 @@ def sample_facial_hair(rng: np.random.Generator, sex: str, colour: HairColour, b
 
 
 def sample_brow_shape(rng: np.random.Generator, sex: str) -> dict:
-    """The brow's arch and lift (``FacialHairParams.brow_arch_mm`` / ``brow_lift_mm``, scaled mm) for ``sex``:
-    ``defaults.BROW_ARCH_MM`` and ``BROW_LIFT_SD_MM``. Its own stream, so drawing it shifts nothing else."""
+    """The brow's arch, lift and width (``FacialHairParams.brow_arch_mm`` / ``brow_lift_mm`` / ``brow_width_mm``,
+    scaled mm) for ``sex``: ``defaults.BROW_ARCH_MM``, ``BROW_LIFT_SD_MM`` and ``BROW_WIDTH_MM``, drawn in that
+    order (the width last, so identities keep the arch and lift they had). Its own stream, so drawing it shifts
+    nothing else."""
     check_choice("sex", sex, D.SEXES)
     mean, sd = D.BROW_ARCH_MM[sex]
     arch = float(np.clip(rng.normal(mean, sd), *D.BROW_ARCH_RANGE_MM))
     lift = float(np.clip(rng.normal(0.0, D.BROW_LIFT_SD_MM), -2.3 * D.BROW_LIFT_SD_MM, 2.3 * D.BROW_LIFT_SD_MM))
-    return {"brow_arch_mm": arch, "brow_lift_mm": lift}
+    mean, sd = D.BROW_WIDTH_MM[sex]
+    width = float(np.clip(rng.normal(mean, sd), *D.BROW_WIDTH_RANGE_MM))
+    return {"brow_arch_mm": arch, "brow_lift_mm": lift, "brow_width_mm": width}
 
 
 def beard_weights(surface: HeadSurface, style: str) -> np.ndarray:
@@ -164,7 +170,8 @@ def grow_brows(surface: HeadSurface, fh: FacialHairParams, rng: np.random.Genera
     base = D.BROW_STRANDS[check_choice("quality", quality, D.BROW_STRANDS)] if per_brow is None else int(per_brow)
     n = int(round(2 * base * fh.brow_density))
     skin = surface.region("face") if "face" in surface.regions else 1.0 - surface.region("scalp")
-    w = np.clip(A.brow_zone(lm.to_upright(surface.vertices), fh.brow_arch_mm, fh.brow_lift_mm) * skin, 0, 1)
+    zone = A.brow_zone(lm.to_upright(surface.vertices), fh.brow_arch_mm, fh.brow_lift_mm, fh.brow_width_mm)
+    w = np.clip(zone * skin, 0, 1)
     info = {"melanin_redness": fh.melanin_redness}
     if n == 0 or w.sum() <= 0:
         return Strands.empty("brows", 6, {**info, "n_strands": 0})

@@ -209,7 +209,8 @@ class IdentitySampler:
                                 scalp_shadow=hair.scalp_shadow, iris=iris, age=float(params["age"]),
                                 tear_lines=lower_lids, lid_lines=upper_lids,
                                 crease_mm=float(params.get("eyelids", {}).get("crease_mm", 7.0)),
-                                brow_arch_mm=facial.brow_arch_mm, brow_lift_mm=facial.brow_lift_mm)
+                                brow_arch_mm=facial.brow_arch_mm, brow_lift_mm=facial.brow_lift_mm,
+                                brow_width_mm=facial.brow_width_mm)
             textures = make_textures(skin, texture_maps[0], texture_maps[1], surf.landmarks, extras)
         strands = {}
         if "hair" in parts:

@@ -78,7 +78,8 @@ class FaceExtras:
             the tear meniscus) runs along them.
         lid_lines: upper-lid margins, each ``[K, 3]`` (m); the lid crease runs ``crease_mm`` above them
             (0: a monolid).
-        brow_arch_mm, brow_lift_mm: the painted brow's shape (``anatomy.brow_zone``), as the brow strands'.
+        brow_arch_mm, brow_lift_mm, brow_width_mm: the painted brow's shape (``anatomy.brow_zone``), as the brow
+            strands'.
     """
 
     hair_rgb: tuple = (0.05, 0.03, 0.02)
@@ -91,6 +92,7 @@ class FaceExtras:
     crease_mm: float = 7.0
     brow_arch_mm: float = 4.0
     brow_lift_mm: float = 0.0
+    brow_width_mm: float = 11.0
 
 
 def _check_inputs(position_map, masks):
@@ -187,7 +189,8 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
     # --- hair-coloured marks: painted brows, stubble, scalp shadow
     hair = np.asarray(extras.hair_rgb, np.float32)
     upright = landmarks.to_upright(p)
-    brow = A.brow_zone(upright, extras.brow_arch_mm, extras.brow_lift_mm) * float(extras.brow_density)
+    brow = A.brow_zone(upright, extras.brow_arch_mm, extras.brow_lift_mm, extras.brow_width_mm)
+    brow = brow * float(extras.brow_density)
     if np.any(brow > 0):
         sel = np.flatnonzero(brow > 0)
         b = upright[sel]

@@ -166,8 +166,38 @@ def test_brow_shape_by_sex_pivots_at_the_pupil(real_surface):
     assert centre(12.0, arch=7.0) < centre(12.0, arch=1.0) - 4.0  # a higher arch: a lower head
     assert centre(31.5, lift=2.0) == pytest.approx(centre(31.5) + 2.0, abs=0.1)
     old = {k: v for k, v in _params("none")[1].to_json().items() if not k.startswith("brow_arch")
-           and not k.startswith("brow_lift")}
-    assert FacialHairParams(**old).brow_arch_mm == 4.0
+           and not k.startswith("brow_lift") and not k.startswith("brow_width")}
+    assert FacialHairParams(**old).brow_arch_mm == 4.0 and FacialHairParams(**old).brow_width_mm == 11.0
+
+
+def test_womens_brows_are_thinner_and_keep_their_lower_edge():
+    """Brow width (height at the medial head) is drawn by sex, women's ~2.5 mm thinner; a thinner brow keeps its
+    lower edge where a person's is (~14 mm above the eye centre at the mid-pupil line) and loses height at the top;
+    the width is drawn after arch and lift, which stay what they were."""
+    from synthetic.assets.anatomy import brow_zone
+    from synthetic.assets.facial_hair import sample_brow_shape
+
+    rng = np.random.default_rng(1)
+    women = np.array([sample_brow_shape(rng, "female")["brow_width_mm"] for _ in range(400)])
+    men = np.array([sample_brow_shape(rng, "male")["brow_width_mm"] for _ in range(400)])
+    assert men.mean() - women.mean() == pytest.approx(2.5, abs=0.3)
+    assert 6.0 <= women.min() and men.max() <= 14.0
+    a, b = np.random.default_rng(5), np.random.default_rng(5)
+    shape = sample_brow_shape(a, "female")
+    assert [b.normal(5.0, 1.0), b.normal(0.0, 1.5)] == pytest.approx([shape["brow_arch_mm"], shape["brow_lift_mm"]])
+
+    def extent(x, width):  # (lower, upper) height (scaled mm) where the zone is above half strength at lateral x
+        up = np.linspace(0, 40, 1601)
+        w = brow_zone(np.stack([np.full_like(up, x), np.full_like(up, 20.0), up], 1), width=width)
+        inside = up[w > 0.5 * w.max()]
+        return inside.min(), inside.max()
+
+    thin, thick = extent(31.5, 8.0), extent(31.5, 11.0)
+    assert thin[0] == pytest.approx(thick[0], abs=0.15)  # the lower edge stays at the pupil line
+    half_lost = 0.5 * 3.0 * (1 - 6 / 11 * 22 / 48)  # half-height lost at the pupil line by a 3 mm thinner brow
+    assert thick[1] - thin[1] == pytest.approx(2 * 0.8 * half_lost, abs=0.3)  # the top comes down by all of it
+    head_thin, head_thick = extent(10.0, 8.0), extent(10.0, 11.0)
+    assert (head_thick[1] - head_thick[0]) - (head_thin[1] - head_thin[0]) > 1.5
 
 
 def test_brow_hairs_are_not_parallel(standin_surface):
