@@ -86,13 +86,13 @@ def area_light_irradiance(location, target, power_w: float, size_m: float, colou
 
 def reading(desc: dict, env: np.ndarray, point, normal, receptor: str = "dome") -> float | np.ndarray:
     """Luminance (linear: a white Lambertian surface's render value) that the lights of ``desc`` (the JSON
-    description :func:`synthetic.lights.draw_lighting` makes, with ``location_m`` per light) and the environment
+    description :func:`synthetic.lights.draw_lighting` makes, with ``location_m`` and ``aim_m`` per light) and the environment
     ``env`` give receptors at ``point`` facing ``normal`` ``[..., 3]``: irradiance luminance / pi (a float for one
     normal)."""
     e = environment_irradiance(env, desc["environment_strength"], desc["environment_rotation_rad"], normal, receptor)
     for light in desc["lights"]:
-        e = e + area_light_irradiance(light["location_m"], point, light["power_w"], light["size_m"], light["colour"],
-                                      point, normal, receptor)
+        e = e + area_light_irradiance(light["location_m"], light["aim_m"], light["power_w"], light["size_m"],
+                                      light["colour"], point, normal, receptor)
     out = (e @ LUMA) / np.pi
     return float(out) if np.ndim(out) == 0 else out
 
@@ -143,10 +143,11 @@ def metered_lighting(rng: np.random.Generator, target=(0.0, 0.0, 0.0)) -> tuple[
         raise ValueError("the lights give no light at the face: nothing to meter")
     brightest = float(np.max(reading(desc, env, point, face_normals(), "card")))
     ev = float(rng.uniform(*EXPOSURE_EV))
-    scale = min(DOME_TARGET * 2.0**ev / before, HIGHLIGHT_MAX / brightest)
+    metered, highlights = DOME_TARGET * 2.0**ev / before, HIGHLIGHT_MAX / brightest
+    scale = min(metered, highlights)
     desc["environment_strength"] *= scale
     for light in desc["lights"]:
         light["power_w"] *= scale
     desc["exposure"] = {"ev": ev, "scale": scale, "reading_before": before, "brightest_before": brightest,
-                        "highlight_limited": bool(HIGHLIGHT_MAX / brightest < DOME_TARGET * 2.0**ev / before)}
+                        "highlight_limited": bool(highlights < metered)}
     return desc, env

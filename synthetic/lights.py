@@ -121,7 +121,7 @@ def light_positions(rig: str, rng: np.random.Generator) -> list[tuple[str, float
 
 def draw_lighting(rng: np.random.Generator, target=(0.0, 0.0, 0.0)) -> tuple[dict, np.ndarray]:
     """One identity's lighting before metering: (JSON description, environment image ``[H, W, 3]`` linear, white
-    balance applied). Lights aim at ``target`` (m); each carries ``location_m``. The draws, in this order, are those
+    balance applied). Lights aim at ``target`` (m); each carries ``location_m`` and ``aim_m``. The draws, in this order, are those
     the renderer has always made (environment, rig, strength, rotation, image, key power, temperature, then per
     light distance and temperature jitter), so an identity keeps its lights."""
     kind = str(rng.choice(ENVIRONMENTS))
@@ -146,8 +146,8 @@ def draw_lighting(rng: np.random.Generator, target=(0.0, 0.0, 0.0)) -> tuple[dic
         loc = target + dist * np.array([math.sin(a) * math.cos(e), -math.cos(a) * math.cos(e), math.sin(e)])
         colour = kelvin_to_rgb(temperature + rng.uniform(-500, 500)) * gain
         lights.append({"role": role, "azimuth_deg": az, "elevation_deg": el, "distance_m": dist,
-                       "location_m": loc.tolist(), "power_w": key_power * rel * dist**2, "size_m": size,
-                       "colour": colour.tolist()})  # fmt: skip
+                       "location_m": loc.tolist(), "aim_m": target.tolist(), "power_w": key_power * rel * dist**2,
+                       "size_m": size, "colour": colour.tolist()})  # fmt: skip
     desc = {"environment": kind, "environment_strength": env_strength, "environment_rotation_rad": rotation,
             "light_rig": rig, "lights": lights, "white_balance_k": temperature}  # fmt: skip
     return desc, np.asarray(env * gain, dtype=np.float32)

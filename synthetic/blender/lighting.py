@@ -49,7 +49,7 @@ def build_lighting(scene: bpy.types.Scene, rng: np.random.Generator, target=(0.0
 
     objects = []
     for light in desc["lights"]:
-        ob = _area_light(f"synthheads_{light['role']}", light["location_m"], target, light["power_w"],
+        ob = _area_light(f"synthheads_{light['role']}", light["location_m"], light["aim_m"], light["power_w"],
                          light["size_m"], light["colour"])
         scene.collection.objects.link(ob)
         objects.append(ob)

@@ -84,7 +84,8 @@ def test_metering_evens_out_the_brightness_and_keeps_the_lights_drawn():
 def test_the_brightest_side_is_the_one_facing_the_key():
     """A lone small light at 90 degrees to the subject's left: the face normals' card readings peak towards it."""
     desc = {"environment_strength": 0.0, "environment_rotation_rad": 0.0,
-            "lights": [{"location_m": [1.5, 0.0, 0.0], "power_w": 20.0, "size_m": 0.1, "colour": [1, 1, 1]}]}
+            "lights": [{"location_m": [1.5, 0.0, 0.0], "aim_m": [0.0, 0.0, 0.0], "power_w": 20.0, "size_m": 0.1,
+                        "colour": [1, 1, 1]}]}
     normals = face_normals()
     r = reading(desc, np.zeros((8, 16, 3)), [0.0, 0.0, 0.0], normals, "card")
     assert normals[np.argmax(r)] @ np.array([1.0, 0.0, 0.0]) > 0.95
