@@ -64,3 +64,20 @@ def test_the_eye_opening_is_a_person_s_width(model):
     assert 0.030 < 2 * margin[:, 0].min() < 0.037
     iris = v[model.part_vertices("cornea_left")]
     assert 0.35 < (iris[:, 0].max() - iris[:, 0].min()) / fissure < 0.5
+
+
+def test_the_closed_lips_meet_just_behind_their_fronts(model):
+    """At the midline the closed lips' contact line (stomion) lies 2-5 mm behind the most forward point of each lip's
+    red, as in profile (generator 4 met 9-10 mm back, in the mouth slit: the lips' red turned away into a dark slot),
+    and the lips do not pass through each other: every contact point is behind both first lip rings."""
+    v = model.template
+    lips = v[model.vertex_mask("lips") & (np.abs(v[:, 0]) < 0.002)]
+    contact = v[model.ring("mouth", "contact")]
+    stomion = contact[np.argmin(np.abs(contact[:, 0]))]
+    upper = lips[lips[:, 2] > stomion[2] + 0.0005]
+    lower = lips[lips[:, 2] < stomion[2] - 0.0005]
+    for lip in (upper, lower):
+        depth = stomion[1] - lip[:, 1].min()
+        assert 0.002 < depth < 0.005, f"stomion {1000 * depth:.1f} mm behind the lip's front"
+    lip0 = v[model.ring("mouth", "lip0")]
+    assert np.all(contact[:, 1] >= lip0[:, 1] + 0.0007 - 1e-6)  # the model stores float32
