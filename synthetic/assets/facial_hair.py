@@ -38,6 +38,8 @@ class FacialHairParams:
         brow_arch_mm, brow_lift_mm, brow_width_mm: the brow's arch, height offset and height at its head
             (``anatomy.brow_zone``; scaled mm), drawn by :func:`sample_brow_shape` (identities from before it have
             the defaults).
+        colour_rgb: linear RGB of the brows' and beard's hair for painted brows and stubble when it is not the head
+            hair's (dyed head hair); None: the head hair's ``preview_rgb``.
     """
 
     beard_style: str
@@ -59,6 +61,7 @@ class FacialHairParams:
     brow_arch_mm: float = 4.0
     brow_lift_mm: float = 0.0
     brow_width_mm: float = 11.0
+    colour_rgb: list | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -70,7 +73,8 @@ class FacialHairParams:
 
 def sample_facial_hair(rng: np.random.Generator, sex: str, colour: HairColour, beard: str | None = None
                        ) -> FacialHairParams:
-    """Draw beard style (by presentation weights unless given), brows and lashes."""
+    """Draw beard style (by presentation weights unless given), brows and lashes, pigmented as ``colour`` (the
+    natural hair colour: dyed head hair does not dye the brows, lashes and beard)."""
     check_choice("sex", sex, D.SEXES)
     if beard is None:
         beard = _pick(rng, {k: v["weights"][sex] for k, v in D.BEARD_STYLES.items()})

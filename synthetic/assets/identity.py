@@ -22,7 +22,7 @@ from .facial_hair import (FacialHairParams, beard_weights, grow_beard, grow_brow
 from .hair import grow_hair
 from .hair_styles import HairParams, sample_hair
 from .performance import KINDS, Performance, make_performance
-from .pigments import HairColour, IrisColour, _pick, sample_hair_colour, sample_iris
+from .pigments import HairColour, IrisColour, _pick, mixed_preview_rgb, sample_hair_colour, sample_iris
 from .proxy import fit_offsets
 from .seeds import check_seed, stream
 from .skin import SkinParams, sample_skin
@@ -126,8 +126,15 @@ class IdentitySampler:
         colour = sample_hair_colour(stream(seed, "hair_colour"), skin.fitzpatrick, age, cfg.hair_colour)
         hair = sample_hair(stream(seed, "hair_style"), sex, colour, cfg.hair_style)
         beard_rng = stream(seed, "facial_hair")
-        facial = replace(sample_facial_hair(beard_rng, sex, colour, cfg.beard_style),
-                         **sample_brow_shape(stream(seed, "brows", "shape"), sex))
+        natural = colour
+        if colour.dyed:  # brows, lashes and beard keep a natural colour (own stream: no other draw moves)
+            own = sample_hair_colour(stream(seed, "hair_colour", "natural"), skin.fitzpatrick, age, allow_dye=False)
+            natural = replace(own, grey_fraction=colour.grey_fraction, grey_melanin=colour.grey_melanin,
+                              preview_rgb=mixed_preview_rgb(own.melanin, own.melanin_redness, colour.grey_fraction,
+                                                            colour.grey_melanin))
+        facial = replace(sample_facial_hair(beard_rng, sex, natural, cfg.beard_style),
+                         **sample_brow_shape(stream(seed, "brows", "shape"), sex),
+                         colour_rgb=None if natural is colour else natural.preview_rgb)
         shadow = facial.beard_shadow
         if facial.beard_style == "none" and beard_rng.random() < D.STUBBLE_SHADOW_PROBABILITY[sex]:
             shadow = float(beard_rng.uniform(0.1, 0.35))
@@ -205,7 +212,8 @@ class IdentitySampler:
                 texture_maps = texture_inputs(self.model, params["texture_size"], shape)
             upper_lids = tuple(v for k, v in (margins or {}).items() if k.endswith("upper"))
             lower_lids = tuple(v for k, v in (margins or {}).items() if k.endswith("lower"))
-            extras = FaceExtras(hair_rgb=tuple(colour.preview_rgb), brow_density=min(facial.brow_density, 1.0),
+            brow_rgb = facial.colour_rgb or colour.preview_rgb  # painted brows and stubble: not the dye
+            extras = FaceExtras(hair_rgb=tuple(brow_rgb), brow_density=min(facial.brow_density, 1.0),
                                 scalp_shadow=hair.scalp_shadow, iris=iris, age=float(params["age"]),
                                 tear_lines=lower_lids, lid_lines=upper_lids,
                                 crease_mm=float(params.get("eyelids", {}).get("crease_mm", 7.0)),

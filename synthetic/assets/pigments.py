@@ -47,6 +47,8 @@ class HairColour:
         grey_melanin: melanin of the unpigmented strands.
         random_color: per-strand melanin jitter (Principled Hair 'Random Color').
         preview_rgb: linear RGB of the mixed head of hair (for previews and painted texture hair).
+        dyed: the colour was drawn as a dye (any family, whatever the skin type); brows, lashes and beard then keep
+            a natural colour of their own (identities from before this field: False).
     """
 
     name: str
@@ -56,6 +58,7 @@ class HairColour:
     grey_melanin: float
     random_color: float
     preview_rgb: list
+    dyed: bool = False
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -67,11 +70,13 @@ class HairColour:
         return np.where(grey, self.grey_melanin, base).astype(np.float32)
 
 
-def sample_hair_colour(rng: np.random.Generator, fitzpatrick: int, age: float, name: str | None = None) -> HairColour:
-    """Sample natural (occasionally dyed) hair colour for a skin type and an age in years."""
+def sample_hair_colour(rng: np.random.Generator, fitzpatrick: int, age: float, name: str | None = None,
+                       allow_dye: bool = True) -> HairColour:
+    """Sample natural (occasionally dyed, unless ``allow_dye`` is False) hair colour for a skin type and an age in
+    years; a forced ``name`` counts as natural. The draws are the same either way."""
     if fitzpatrick not in D.HAIR_COLOUR_WEIGHTS:
         raise AssetInputError(f"fitzpatrick: expected 1..6, got {fitzpatrick!r}")
-    dyed = rng.random() < D.DYED_HAIR_PROBABILITY
+    dyed = bool(rng.random() < D.DYED_HAIR_PROBABILITY) and allow_dye and name is None
     if name is None:
         table = {k: 1.0 for k in D.HAIR_COLOURS} if dyed else D.HAIR_COLOUR_WEIGHTS[fitzpatrick]
         name = _pick(rng, table)
@@ -84,8 +89,13 @@ def sample_hair_colour(rng: np.random.Generator, fitzpatrick: int, age: float, n
     grey = float(np.clip((age - onset) / span, 0.0, 1.0) ** 1.5)
     grey_mel = float(rng.uniform(*D.GREY_MELANIN))
     jitter = float(rng.uniform(0.02, 0.12))
-    mix = (1 - grey) * hair_preview_rgb(mel, red) + grey * hair_preview_rgb(grey_mel, 0.1)
-    return HairColour(name, mel, red, grey, grey_mel, jitter, [float(x) for x in mix])
+    return HairColour(name, mel, red, grey, grey_mel, jitter, mixed_preview_rgb(mel, red, grey, grey_mel), dyed)
+
+
+def mixed_preview_rgb(melanin: float, redness: float, grey_fraction: float, grey_melanin: float) -> list:
+    """Linear RGB ``[3]`` of a head of hair with a ``grey_fraction`` share of unpigmented strands."""
+    mix = (1 - grey_fraction) * hair_preview_rgb(melanin, redness) + grey_fraction * hair_preview_rgb(grey_melanin, 0.1)
+    return [float(x) for x in mix]
 
 
 @dataclass

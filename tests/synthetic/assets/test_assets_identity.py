@@ -88,3 +88,38 @@ def test_preview_hair_hook(head_model):
     verts = head_model.vertices(None, head_model.expression_vector(jaw_open=0.4))
     pts, rgb = preview_hair(head_model, verts, 5, n_strands=300)
     assert pts.ndim == 3 and pts.shape[2] == 3 and rgb.shape == (3,)
+
+
+def test_dyed_hair_leaves_brows_lashes_and_beard_their_natural_colour():
+    """About 6 % of heads have dyed hair (any colour, whatever the skin type). The dye is on the head hair only:
+    brows, lashes, beard and the painted brows take a natural colour for the skin type, drawn on their own stream
+    (a type VI man with platinum-dyed hair had platinum brows on the sheet). Undyed heads keep their hair colour
+    everywhere, and nothing else about a dyed head moves."""
+    from synthetic.assets.facial_hair import sample_facial_hair
+    from synthetic.assets.pigments import HairColour
+
+    dyed, plain = [], []
+    for seed in range(400):
+        (dyed if sample_identity(seed)["hair"]["colour"]["dyed"] else plain).append(seed)
+    assert 0.03 < len(dyed) / 400 < 0.10
+    for seed in dyed[:8]:
+        p = sample_identity(seed)
+        colour, facial = HairColour(**p["hair"]["colour"]), p["facial_hair"]
+        assert facial["colour_rgb"] is not None  # (equal to the dye's on a fully grey head)
+        # the facial hair is what the same draws give with the natural colour, not the dye
+        as_dyed = sample_facial_hair(stream(seed, "facial_hair"), p["sex"], colour).to_json()
+        assert facial["brow_melanin"] != pytest.approx(as_dyed["brow_melanin"]) or \
+            facial["beard_melanin"] != pytest.approx(as_dyed["beard_melanin"])
+        assert facial["beard_style"] == as_dyed["beard_style"] and facial["lash_upper"] == as_dyed["lash_upper"]
+    dark_dyed_light = [s for s in dyed if sample_identity(s)["skin"]["fitzpatrick"] >= 5
+                       and sample_identity(s)["hair"]["colour"]["melanin"] < 0.3]
+    assert dark_dyed_light
+    for seed in dark_dyed_light:  # light dye on type V-VI: natural black or dark brown brows (greying as the hair)
+        p = sample_identity(seed)
+        assert p["facial_hair"]["brow_melanin"] > 0.7 * (1 - 0.5 * p["hair"]["colour"]["grey_fraction"])
+    for seed in plain[:20]:
+        p = sample_identity(seed)
+        colour = HairColour(**p["hair"]["colour"])
+        assert p["facial_hair"]["colour_rgb"] is None
+        assert p["facial_hair"]["brow_melanin"] == pytest.approx(min(colour.melanin + 0.1, 0.99)
+                                                                 * (1 - 0.5 * colour.grey_fraction))
