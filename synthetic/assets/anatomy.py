@@ -114,7 +114,13 @@ def _front(loc, limit=-25.0, soft=10.0):
     return smoothstep(limit - soft, limit, loc[:, 1])
 
 
-def brow_zone(loc: np.ndarray, arch: float = 4.0, lift: float = 0.0, width: float = 11.0) -> np.ndarray:
+BROW_REFERENCE_WIDTH_MM = 11.0
+"""The brow's height (scaled mm) at its medial head that :data:`BROW_CENTRE_AT_PUPIL_MM` is set for, and the width of
+identities drawn before widths were (``FacialHairParams.brow_width_mm``)."""
+
+
+def brow_zone(loc: np.ndarray, arch: float = 4.0, lift: float = 0.0,
+              width: float = BROW_REFERENCE_WIDTH_MM) -> np.ndarray:
     """Eyebrow area (both sides): an arch above each eye, ``width`` (scaled mm) tall at its medial head, narrowing
     to :data:`BROW_TAIL_FRACTION` of that at the tail. ``loc`` in the upright frame (:meth:`Landmarks.to_upright`):
     with ``lift`` 0 the hair's lower edge stands ~14 mm above the eye centre at the mid-pupil line whatever the
@@ -123,7 +129,8 @@ def brow_zone(loc: np.ndarray, arch: float = 4.0, lift: float = 0.0, width: floa
     a = np.abs(loc[:, 0])
     u = (a - 9.5) / 48.0
     rise = np.sin(np.pi * np.clip(u, 0, 1) ** 0.8) - BROW_RISE_AT_PUPIL
-    lower_edge_kept = 0.8 * (_brow_half(width, BROW_PUPIL_U) - _brow_half(11.0, BROW_PUPIL_U))
+    reference = _brow_half(BROW_REFERENCE_WIDTH_MM, BROW_PUPIL_U)
+    lower_edge_kept = 0.8 * (_brow_half(width, BROW_PUPIL_U) - reference)
     centre = BROW_CENTRE_AT_PUPIL_MM + lower_edge_kept + lift + arch * rise - 3.0 * np.clip(u - 0.7, 0, 1)
     half = _brow_half(width, u)
     along = _band(u, 0.0, 1.0, 0.06)

@@ -60,7 +60,7 @@ class FacialHairParams:
     melanin_redness: float
     brow_arch_mm: float = 4.0
     brow_lift_mm: float = 0.0
-    brow_width_mm: float = 11.0
+    brow_width_mm: float = A.BROW_REFERENCE_WIDTH_MM
     colour_rgb: list | None = None
 
     def to_json(self) -> dict:

@@ -22,7 +22,7 @@ from .facial_hair import (FacialHairParams, beard_weights, grow_beard, grow_brow
 from .hair import grow_hair
 from .hair_styles import HairParams, sample_hair
 from .performance import KINDS, Performance, make_performance
-from .pigments import HairColour, IrisColour, _pick, mixed_preview_rgb, sample_hair_colour, sample_iris
+from .pigments import HairColour, IrisColour, _pick, sample_hair_colour, sample_iris
 from .proxy import fit_offsets
 from .seeds import check_seed, stream
 from .skin import SkinParams, sample_skin
@@ -129,9 +129,7 @@ class IdentitySampler:
         natural = colour
         if colour.dyed:  # brows, lashes and beard keep a natural colour (own stream: no other draw moves)
             own = sample_hair_colour(stream(seed, "hair_colour", "natural"), skin.fitzpatrick, age, allow_dye=False)
-            natural = replace(own, grey_fraction=colour.grey_fraction, grey_melanin=colour.grey_melanin,
-                              preview_rgb=mixed_preview_rgb(own.melanin, own.melanin_redness, colour.grey_fraction,
-                                                            colour.grey_melanin))
+            natural = own.greying_as(colour)
         facial = replace(sample_facial_hair(beard_rng, sex, natural, cfg.beard_style),
                          **sample_brow_shape(stream(seed, "brows", "shape"), sex),
                          colour_rgb=None if natural is colour else natural.preview_rgb)

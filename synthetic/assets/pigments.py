@@ -12,7 +12,7 @@ with ``k = defaults.HAIR_PREVIEW_GAIN``. Preview colours are linear RGB.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -62,6 +62,13 @@ class HairColour:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    def greying_as(self, other: HairColour) -> HairColour:
+        """This colour with ``other``'s grey share and grey melanin (and the preview colour they mix to): the same
+        person's brows greying as their head hair."""
+        return replace(self, grey_fraction=other.grey_fraction, grey_melanin=other.grey_melanin,
+                       preview_rgb=mixed_preview_rgb(self.melanin, self.melanin_redness, other.grey_fraction,
+                                                     other.grey_melanin))
 
     def strand_melanin(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Per-strand melanin (n,) float32: pigmented strands jittered, a ``grey_fraction`` share grey."""

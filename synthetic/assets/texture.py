@@ -92,7 +92,7 @@ class FaceExtras:
     crease_mm: float = 7.0
     brow_arch_mm: float = 4.0
     brow_lift_mm: float = 0.0
-    brow_width_mm: float = 11.0
+    brow_width_mm: float = A.BROW_REFERENCE_WIDTH_MM
 
 
 def _check_inputs(position_map, masks):

@@ -7,17 +7,28 @@ import pytest
 bpy = pytest.importorskip("bpy", reason="bpy 5.0.1 is a pinned dependency; this only skips outside the venv")
 
 
-def _white_card(scene):
+def _grey_card(scene, y: float = 0.0, half: float = 0.3, diffuse: bool = False, lens: float | None = None) -> None:
+    """A 0.5-grey square card of half-side ``half`` (m) at depth ``y`` facing -Y (rough Principled, or a pure Diffuse
+    BSDF with ``diffuse``), and a camera 1.5 m in front of it (focal length ``lens`` mm, None: Blender's)."""
     mesh = bpy.data.meshes.new("card")
-    mesh.from_pydata([(-0.3, 0, -0.3), (0.3, 0, -0.3), (0.3, 0, 0.3), (-0.3, 0, 0.3)], [], [(0, 1, 2, 3)])
-    mat = bpy.data.materials.new("white")
+    mesh.from_pydata([(-half, y, -half), (half, y, -half), (half, y, half), (-half, y, half)], [], [(0, 1, 2, 3)])
+    mat = bpy.data.materials.new("grey")
     mat.use_nodes = True
-    bsdf = next(n for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
-    bsdf.inputs["Base Color"].default_value = (0.5, 0.5, 0.5, 1.0)
-    bsdf.inputs["Roughness"].default_value = 1.0
+    nt = mat.node_tree
+    if diffuse:
+        nt.nodes.clear()
+        bsdf = nt.nodes.new("ShaderNodeBsdfDiffuse")
+        bsdf.inputs["Color"].default_value = (0.5, 0.5, 0.5, 1.0)
+        nt.links.new(bsdf.outputs[0], nt.nodes.new("ShaderNodeOutputMaterial").inputs[0])
+    else:
+        bsdf = next(n for n in nt.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
+        bsdf.inputs["Base Color"].default_value = (0.5, 0.5, 0.5, 1.0)
+        bsdf.inputs["Roughness"].default_value = 1.0
     mesh.materials.append(mat)
     scene.collection.objects.link(bpy.data.objects.new("card", mesh))
     cam = bpy.data.objects.new("cam", bpy.data.cameras.new("cam"))
+    if lens is not None:
+        cam.data.lens = lens
     cam.location, cam.rotation_euler = (0.0, -1.5, 0.0), (np.pi / 2, 0.0, 0.0)
     scene.collection.objects.link(cam)
     scene.camera = cam
@@ -42,7 +53,7 @@ def test_a_grey_card_under_an_identitys_lights_renders_grey(tmp_path, seed):
     configure_render(scene, RenderSettings(32, 32, samples=16, device="cpu", denoise=False))
     _, desc = build_lighting(scene, np.random.default_rng(seed))
     scene.world.node_tree.nodes["Background"].inputs["Strength"].default_value = 0.0  # the lights alone
-    _white_card(scene)
+    _grey_card(scene)
     k = desc["white_balance_k"]
     assert 3500 <= k <= 7000
     rgb = _mean_rgb(scene, tmp_path / "card.png")
@@ -85,26 +96,6 @@ def test_studio_lamps_share_the_lights_temperature_and_the_draws_stay():
     assert rng.uniform(lo, hi) == pytest.approx(k)
 
 
-def _white_diffuse_card(scene, y: float, half: float = 0.05) -> None:
-    """A small white-ish (0.5) diffuse card at depth ``y`` facing -Y, seen by a long lens from the front."""
-    mesh = bpy.data.meshes.new("card")
-    mesh.from_pydata([(-half, y, -half), (half, y, -half), (half, y, half), (-half, y, half)], [], [(0, 1, 2, 3)])
-    mat = bpy.data.materials.new("grey")
-    mat.use_nodes = True
-    nt = mat.node_tree
-    nt.nodes.clear()
-    diffuse = nt.nodes.new("ShaderNodeBsdfDiffuse")
-    diffuse.inputs["Color"].default_value = (0.5, 0.5, 0.5, 1.0)
-    nt.links.new(diffuse.outputs[0], nt.nodes.new("ShaderNodeOutputMaterial").inputs[0])
-    mesh.materials.append(mat)
-    scene.collection.objects.link(bpy.data.objects.new("card", mesh))
-    cam = bpy.data.objects.new("cam", bpy.data.cameras.new("cam"))
-    cam.data.lens = 200.0
-    cam.location, cam.rotation_euler = (0.0, -1.5, 0.0), (np.pi / 2, 0.0, 0.0)
-    scene.collection.objects.link(cam)
-    scene.camera = cam
-
-
 @pytest.mark.parametrize("seed, part", [(1, "lights"), (3, "lights"), (1, "environment")])
 def test_the_light_meter_reads_what_cycles_renders(tmp_path, seed, part):
     """The numpy meter (:mod:`synthetic.light_meter`), integrating the environment image and each square area light
@@ -125,7 +116,7 @@ def test_the_light_meter_reads_what_cycles_renders(tmp_path, seed, part):
     else:
         for ob in objects:
             ob.hide_render = True
-    _white_diffuse_card(scene, -FACE_FORWARD_M)
+    _grey_card(scene, -FACE_FORWARD_M, half=0.05, diffuse=True, lens=200.0)
     scene.render.filepath = str(tmp_path / "card.exr")
     bpy.ops.render.render(write_still=True)
     image = bpy.data.images.load(str(tmp_path / "card.exr"))
