@@ -8,6 +8,7 @@ same command with ``torchrun``.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from synthetic.cli_support import IN_DIR, OUT_DIR
 
@@ -27,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop at the first step past this many seconds of training, with the final eval and "
                              "checkpoint; the learning-rate milestones then count as fractions of the run")
     parser.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints/last.pt")
+    parser.add_argument("--init", type=Path, default=None, metavar="PRIOR",
+                        help="start from this prior's weights (run folder, checkpoint or exported file, e.g. "
+                             "models/reference_prior.pt; same architecture) with a fresh optimizer and step 0")
     parser.add_argument("--overwrite", action="store_true", help="start over in an existing run folder")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--threads", type=int, default=None,
@@ -38,7 +42,8 @@ def run(args: argparse.Namespace, progress) -> int:
     from backend.prior.run import train_prior
 
     result = train_prior(args.data, args.out, args.config, args.overrides, args.steps, args.resume, args.overwrite,
-                         args.device, args.threads, progress, args.time_limit)  # fmt: skip
+                         args.device, args.threads, progress, args.time_limit,
+                         args.init)  # fmt: skip
     if result.main_process:
         for when in ("first_eval", "last_eval"):
             if result.summary.get(when):

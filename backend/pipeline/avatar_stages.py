@@ -2,7 +2,7 @@
 held-out synthetic identity and on the real photo ``skimage.data.astronaut()``, and render each avatar's orbit and
 expression sweep (:func:`backend.avatar.frames.render_avatar`) as contact sheets.
 
-The prior is the shipped one (``models/reference_prior.pt``, trained on 40 identities) when the checkout has it:
+The prior is the shipped one (``models/reference_prior.pt``, see ``models/README.md``) when the checkout has it:
 the held-out identity is then one the shipped prior never saw, rendered here with ``--preset prior``. Without
 it, the main job's own small prior (stage 04) and a held-out identity of its own dataset stand in.
 """
@@ -97,7 +97,10 @@ def which_prior(folder: Path, prior_stage: str) -> tuple[Path, str, bool]:
     from backend.prior.shipped import SHIPPED_PRIOR
 
     if SHIPPED_PRIOR.is_file():
-        return SHIPPED_PRIOR, "shipped (models/reference_prior.pt, 40 training identities)", True
+        from backend.prior.checkpoint import load_checkpoint
+
+        n = len((load_checkpoint(SHIPPED_PRIOR).get("split") or {}).get("train") or [])
+        return SHIPPED_PRIOR, f"shipped (models/reference_prior.pt, {n} training identities)", True
     return folder.parent / prior_stage / PRIOR_FOLDER, f"the main job's own ({prior_stage})", False
 
 

@@ -131,7 +131,7 @@ def export_prior(path: str | Path, out: str | Path, half: bool = True, bits: int
     params = {name for name, _ in model.named_parameters()}
     weights = {k: (v.half() if half and k in params and v.is_floating_point() else v.clone())
                for k, v in ckpt["model"].items()}
-    payload = {k: ckpt[k] for k in ("config", "head_model_fingerprint", "step", "split") if k in ckpt}
+    payload = {k: ckpt[k] for k in ("config", "head_model_fingerprint", "step", "split", "init_from") if k in ckpt}
     dtype = "float16" if half else "float32"
     if bits:
         from .quantise import quantise_weights

@@ -55,7 +55,8 @@ class PriorEvaluation:
 
 def train_prior(data: str | Path, out: str | Path, config: str | Path = "tiny", overrides: list[str] | None = None,
                 steps: int | None = None, resume: bool = False, overwrite: bool = False, device: str = "auto",
-                threads: int | None = None, progress=None, time_limit_s: float | None = None) -> TrainedPrior:
+                threads: int | None = None, progress=None, time_limit_s: float | None = None,
+                init: str | Path | None = None) -> TrainedPrior:
     """Train the SynShot prior on a rendered dataset into the run folder ``out``.
 
     Args:
@@ -70,6 +71,8 @@ def train_prior(data: str | Path, out: str | Path, config: str | Path = "tiny", 
         threads: torch CPU threads (:func:`backend.devices.set_threads`).
         time_limit_s: stop at the first step past this many seconds of training (final eval and checkpoint
             included; the learning-rate milestones become fractions of the run, see :class:`Trainer`).
+        init: start from this prior's weights (a run folder, checkpoint or exported file such as
+            ``models/reference_prior.pt``) instead of a random initialisation; not with ``resume``.
 
     Raises:
         UserInputError: contradictory options, an existing run without ``resume``/``overwrite``, a bad config.
@@ -93,7 +96,10 @@ def train_prior(data: str | Path, out: str | Path, config: str | Path = "tiny", 
             p = out / name
             shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
     cfg = load_config(config, overrides)
-    trainer = Trainer(cfg, data, out, device, resume=resume, progress=progress, steps=steps, time_limit_s=time_limit_s)
+    if resume and init is not None:
+        raise UserInputError("--init starts a new run; --resume continues one: pass one of them")
+    trainer = Trainer(cfg, data, out, device, resume=resume, progress=progress, steps=steps, time_limit_s=time_limit_s,
+                      init=init)
     details = {"n_gaussians": trainer.model.n_gaussians, "train_samples": len(trainer.train_set),
                "device": str(trainer.device), "world": trainer.dist.world}  # fmt: skip
     start = int(trainer.step)

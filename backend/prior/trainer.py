@@ -107,11 +107,14 @@ class Trainer:
             step past it (final eval, preview and checkpoint as at ``optim.steps``; ``--resume`` goes on), and
             the learning-rate milestones are read as fractions of the run: a milestone ``m`` is passed once
             ``max(step / steps, elapsed / time_limit_s) >= m / steps``, so a run cut by time still decays.
+        init: a prior (run folder, checkpoint or exported file) whose weights start a new run (fine-tuning, e.g.
+            the shipped prior on a larger or newer dataset): same architecture, a head model it matches or
+            supersedes; optimizer, scheduler and step start fresh. Not with ``resume``.
     """
 
     def __init__(self, cfg: PriorConfig, data_root: str | Path, out: str | Path, device_name: str = "auto",
                  resume: bool = False, progress=None, head_model=None, steps: int | None = None,
-                 time_limit_s: float | None = None) -> None:
+                 time_limit_s: float | None = None, init: str | Path | None = None) -> None:
         from synthetic.head import HeadModel
 
         self.out, self.progress = Path(out), progress
@@ -153,6 +156,11 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.loss = PriorLoss(cfg.loss, self.device)
         self.step = 0
+        self.init_from = None
+        if init is not None:
+            if resume:
+                raise UserInputError("--init starts a new run; --resume continues one: pass one of them")
+            self.init_from = self._load_init(init)
         if ckpt is not None:
             self.model.load_state_dict(ckpt["model"])
             self.opt.load_state_dict(ckpt["optimizer"])
@@ -161,17 +169,31 @@ class Trainer:
                 self.scaler.load_state_dict(ckpt["scaler"])
             set_rng_state(ckpt["rng"])
             self.step = int(ckpt["step"])
+            self.init_from = ckpt.get("init_from")
         if self.dist.main:
             self.out.mkdir(parents=True, exist_ok=True)
             write_json_atomic(self.out / "config.json", cfg.to_dict())
             for name in ("log.csv", "eval.csv"):
                 _truncate_csv(self.out / name, self.step if resume else -1)
 
+    def _load_init(self, init: str | Path) -> dict:
+        """Copy the weights of the prior ``init`` into the model; returns what the checkpoint records of it."""
+        src = load_checkpoint(init)
+        trained_on = src.get("head_model_fingerprint")
+        if trained_on is not None and not (self.head.matches(trained_on) or self.head.supersedes(trained_on)):
+            raise UserInputError(f"{src['path']}: --init prior was trained with another head model than this checkout's")
+        try:
+            self.model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in src["model"].items()})
+        except RuntimeError as exc:
+            raise UserInputError(f"{src['path']}: --init weights do not fit the config "
+                                 f"(the architecture must match; {str(exc)[:160]})") from None
+        return {"path": str(src["path"]), "step": int(src["step"]), "head_model_fingerprint": trained_on}
+
     # ------------------------------------------------------------------ pieces
     def state(self) -> dict:
         split = {"train": self.train_set.identities, "held-out": self.eval_set.identities if self.eval_set else []}
         return {"config": self.cfg.to_dict(), "head_model_fingerprint": self.head.fingerprint(), "step": self.step,
-                "split": split,
+                "split": split, "init_from": self.init_from,
                 "model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
                 "scheduler": self.sched.state_dict(),
                 "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None, "rng": rng_state()}

@@ -28,7 +28,11 @@ def train(data, out, preset="tiny", extra=(), steps=2, resume=False):
     if resume:
         args.append("--resume")
     else:
-        for o in reduced_overrides(steps) + list(extra):
+        extra = list(extra)
+        if extra[:1] == ["--init"]:
+            args += extra[:2]
+            extra = extra[2:]
+        for o in reduced_overrides(steps) + extra:
             args += ["--set", o]
     return backend_main(args)
 
@@ -73,6 +77,34 @@ def test_resume_is_exact(prior_dataset, tmp_path):
         assert torch.equal(v, b["model"][k]), k
     rows = [int(r["step"]) for r in csv.DictReader((tmp_path / "split" / "log.csv").open())]
     assert rows == [1, 2, 3, 4]
+
+
+def test_init_starts_a_new_run_from_a_prior_s_weights(prior_dataset, tmp_path, capsys):
+    """--init: step 0, the source's weights (before the first step), fresh optimizer; provenance kept through
+    export; refuses --resume with it and an architecture that does not fit."""
+    assert train(prior_dataset, tmp_path / "src", steps=3) == 0
+    src = load_checkpoint(tmp_path / "src")
+    assert train(prior_dataset, tmp_path / "zero", steps=0, extra=["--init", str(tmp_path / "src")]) == 0
+    zero = load_checkpoint(tmp_path / "zero")
+    assert zero["step"] == 0 and zero["init_from"]["step"] == 3
+    assert all(torch.equal(v, src["model"][k]) for k, v in zero["model"].items())
+    assert zero["optimizer"]["state"] == {}
+    assert train(prior_dataset, tmp_path / "tuned", steps=2, extra=["--init", str(tmp_path / "src")]) == 0
+    tuned = load_checkpoint(tmp_path / "tuned")
+    assert tuned["step"] == 2 and any(not torch.equal(v, src["model"][k]) for k, v in tuned["model"].items()
+                                      if v.is_floating_point())
+    out = tmp_path / "exported.pt"
+    assert backend_main(["export-prior", "--progress", "none", "--prior", str(tmp_path / "tuned"),
+                         "--out", str(out)]) == 0
+    assert load_checkpoint(out)["init_from"]["path"] == src["path"]
+    capsys.readouterr()
+    assert train(prior_dataset, tmp_path / "wide", steps=1,
+                 extra=["--init", str(tmp_path / "src"), "model.feat_channels=4"]) == 2
+    assert "--init weights do not fit the config" in capsys.readouterr().err
+    args = ["train-prior", "--progress", "none", "--data", str(prior_dataset), "--out", str(tmp_path / "tuned"),
+            "--resume", "--init", str(tmp_path / "src"), "--steps", "3"]
+    assert backend_main(args) == 2
+    assert "--init starts a new run" in capsys.readouterr().err
 
 
 def test_refuses_bad_checkpoints_and_runs(prior_dataset, tmp_path, capsys):
