@@ -17,7 +17,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -46,6 +48,8 @@ class RenderJob:
     hair_lod: float = 0.0
     """Strand level of detail: thin hair and beard up to this projected strand width in pixels (0 = off)."""
     overwrite: bool = False
+    threads: int = 0
+    """Cycles render threads (0 = every core); :func:`render_dataset` splits the cores among ``--workers``."""
     dataset: dict = field(default_factory=dict)
     """``DatasetSettings.to_json()`` of the dataset being written (the worker adopts it)."""
 
@@ -91,6 +95,9 @@ class DatasetRequest:
     """``none`` or a comma list of linear EXR passes: depth, normal, seg."""
     clothing: bool = False
     """Dress each identity in a collar and a shirt."""
+    workers: int = 1
+    """Blender worker processes rendering the shard's identities side by side (round robin), the CPU's cores
+    split among them; one worker's numpy identity build then overlaps another's rendering."""
     blender: str | None = None
     """The Blender that renders: a Python with bpy or a Blender executable (see :func:`worker_command`);
     None: ``$SYNTHHEADS_BLENDER``, else the checkout's ``.venv-blender/bin/python``, else this Python's bpy."""
@@ -159,6 +166,8 @@ def render_dataset(req: DatasetRequest, progress: Progress | None = None) -> Dat
         raise UserInputError(f"--samples must be at least 1, got {req.samples}")
     if not 0.0 <= req.hair_lod <= 2.0:
         raise UserInputError(f"--hair-lod must be a strand width in pixels between 0 (off) and 2, got {req.hair_lod}")
+    if not 1 <= req.workers <= MAX_WORKERS:
+        raise UserInputError(f"--workers must be between 1 and {MAX_WORKERS}, got {req.workers}")
     out = Path(req.out)
     width, height = parse_resolution(req.resolution)
     all_names = [f"cam_{i:02d}" for i in range(N_FRONT + N_HEMISPHERE)]
@@ -194,15 +203,74 @@ def render_dataset(req: DatasetRequest, progress: Progress | None = None) -> Dat
                      f"({len(complete)} already complete) at {width}x{height}, {req.samples} samples")  # fmt: skip
     if not todo:
         return DatasetRender(out, 0, len(complete))
-    job = RenderJob(out=str(out), identities=todo, frames=req.frames, width=width, height=height,
-                    samples=req.samples, device=req.device, seed_base=req.seed, cameras=cameras,
-                    texture_size=req.texture_size, quality=req.hair_quality, hair_lod=req.hair_lod,
-                    overwrite=req.overwrite,
-                    dataset=settings.to_json(), passes=list(passes))  # fmt: skip
+    n_workers = min(req.workers, len(todo))
+    jobs = [RenderJob(out=str(out), identities=todo[k::n_workers], frames=req.frames, width=width, height=height,
+                      samples=req.samples, device=req.device, seed_base=req.seed, cameras=cameras,
+                      texture_size=req.texture_size, quality=req.hair_quality, hair_lod=req.hair_lod,
+                      overwrite=req.overwrite, threads=worker_threads(n_workers),
+                      dataset=settings.to_json(), passes=list(passes))  # fmt: skip
+            for k in range(n_workers)]
     install_sigterm_handler()
-    log = _log_path(out, req.shard)
-    failures = run_worker(job, progress, log, total_images=len(todo) * req.frames * n_cams, blender=req.blender)
-    return DatasetRender(out, len(todo) - len(failures), len(complete), failures, log)
+    logs = [_log_path(out, req.shard, k, n_workers) for k in range(n_workers)]
+    tally = WorkerTally(progress, len(todo) * req.frames * n_cams)
+    if n_workers == 1:
+        failures = run_worker(jobs[0], progress, logs[0], tally.total, blender=req.blender, tally=tally)
+    else:
+        failures = {}
+        with ThreadPoolExecutor(n_workers) as pool:
+            futures = [pool.submit(run_worker, j, progress, lg, tally.total, req.blender, tally)
+                       for j, lg in zip(jobs, logs)]
+            try:
+                for f in futures:
+                    failures.update(f.result())
+            except BaseException:  # Ctrl-C / SIGTERM arrive in this thread: stop every worker, then go
+                tally.stop_all()
+                raise
+    return DatasetRender(out, len(todo) - len(failures), len(complete), failures, logs[0])
+
+
+MAX_WORKERS = 16
+"""Most ``--workers`` a render may start."""
+
+
+def worker_threads(n_workers: int) -> int:
+    """Cycles threads per worker: 0 (every core) for one worker, else the cores split evenly (at least 1)."""
+    if n_workers <= 1:
+        return 0
+    return max(1, (os.cpu_count() or 1) // n_workers)
+
+
+class WorkerTally:
+    """Images done across the workers of one render, reported to ``progress`` under a lock, and the workers'
+    processes, so that an interrupt in the main thread can stop all of them."""
+
+    def __init__(self, progress: Progress, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+        self._lock = threading.Lock()
+        self._procs: set[subprocess.Popen] = set()
+
+    def image(self, identity: int) -> None:
+        with self._lock:
+            self.done += 1
+            self.progress.update("render", self.done, self.total, identity=identity)
+
+    def message(self, text: str) -> None:
+        with self._lock:
+            self.progress.message(text)
+
+    def started(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._procs.add(proc)
+
+    def ended(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+    def stop_all(self) -> None:
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            _stop(proc)
 
 
 def parse_passes(text: str) -> tuple[str, ...]:
@@ -216,8 +284,11 @@ def parse_passes(text: str) -> tuple[str, ...]:
     return tuple(k for k in PASSES if k in names)
 
 
-def _log_path(out: Path, shard: str) -> Path:
-    return out / "logs" / f"render_shard-{shard.replace('/', '-of-')}.log"
+def _log_path(out: Path, shard: str, worker: int = 0, n_workers: int = 1) -> Path:
+    name = f"render_shard-{shard.replace('/', '-of-')}"
+    if n_workers > 1:
+        name += f"_worker-{worker}-of-{n_workers}"
+    return out / "logs" / f"{name}.log"
 
 
 BLENDER_ENV = "SYNTHHEADS_BLENDER"
@@ -255,15 +326,16 @@ def worker_command(blender: str | None, job_file: Path, events_fd: int) -> tuple
 
 
 def run_worker(job: RenderJob, progress: Progress, log_path: Path, total_images: int,
-               blender: str | None = None) -> dict[int, str]:  # fmt: skip
+               blender: str | None = None, tally: WorkerTally | None = None) -> dict[int, str]:  # fmt: skip
     """Run the worker until every identity of ``job`` is done or failed; returns {identity: error}.
 
-    ``blender``: see :func:`worker_command`."""
+    ``blender``: see :func:`worker_command`. ``tally``: the image count and processes shared with the other
+    workers of the same render (default: this worker's own)."""
     remaining = list(job.identities)
     failures: dict[int, str] = {}
-    done_images = 0
+    tally = tally or WorkerTally(progress, total_images)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    progress.update("render", 0, total_images)
+    tally.progress.update("render", tally.done, tally.total)
     while remaining:
         sub = RenderJob(**{**asdict(job), "identities": remaining})
         with tempfile.TemporaryDirectory(prefix="synthheads_job_") as tmp:
@@ -283,6 +355,7 @@ def run_worker(job: RenderJob, progress: Progress, log_path: Path, total_images:
                     os.close(read_fd)
                     raise UserInputError(f"--blender {cmd[0]}: cannot run it ({exc.strerror})") from None
             os.close(write_fd)
+            tally.started(proc)
             current = None
             try:
                 with os.fdopen(read_fd, "r", encoding="utf-8") as events:
@@ -295,23 +368,24 @@ def run_worker(job: RenderJob, progress: Progress, log_path: Path, total_images:
                         if kind == "identity_start":
                             current = ev["identity"]
                         elif kind == "image":
-                            done_images += 1
-                            progress.update("render", done_images, total_images, identity=ev["identity"])
+                            tally.image(ev["identity"])
                         elif kind in ("identity_done", "identity_failed"):
                             remaining.remove(ev["identity"])
                             current = None
                             if kind == "identity_failed":
                                 failures[ev["identity"]] = ev.get("message", "unknown error")
-                                progress.message(f"identity {ev['identity']} failed: {failures[ev['identity']]}")
+                                tally.message(f"identity {ev['identity']} failed: {failures[ev['identity']]}")
                             else:
-                                progress.message(f"identity {ev['identity']} done in {ev.get('seconds', 0):.1f} s")
+                                tally.message(f"identity {ev['identity']} done in {ev.get('seconds', 0):.1f} s")
                 rc = proc.wait()
             except BaseException:
                 _stop(proc)
                 raise
+            finally:
+                tally.ended(proc)
         if rc != 0 and current is not None:
             failures[current] = f"the Blender worker exited with code {rc} (see {log_path})"
-            progress.message(f"identity {current} failed: {failures[current]}")
+            tally.message(f"identity {current} failed: {failures[current]}")
             remaining.remove(current)
         elif rc != 0:
             raise RuntimeError(f"the Blender worker exited with code {rc} before starting (see {log_path})")

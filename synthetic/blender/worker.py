@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     render = RenderSettings.for_size(settings.rig.width, settings.rig.height, job.samples, job.device,
-                                     hair_width_px=job.hair_lod)
+                                     hair_width_px=job.hair_lod, threads=job.threads)
     device = configure_render(scene, render)
     passes = PassOutputs(scene, settings.passes) if settings.passes else None
     print(f"synthheads worker: Blender {bpy.app.version_string} (Python {sys.version.split()[0]}), {device}, "

@@ -46,6 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the Blender that renders: a Python with the bpy module (e.g. .venv-blender/bin/python, "
                         "Blender 5.3) or a Blender executable; default $SYNTHHEADS_BLENDER, else the checkout's "
                         ".venv-blender/bin/python, else this Python's bpy")
+    p.add_argument("--workers", type=int, default=None,
+                   help="Blender worker processes side by side, the cores split among them (default 1; on 2 cores "
+                        "--workers 2 overlaps one identity's build with another's rendering, see bench/RESULTS.md)")
     p.add_argument("--clothing", action="store_true",
                    help="dress each identity in a collar and a shirt over the shoulders (seg: neck/clothes)")
 

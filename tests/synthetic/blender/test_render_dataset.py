@@ -83,12 +83,33 @@ def test_a_failing_identity_is_reported_and_the_rest_continue(tmp_path):
     assert (out / "id_00000").read_text().startswith("a file")  # nothing already there was clobbered
 
 
+def test_two_workers_render_the_same_dataset_side_by_side(dataset, tmp_path):
+    """--workers 2: identities split between two Blender processes (one Cycles thread each on 2 cores), each
+    with its own log; the images match the one-worker dataset's (Cycles' sampling does not depend on threads)."""
+    out = tmp_path / "data"
+    proc = synthetic_cli("render", "--identities", 2, "--frames", 2, "--out", out, "--workers", 2, *TINY)
+    assert "identity 0 done" in proc.stderr and "identity 1 done" in proc.stderr
+    logs = sorted(p.name for p in (out / "logs").glob("*.log"))
+    assert logs == ["render_shard-0-of-1_worker-0-of-2.log", "render_shard-0-of-1_worker-1-of-2.log"]
+    assert "identities [0]" in (out / "logs" / logs[0]).read_text()
+    assert "identities [1]" in (out / "logs" / logs[1]).read_text()
+    from synthetic.dataset import Dataset
+
+    one, two = Dataset(dataset), Dataset(out)
+    assert two.identities == [0, 1]
+    for i in (0, 1):
+        for cam in ("cam_00", "cam_20"):
+            a, b = one.identity(i).image(1, cam), two.identity(i).image(1, cam)
+            assert np.abs(a - b).mean() < 2 / 255, (i, cam)
+
+
 def test_bad_arguments_exit_2_with_one_line(tmp_path):
     for args, words in [
         (["--identities", 1, "--out", tmp_path / "x", "--resolution", "big"], "resolution"),
         (["--identities", 1, "--out", tmp_path / "x", "--shard", "3/2"], "shard"),
         (["--identities", 1, "--out", tmp_path / "x", "--cameras", "cam_99"], "cam_99"),
         (["--identities", 1, "--out", tmp_path / "x", "--hair-lod", "-1"], "--hair-lod"),
+        (["--identities", 1, "--out", tmp_path / "x", "--workers", "0"], "--workers"),
     ]:
         proc = synthetic_cli("render", *args, check=False)
         assert proc.returncode == 2, proc.stderr
