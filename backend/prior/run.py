@@ -96,8 +96,6 @@ def train_prior(data: str | Path, out: str | Path, config: str | Path = "tiny", 
             p = out / name
             shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
     cfg = load_config(config, overrides)
-    if resume and init is not None:
-        raise UserInputError("--init starts a new run; --resume continues one: pass one of them")
     trainer = Trainer(cfg, data, out, device, resume=resume, progress=progress, steps=steps, time_limit_s=time_limit_s,
                       init=init)
     details = {"n_gaussians": trainer.model.n_gaussians, "train_samples": len(trainer.train_set),
