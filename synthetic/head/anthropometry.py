@@ -33,14 +33,20 @@ def mixed_norm(name: str) -> tuple[float, float]:
     return mean, float(np.sqrt(0.5 * (sf**2 + sm**2) + (0.5 * (mm - mf)) ** 2))
 
 
+GNATHION_NORMAL = np.array([0.0, -np.sin(np.radians(15.0)), -np.cos(np.radians(15.0))])
+"""Skin normal at the gnathion: 15 degrees forward of straight down, where the chin's lower border turns up into
+its front. (The most downward normal wandered along a level line under the chin from one head to the next.)"""
+
+
 def face_measurements(model, vertices: np.ndarray) -> dict[str, float]:
     """The :data:`ADULT_NORMS` measurements (mm) of one head: ``vertices`` ``[V, 3]`` (m) of ``model``
     (a :class:`synthetic.head.model.HeadModel`), neutral expression and pose.
 
     Landmarks are mediapipe's (nasion 168, subnasale 2, stomion 13/14, eye corners 33/133/263/362, mouth
     corners 61/291); heights are vertical (z) distances, widths straight-line ones. Pupils are the corneas'
-    centroids; gnathion is the skin point on the midline below the mouth whose normal points most downward (the
-    chin's lower border); face width is the widest frontal skin (in front of the ears) at cheekbone height.
+    centroids; gnathion is the skin point on the midline below the mouth, within 20 mm behind the chin's front,
+    whose normal is nearest :data:`GNATHION_NORMAL` (the chin's lower border); face width is the widest frontal
+    skin (in front of the ears) at cheekbone height.
     """
     v = np.asarray(vertices, dtype=np.float64)
     lm = model.landmarks(v) * 1000.0
@@ -55,7 +61,8 @@ def face_measurements(model, vertices: np.ndarray) -> dict[str, float]:
     skin = mm[skin_ids]
     normals = model.normals(vertices=v)[skin_ids]
     midline = (np.abs(skin[:, 0]) < 2.5) & (skin[:, 2] < p(14)[2] - 15.0) & (skin[:, 1] < -30.0)
-    gnathion = skin[midline][np.argmin(normals[midline][:, 2])]
+    chin = midline & (skin[:, 1] < skin[midline, 1].min() + 20.0)  # the chin, not the throat behind it
+    gnathion = skin[chin][np.argmax(normals[chin] @ GNATHION_NORMAL)]
 
     def frontal_width(z: float) -> float:
         band = (np.abs(skin[:, 2] - z) < 3.0) & (skin[:, 1] < -30.0)

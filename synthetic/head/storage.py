@@ -26,7 +26,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 
-GENERATOR_VERSION = "5"
+GENERATOR_VERSION = "6"
 FORMAT_VERSION = 1
 ENV_VAR = "SYNTHHEADS_HEAD_MODEL"
 PACKAGED_DIR = Path(__file__).resolve().parent / "data"
@@ -128,6 +128,10 @@ SUPERSEDED_TEMPLATES = {
     "31de4c3e75fd1c2c74e6eea8abe878c12b1c876d77d8b7ee82ab8d5977091f80":
         "generator 4 (2026-12-05): the closed lips met 9 mm behind their fronts, in the slit carved for the mouth, "
         "so the upper lip's red turned away into a dark slot",
+    "e9e582ad095c2f19a5ec8f26c38fa9ad97e0b4716ab0a3165b30dfbf20072e10":
+        "generator 5 (2026-12-05): the skin between nose and upper lip sloped back into a gutter 3-4 mm behind both "
+        "(a dark wedge under the nose), the chin stood 11 mm behind the subnasale, the neck (120 mm) was as wide as "
+        "the jaw and the upper incisors stood 23 mm behind the upper lip's front",
 }
 """Geometry fingerprints of earlier templates -> what changed. A *prior* trained on one of them still loads: its
 networks work in UV space and take their per-Gaussian template positions, skinning and correctives from the

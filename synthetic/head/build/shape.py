@@ -25,7 +25,7 @@ MOUTH_Z = -0.0535  # height of the mouth line (stomion)
 NECK_CUT_Z = -0.165  # the neck ends here (open boundary)
 NECK_TILT = 0.20  # neck axis moves forward (-Y) by 0.22 m per metre downward
 NECK_CENTRE_Y = 0.022
-NECK_RADII = (0.060, 0.058)
+NECK_RADII = (0.053, 0.056)  # 106 mm wide from the front (generator 5: 120, as wide as the jaw)
 
 
 def head_sdf(p: np.ndarray) -> np.ndarray:
@@ -55,14 +55,18 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     q[:, 0] *= 1.0 + 0.45 * np.clip((-0.02 - p[:, 1]) / 0.08, 0.0, 1.0) ** 1.5
     jaw = sdf.ellipsoid(q, (0.0, -0.040, -0.062), (0.051, 0.054, 0.037))
     ramus = sdf.round_cone(m, (0.046, -0.014, -0.064), (0.054, -0.004, -0.010), 0.011, 0.012)
-    chin = sdf.ellipsoid(p, (0.0, -0.0810, -0.0875), (0.0205, 0.0135, 0.0145))
-    d = sdf.smin(d, sdf.smin(sdf.smin(jaw, ramus, 0.02), chin, 0.012), 0.02)
+    # (soft-tissue pogonion ~5 mm behind the subnasale; generator 5's chin stood 11 mm behind it, a weak profile)
+    chin = sdf.ellipsoid(p, (0.0, -0.0855, -0.0870), (0.0195, 0.0140, 0.0150))
+    d = sdf.smin(d, sdf.smin(sdf.smin(jaw, ramus, 0.02), chin, 0.018), 0.02)
+    # under the chin the skin runs back level to the throat (the jaw's underside rose 7 mm behind the chin)
+    submental = sdf.ellipsoid(p, (0.0, -0.066, -0.091), (0.024, 0.024, 0.0105))
+    d = sdf.smin(d, submental, 0.012)
     # neck, blended broadly into skull base and jaw
     flare = 1.0 + 3.0 * np.clip(-0.125 - p[:, 2], 0.0, None) ** 1.5  # the trapezius starts at the base
     q = p.copy()
     q[:, 0] /= flare
     neck = sdf.elliptic_cylinder_z(q, (0.0, NECK_CENTRE_Y + 0.05 * NECK_TILT), NECK_RADII, -0.01, tilt=NECK_TILT)
-    d = sdf.smin(d, neck, 0.035)
+    d = sdf.smin(d, neck, 0.032)
     # brow ridge
     brow = sdf.round_cone(m, (0.0, -0.088, 0.034), (0.046, -0.073, 0.032), 0.0088, 0.0068)
     d = sdf.smin(d, brow, 0.012)
@@ -78,11 +82,14 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     body = sdf.ellipsoid(p, (0.0, -0.093, -0.012), (0.0108, 0.013, 0.029))
     nose = sdf.smin(sdf.smin(sdf.smin(bridge, tip, 0.006), wings, 0.006), body, 0.006)
     d = sdf.smin(d, nose, 0.008)
+    # the skin of the upper lip (philtrum) slopes forward from the nose's base to the lip's red
+    philtrum = sdf.ellipsoid(p, (0.0, -0.0955, -0.0410), (0.0140, 0.0095, 0.0060))
+    d = sdf.smin(d, philtrum, 0.005)
     nostril = sdf.ellipsoid(m, (0.0064, -0.1020, -0.0336), (0.0033, 0.0050, 0.0019))
     d = sdf.smax(d, -nostril, 0.002)
     # lips and the muzzle around them
     muzzle = sdf.ellipsoid(p, (0.0, -0.074, -0.050), (0.029, 0.023, 0.023))
-    upper = sdf.ellipsoid(p, (0.0, -0.0950, MOUTH_Z + 0.0050), (0.0255, 0.0088, 0.0068))
+    upper = sdf.ellipsoid(p, (0.0, -0.0940, MOUTH_Z + 0.0050), (0.0255, 0.0088, 0.0068))
     lower = sdf.ellipsoid(p, (0.0, -0.0920, MOUTH_Z - 0.0060), (0.0225, 0.0092, 0.0068))
     d = sdf.smin(d, muzzle, 0.02)
     d = sdf.smin(d, sdf.smin(upper, lower, 0.002), 0.004)

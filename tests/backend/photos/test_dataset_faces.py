@@ -71,7 +71,7 @@ def test_the_landmark_table_agrees_with_mediapipe_on_a_held_out_head(records, he
 def test_calibration_on_rendered_views_lowers_their_error(records, head_model):
     """In-sample: refitting the table to these three views must gain, and no row may get worse by more than a
     trace (each candidate pays ``MOVE_COST`` per mm from the row's old place, which is itself rarely a grid point;
-    a midline row is held to the midline)."""
+    a midline row is held to the midline; a mirror pair by the pair's sum)."""
     from synthetic.head import landmark_table
     from synthetic.head.build.landmark_fit import calibrate_table
     from synthetic.head.template import build_template
@@ -85,7 +85,15 @@ def test_calibration_on_rendered_views_lowers_their_error(records, head_model):
     surface = [row for row in landmark_table.SURFACE if row[0] in (70, 300, 105, 334, 10, 152, 1, 4)]
     contours = {"eye_right_upper": landmark_table.CONTOURS["eye_right_upper"]}
     cal = calibrate_table(images, build_template(), contours, surface, grid=3)
-    assert np.all(cal.after <= cal.before + 0.1), cal.after - cal.before
+    # a mirror pair is chosen jointly (one symmetric place for both), so it is judged as a pair: the brows 70 / 300
+    # once went -0.30 / +0.10 on these views
+    worse = cal.after - cal.before
+    paired = sorted({k for pair in cal.pairs for k in pair})
+    assert paired and all(0 <= k < len(worse) for k in paired), cal.pairs
+    for a, b in cal.pairs:
+        assert worse[a] + worse[b] <= 0.1, (cal.mediapipe[[a, b]], worse[[a, b]])
+    single = np.setdiff1d(np.arange(len(worse)), paired)
+    assert np.all(worse[single] <= 0.1), (cal.mediapipe[single], worse[single])
     assert cal.after.mean() < 0.8 * cal.before.mean(), (cal.before.mean(), cal.after.mean())
 
 

@@ -95,7 +95,13 @@ def test_real_head_lids_split_at_the_corners(real_surface):
         start = k * (fh.lash_upper + fh.lash_lower)
         roots = lm.to_local(lashes.points[start:start + fh.lash_upper, 0])
         assert np.ptp(roots[:, 0]) > 0.8 * width
-        assert np.all(roots[:, 2] > np.interp(roots[:, 0], lower[:, 0], lower[:, 2]) + 1.0)
+        # above the lower lid, except within 2 mm of a corner (seen from the front), where the lids meet: the lower
+        # one rises steeply into the outer corner, and a root pushed out of the skin may sit just past it (the same
+        # x then says nothing)
+        corner_dist = np.linalg.norm(roots[:, None, 0::2] - lower[None, [0, -1], 0::2], axis=-1).min(axis=1)
+        inside = corner_dist > 2.0
+        assert inside.mean() > 0.7
+        assert np.all(roots[inside, 2] > np.interp(roots[inside, 0], lower[:, 0], lower[:, 2]) + 1.0)
 
 
 def test_bad_inputs(standin_surface):

@@ -81,3 +81,70 @@ def test_the_closed_lips_meet_just_behind_their_fronts(model):
         assert 0.002 < depth < 0.005, f"stomion {1000 * depth:.1f} mm behind the lip's front"
     lip0 = v[model.ring("mouth", "lip0")]
     assert np.all(contact[:, 1] >= lip0[:, 1] + 0.0007 - 1e-6)  # the model stores float32
+
+
+def _midline_profile(model, z_top: float, z_bottom: float) -> np.ndarray:
+    """Most forward midline skin point per 1 mm of height from ``z_top`` down to ``z_bottom`` (m): ``[K, 2]`` (z, y)."""
+    v = model.template[model.part_vertices("skin")]
+    mid = v[(np.abs(v[:, 0]) < 0.0006) & (v[:, 1] < -0.05)]
+    rows = []
+    for z in np.arange(z_top, z_bottom, -0.001):
+        band = mid[np.abs(mid[:, 2] - z) < 0.0008]
+        if len(band):
+            rows.append((z, band[:, 1].min()))
+    return np.array(rows)
+
+
+def test_the_profile_runs_from_the_nose_to_the_chin_as_a_person_s(model):
+    """Soft-tissue profile at the midline (Legan & Burstone; Ricketts' E-line): the upper lip's skin (philtrum) runs
+    forward from the subnasale (sn) down to the red, the upper lip's front (ls) 1-4 mm ahead of sn, the chin
+    (pogonion) 0-8 mm behind sn. Generator 5 sloped back into a gutter 3-4 mm behind both (a dark wedge under
+    the nose in every render) and its chin stood 11 mm behind sn."""
+    lm = model.landmarks(model.template)
+    row = {int(k): i for i, k in enumerate(model.landmark_mediapipe)}
+    sn = lm[row[2]]
+    lips = model.template[model.vertex_mask("lips") & (np.abs(model.template[:, 0]) < 0.002)]
+    contact = model.template[model.ring("mouth", "contact")]
+    stomion_z = contact[np.argmin(np.abs(contact[:, 0])), 2]
+    ls = lips[lips[:, 2] > stomion_z + 0.0005]
+    ls = ls[np.argmin(ls[:, 1])]
+    assert 0.001 < sn[1] - ls[1] < 0.004, f"upper lip {1000 * (sn[1] - ls[1]):.1f} mm ahead of the subnasale"
+    philtrum = _midline_profile(model, sn[2] - 0.003, ls[2] + 0.002)
+    assert len(philtrum) >= 5
+    assert np.all(np.diff(philtrum[:, 1]) < 0.0005), philtrum  # each mm lower is not more than 0.5 mm further back
+    chin = _midline_profile(model, stomion_z - 0.025, stomion_z - 0.045)
+    pogonion = chin[:, 1].min()
+    assert 0.0 < pogonion - sn[1] < 0.008, f"chin {1000 * (pogonion - sn[1]):.1f} mm behind the subnasale"
+
+
+def test_the_neck_is_narrower_than_the_face_and_set_back_under_the_chin(model):
+    """From the front the neck (~105-120 mm men, ~95-105 women) is narrower than the cheekbones (~130-140): generator
+    5's 120 mm neck was as wide as its jaw. Under the chin the skin runs back level before the throat drops."""
+    v = model.template[model.part_vertices("skin")]
+    neck = v[np.abs(v[:, 2] + 0.13) < 0.003]
+    neck_width = 2 * np.abs(neck[:, 0]).max()
+    cheekbones = max(_front_width(model, z) for z in (0.0, 0.01, 0.02))
+    assert 0.095 < neck_width < 0.115, neck_width
+    assert neck_width < 0.8 * cheekbones
+    mid = v[(np.abs(v[:, 0]) < 0.0006) & (v[:, 2] < -0.085) & (v[:, 2] > -0.12)]
+    front = mid[:, 1].min()
+    under = []  # the lowest skin per 2 mm going back from the chin's front, 25 mm deep
+    for y in np.arange(front + 0.008, front + 0.025, 0.002):
+        band = mid[np.abs(mid[:, 1] - y) < 0.0015]
+        if len(band):
+            under.append(band[:, 2].min())
+    # generator 5 rose 5.6 mm behind the chin
+    assert len(under) >= 6 and np.ptp(under) < 0.004, np.round(1000 * np.array(under), 1)
+
+
+def test_the_upper_incisors_stand_a_lip_s_thickness_behind_the_lip(model):
+    """Upper lip thickness at the red (ls to the incisors' labial face) is 11-16 mm in adults; generator 5's
+    incisors stood 23 mm back, deep in a dark mouth whenever it opened."""
+    v = model.template
+    lips = v[model.vertex_mask("lips") & (np.abs(v[:, 0]) < 0.002)]
+    contact = v[model.ring("mouth", "contact")]
+    stomion_z = contact[np.argmin(np.abs(contact[:, 0])), 2]
+    ls_y = lips[lips[:, 2] > stomion_z + 0.0005, 1].min()
+    incisors = np.concatenate([model.part_vertices(f"tooth_upper_{s}_0") for s in ("left", "right")])
+    thickness = v[incisors, 1].min() - ls_y
+    assert 0.011 < thickness < 0.019, f"{1000 * thickness:.1f} mm"
