@@ -55,11 +55,12 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     q[:, 0] *= 1.0 + 0.45 * np.clip((-0.02 - p[:, 1]) / 0.08, 0.0, 1.0) ** 1.5
     jaw = sdf.ellipsoid(q, (0.0, -0.040, -0.062), (0.051, 0.054, 0.037))
     ramus = sdf.round_cone(m, (0.046, -0.014, -0.064), (0.054, -0.004, -0.010), 0.011, 0.012)
-    # (soft-tissue pogonion ~5 mm behind the subnasale; generator 5's chin stood 11 mm behind it, a weak profile)
-    chin = sdf.ellipsoid(p, (0.0, -0.0855, -0.0870), (0.0195, 0.0140, 0.0150))
+    # (soft-tissue pogonion ~5 mm behind the subnasale, lower face sto-gn ~46 mm women / 49 men: generator 5's chin stood
+    # 11 mm behind the subnasale, a weak profile)
+    chin = sdf.ellipsoid(p, (0.0, -0.0855, -0.0850), (0.0195, 0.0140, 0.0145))
     d = sdf.smin(d, sdf.smin(sdf.smin(jaw, ramus, 0.02), chin, 0.018), 0.02)
     # under the chin the skin runs back level to the throat (the jaw's underside rose 7 mm behind the chin)
-    submental = sdf.ellipsoid(p, (0.0, -0.066, -0.091), (0.024, 0.024, 0.0105))
+    submental = sdf.ellipsoid(p, (0.0, -0.066, -0.0885), (0.024, 0.024, 0.0105))
     d = sdf.smin(d, submental, 0.012)
     # neck, blended broadly into skull base and jaw
     flare = 1.0 + 3.0 * np.clip(-0.125 - p[:, 2], 0.0, None) ** 1.5  # the trapezius starts at the base
