@@ -55,8 +55,8 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     q[:, 0] *= 1.0 + 0.45 * np.clip((-0.02 - p[:, 1]) / 0.08, 0.0, 1.0) ** 1.5
     jaw = sdf.ellipsoid(q, (0.0, -0.040, -0.062), (0.051, 0.054, 0.037))
     ramus = sdf.round_cone(m, (0.046, -0.014, -0.064), (0.054, -0.004, -0.010), 0.011, 0.012)
-    # (soft-tissue pogonion ~5 mm behind the subnasale, lower face sto-gn ~46 mm women / 49 men: generator 5's chin stood
-    # 11 mm behind the subnasale, a weak profile)
+    # (soft-tissue pogonion ~5 mm behind the subnasale, lower face sto-gn ~46 mm women / 49 men: generator 5's chin
+    # stood 11 mm behind the subnasale, a weak profile)
     chin = sdf.ellipsoid(p, (0.0, -0.0855, -0.0850), (0.0195, 0.0140, 0.0145))
     d = sdf.smin(d, sdf.smin(sdf.smin(jaw, ramus, 0.02), chin, 0.018), 0.02)
     # under the chin the skin runs back level to the throat (the jaw's underside rose 7 mm behind the chin)
