@@ -9,7 +9,7 @@ from backend.avatar import Avatar
 from backend.invert import EarlyStopping, InvertConfig, invert, select_frames, stage1_parameters, stage2_parameters
 from backend.invert.invert import avatar_forward, prepare_targets
 from backend.invert.optimise import PhotoLoss, run_stage, set_trainable
-from tests.backend.avatar.avatar_fixture import flat_prepared, teacher_views
+from tests.backend.avatar.avatar_fixture import flat_prepared, teacher_views, tiny_prior
 
 FAST = dict(stage1_min_steps=4, stage2_min_steps=4, stage1_steps_per_input=1, stage2_steps_per_input=1, lpips=0.0,
             warmup=100)
@@ -73,7 +73,10 @@ def test_stage1_changes_only_e_id_and_stage2_keeps_q_id(head_model, prior):
 
 
 def test_inversion_fits_the_inputs(head_model, prior):
-    prepared = flat_prepared(head_model, views=teacher_views(head_model, prior, 3))
+    # the teacher is another prior (seed 1): the untrained priors render near-grey heads whatever the texture, so
+    # the same prior's teacher views started at 60 dB and the fit gained 0.6-1.1 dB depending on the template
+    # (measured: another prior's views 51 -> 63 dB)
+    prepared = flat_prepared(head_model, views=teacher_views(head_model, tiny_prior(head_model, seed=1), 3))
     cfg = InvertConfig(stage1_min_steps=10, stage2_min_steps=40, stage1_steps_per_input=1, stage2_steps_per_input=1,
                        lr_stage2=2e-3, lpips=0.0, warmup=100)
     result = invert(prior, prepared, cfg, head_model)
@@ -81,7 +84,7 @@ def test_inversion_fits_the_inputs(head_model, prior):
     log2 = [r["loss"] for r in result.log if r["stage"] == "invert-stage2"]
     assert s["stage1"]["steps"] == 10 and s["stage2"]["steps"] == 40
     assert np.mean(log2[-5:]) < 0.8 * np.mean(log2[:5])
-    assert s["psnr_inputs_after"] > s["psnr_inputs_before"] + 1.0
+    assert s["psnr_inputs_after"] > s["psnr_inputs_before"] + 5.0
     assert "identity loss" in s["identity_loss"]
     # the caller's prior is untouched
     assert all(p.requires_grad for p in prior.parameters()) and result.avatar.prior is not prior
