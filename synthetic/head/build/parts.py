@@ -122,7 +122,7 @@ def mouth_bag(rim: np.ndarray, t: np.ndarray) -> Part:
     """
     s, c = np.sin(t), np.cos(t)
     z0 = shape.MOUTH_Z - 0.002
-    y_front, y_back = -0.097, -0.018
+    y_front, y_back = UPPER_ARCH_FRONT_Y - 0.006, -0.018
     rings = [rim]
     psi = np.linspace(0.22, 2.75, 8)
     for p in psi:
@@ -147,6 +147,16 @@ def mouth_bag(rim: np.ndarray, t: np.ndarray) -> Part:
     inv = np.concatenate([inv, [k * m]])
     return Part("mouth_bag", v[np.concatenate([order, [k * m]])], inv[f], uv[np.concatenate([order, [k * m]])],
                 inv[uvf], lab, {"rim_count": m})
+
+
+UPPER_ARCH_FRONT_Y = -0.0910
+"""y (m) of the upper central incisors' labial faces at the midline, ~17 mm behind the upper lip's front (people:
+11-16 mm of lip; generator 5's arch, 5 mm further back, left 23 mm and the teeth deep in a dark mouth). The teeth's
+and gums' arches, the tongue and the mouth bag's front are placed from it."""
+LOWER_ARCH_FRONT_Y = UPPER_ARCH_FRONT_Y + 0.0034
+"""y (m) of the lower incisors' labial faces (behind the upper ones: overjet)."""
+ARCH_DEPTH = 0.039
+"""From the upper incisors back to the first molars (m) along y; the gums' arch reaches 4 mm further."""
 
 
 def _arch(x: np.ndarray, y_front: float, half_width: float, y_back: float) -> np.ndarray:
@@ -192,21 +202,19 @@ def _tooth(centre, angle, width, thickness, height, edge_z, up: bool, m: int = 1
 
 
 def teeth(upper: bool) -> list[Part]:
-    """One jaw's crowns (left and right halves, incisors to first molar), each tooth a part.
-
-    The upper incisors' labial faces stand ~17 mm behind the upper lip's front (people: 11-16 mm of lip; generator
-    5's arch, 5 mm further back, left 23 mm and the teeth deep in a dark mouth); gums, tongue and the mouth bag's
-    front moved with them."""
+    """One jaw's crowns (left and right halves, incisors to first molar), each tooth a part (arches from
+    :data:`UPPER_ARCH_FRONT_Y`)."""
     if upper:
         widths = np.array([8.6, 6.6, 7.6, 7.0, 6.6, 10.0]) * 1e-3
         heights = np.array([10.5, 9.0, 10.0, 8.0, 7.5, 7.0]) * 1e-3
         thick = np.array([7.0, 6.2, 8.0, 9.0, 9.0, 10.5]) * 1e-3
-        y_front, half_w, y_back, edge = -0.0910, 0.0235, -0.0520, shape.MOUTH_Z + 0.0007
+        y_front, half_w, edge = UPPER_ARCH_FRONT_Y, 0.0235, shape.MOUTH_Z + 0.0007
     else:
         widths = np.array([5.2, 5.8, 6.8, 7.0, 7.1, 11.0]) * 1e-3
         heights = np.array([9.0, 9.0, 10.0, 8.0, 7.5, 7.0]) * 1e-3
         thick = np.array([6.0, 6.2, 7.5, 8.0, 8.5, 10.0]) * 1e-3
-        y_front, half_w, y_back, edge = -0.0876, 0.0215, -0.0520, shape.MOUTH_Z + 0.0022
+        y_front, half_w, edge = LOWER_ARCH_FRONT_Y, 0.0215, shape.MOUTH_Z + 0.0022
+    y_back = UPPER_ARCH_FRONT_Y + ARCH_DEPTH  # both jaws' first molars end at the same depth
     x, y, ang = _arch_points(widths, y_front, half_w, y_back)
     parts = []
     for side, sx in (("left", 1.0), ("right", -1.0)):
@@ -225,9 +233,10 @@ def teeth(upper: bool) -> list[Part]:
 def gums(upper: bool) -> Part:
     """A gum band over the tooth necks along one arch (open tube section, labial to lingual)."""
     if upper:
-        y_front, half_w, y_back, neck_z = -0.0910, 0.0245, -0.0480, shape.MOUTH_Z + 0.0090
+        y_front, half_w, neck_z = UPPER_ARCH_FRONT_Y, 0.0245, shape.MOUTH_Z + 0.0090
     else:
-        y_front, half_w, y_back, neck_z = -0.0876, 0.0225, -0.0480, shape.MOUTH_Z - 0.0065
+        y_front, half_w, neck_z = LOWER_ARCH_FRONT_Y, 0.0225, shape.MOUTH_Z - 0.0065
+    y_back = UPPER_ARCH_FRONT_Y + ARCH_DEPTH + 0.004
     n_s, n_p = 30, 9
     xs = np.linspace(-half_w * 1.02, half_w * 1.02, n_s)
     ys = _arch(xs, y_front, half_w, y_back)
@@ -257,7 +266,7 @@ def tongue() -> Part:
     m, k = 28, 9
     ang = 2.0 * np.pi * np.arange(m) / m
     beta = np.linspace(0.18, 2.5, k)
-    centre = np.array([0.0, -0.059, shape.MOUTH_Z - 0.0085])
+    centre = np.array([0.0, UPPER_ARCH_FRONT_Y + 0.032, shape.MOUTH_Z - 0.0085])
     radii = np.array([0.0205, 0.029, 0.0085])
     rings = []
     for b in beta:
