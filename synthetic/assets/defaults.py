@@ -370,10 +370,11 @@ MONOLID_PROBABILITY = 0.2
 LID_CREASE_MM = (4.0, 10.0)
 """Height of the upper-lid crease above the lid margin (mm): low creases to deep-set eyes."""
 
-LID_REST = (0.05, 0.3)
-"""An identity's resting upper-lid drop as an ``eye_blink`` activation, uniform. The template's lids open 10.9 mm
-with the upper margin 5.1 mm above the pupil centre (the iris shows whole: a stare); people rest at 2.5-5.5 mm
-(MRD1), the lid over the top 1-2 mm of the iris; 0.2 drops the margin about 1.5 mm."""
+LID_REST = (0.0, 0.2)
+"""An identity's resting upper-lid drop as an ``eye_blink`` activation, uniform. The template's lids open 11.2 mm
+with the upper margin 5.0 mm above the pupil centre (the iris shows whole: a stare); each 0.1 drops the margin
+0.93 mm, so the margin rests 3.1-5.0 mm above the pupil (MRD1), mean 4.1: people's mean is 4-4.5 mm, the lid over
+the top 1-2 mm of the iris. (Drawn from 0.05-0.3 before, MRD1 2.2-4.5, mean 3.4: the eyes read as squinting.)"""
 
 BLINK_INTERVAL = (2.0, 1.6)
 """Gamma(shape, scale) seconds between blinks (mean ~3.2 s)."""

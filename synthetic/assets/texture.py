@@ -246,6 +246,13 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
         rough[near] = 0.06
         spec[near] = 0.95
 
+    # --- the upper lash line: the lash roots, in two or three rows along the lid's front edge, darken it
+    for line in extras.lid_lines:
+        d = polyline_distance(p, line)
+        near = np.flatnonzero((d < 3 * LASH_LINE_WIDTH_M) & (eyes < 0.5))
+        a = (LASH_LINE_DARKNESS * np.exp(-0.5 * (d[near] / LASH_LINE_WIDTH_M) ** 2))[:, None]
+        albedo[near] = albedo[near] * (1 - a) + a * np.asarray(LASH_LINE_RGB, np.float32)
+
     # --- relief (heights in mm): pores, fine lines, age lines and the expression wrinkle maps
     skin_w = np.clip(1.0 - lips - eyes - mouth - teeth, 0.0, 1.0)[:, None]
     lids = tuple(landmarks.to_local(np.asarray(line)) for line in extras.lid_lines)
@@ -267,6 +274,13 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
     return SkinTextures(maps[..., :3], maps[..., 3], maps[..., 4], coverage.reshape(h, w), maps[..., 5:])
 
 
+LASH_LINE_WIDTH_M = 0.0006
+"""Gaussian width (m) of the dark band the upper lash roots make along the lid margin (1-1.5 mm across)."""
+LASH_LINE_DARKNESS = 0.7
+"""How far the band goes toward :data:`LASH_LINE_RGB` at the margin. Without it the lash strands alone (0.1 mm
+thick, sub-pixel below ~1000 px) left the margin a thin line under a faint haze: no lash line as photos show."""
+LASH_LINE_RGB = (0.025, 0.018, 0.014)
+"""Linear RGB of the lash roots (lashes stay dark when the hair greys)."""
 CARUNCLE_RADIUS_M = 0.0022
 CARUNCLE_BLOOD = 4.0
 """The caruncle's extent around each inner lid corner (m, Gaussian sigma) and its blood multiplier."""
@@ -359,8 +373,11 @@ def _paint_eyes(p: np.ndarray, lm: A.Landmarks, iris: IrisColour, iris_mask=None
     irs = irs * (0.65 + 0.7 * streak)[:, None]
     irs = irs * (1 - 0.8 * smoothstep(0.8, 1.0, t))[:, None] + ring * smoothstep(0.8, 1.0, t)[:, None]
     old = float(np.clip((age - 25.0) / 50.0, 0.0, 1.0))
-    white = np.array([0.80, 0.74, 0.68], np.float32) * (1 - old) + np.array([0.76, 0.66, 0.50], np.float32) * old
-    sclera = white * (1 - 0.12 * smoothstep(0.9, 1.6, ang / iris_angle))[:, None]
+    # sclera: off-white (linear 0.8 rendered paper-white beside the darkest skins), duller and pinker toward the
+    # corners, where the conjunctiva's vessels are and the lids shade it
+    white = np.array([0.66, 0.60, 0.54], np.float32) * (1 - old) + np.array([0.62, 0.53, 0.40], np.float32) * old
+    corner = smoothstep(0.9, 2.2, ang / iris_angle)[:, None]
+    sclera = white * (1 - 0.22 * corner) + np.array([0.05, -0.01, -0.01], np.float32) * corner
     veins = smoothstep(0.55 - 0.1 * old, 0.9, value_noise(p, 700.0, seed + 1)) * smoothstep(1.6, 2.6, ang / iris_angle)
     sclera = sclera * (1 - 0.4 * veins)[:, None] + np.array([0.5, 0.08, 0.06], np.float32) * (0.4 * veins)[:, None]
     if iris_mask is not None:

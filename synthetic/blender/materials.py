@@ -227,9 +227,12 @@ def set_subsurface_method(mats, method: str) -> None:
 
 
 def plain_material(name: str, part: str, rgb, roughness: float = 0.5, subsurface: float = 0.0,
-                   transmission: float = 0.0, ior: float = 1.45, coat: float = 0.0) -> bpy.types.Material:
-    """An untextured Principled material (teeth, gums, tongue, cornea, clothing)."""
+                   transmission: float = 0.0, ior: float = 1.45, coat: float = 0.0,
+                   specular: float = 0.5) -> bpy.types.Material:
+    """An untextured Principled material (teeth, gums, tongue, clothing). ``specular``: Principled's Specular IOR
+    Level (0.5 = the reflectance ``ior`` gives; 0 = no surface reflection at all)."""
     mat, bsdf, _ = _principled(name, part)
+    bsdf.inputs["Specular IOR Level"].default_value = specular
     bsdf.inputs["Base Color"].default_value = (*[float(c) for c in rgb], 1.0)
     bsdf.inputs["Roughness"].default_value = roughness
     bsdf.inputs["Subsurface Weight"].default_value = subsurface
@@ -238,6 +241,36 @@ def plain_material(name: str, part: str, rgb, roughness: float = 0.5, subsurface
     bsdf.inputs["Transmission Weight"].default_value = transmission
     bsdf.inputs["IOR"].default_value = ior
     bsdf.inputs["Coat Weight"].default_value = coat
+    return mat
+
+
+CORNEA_IOR = 1.376
+"""Refractive index of the cornea: about 2.5 % of the light is reflected head-on, more at grazing angles."""
+
+
+def cornea_material(name: str = "cornea") -> bpy.types.Material:
+    """The cornea as a clear coat over iris and pupil: a sharp Fresnel-weighted mirror (the catchlights) over a
+    Transparent BSDF, not refractive glass. Cycles' shadow rays stop at glass, so under a glass dome the iris
+    and pupil were lit only by caustic paths: dark, noisy, and washed out to a flat grey disc by the dome's
+    reflection. Through a transparent surface the lights reach the iris directly (the refraction's small shift
+    of the iris is not visible at the sizes rendered)."""
+    mat = bpy.data.materials.new(name)
+    mat.pass_index = PART_INDEX["eyes"]
+    if mat.node_tree is None:
+        mat.use_nodes = True
+    nt = mat.node_tree
+    nt.nodes.clear()
+    clear = nt.nodes.new("ShaderNodeBsdfTransparent")
+    mirror = nt.nodes.new("ShaderNodeBsdfGlossy")
+    mirror.inputs["Roughness"].default_value = 0.02
+    fresnel = nt.nodes.new("ShaderNodeFresnel")
+    fresnel.inputs["IOR"].default_value = CORNEA_IOR
+    mix = nt.nodes.new("ShaderNodeMixShader")
+    out = nt.nodes.new("ShaderNodeOutputMaterial")
+    nt.links.new(fresnel.outputs["Fac"], mix.inputs["Fac"])
+    nt.links.new(clear.outputs["BSDF"], mix.inputs[1])
+    nt.links.new(mirror.outputs["BSDF"], mix.inputs[2])
+    nt.links.new(mix.outputs["Shader"], out.inputs["Surface"])
     return mat
 
 
@@ -307,9 +340,11 @@ def head_material_slots(model, skin: bpy.types.Material, iris_rgb, mouth: dict |
     by_region = {
         "face": skin, "lips": skin, "scalp": skin, "ears": skin, "neck": neck,
         "sclera": plain_material("sclera", "eyes", (0.82, 0.78, 0.75), roughness=0.25, subsurface=0.2),
-        "iris": plain_material("iris", "eyes", iris, roughness=0.4),
-        "pupil": plain_material("pupil", "eyes", (0.005, 0.005, 0.005), roughness=0.3),
-        "cornea": plain_material("cornea", "eyes", (1.0, 1.0, 1.0), roughness=0.0, transmission=1.0, ior=1.376),
+        # iris and pupil lie in the eye's fluid under the cornea (nearly the same refractive index): no sheen
+        # of their own; a Principled default one greyed a brown iris and lifted the pupil to 0.05
+        "iris": plain_material("iris", "eyes", iris, roughness=0.4, specular=0.0),
+        "pupil": plain_material("pupil", "eyes", (0.005, 0.005, 0.005), roughness=0.3, specular=0.0),
+        "cornea": cornea_material(),
         "mouth_bag": _mottled(plain_material("mouth", "mouth", rgb["mouth_bag"], roughness=0.5, subsurface=0.3), 0.5),
         "teeth": plain_material("teeth", "mouth", rgb["teeth"], roughness=0.25, subsurface=0.15),
         "gums": plain_material("gums", "mouth", rgb["gums"], roughness=0.35, subsurface=0.4),

@@ -1,4 +1,5 @@
-"""Eyes in the skin texture: the sclera yellows with age and a wet tear strip runs along each lower lid."""
+"""Eyes in the skin texture: the sclera yellows with age, a wet tear strip runs along each lower lid and a lash line
+along each upper one."""
 
 from __future__ import annotations
 
@@ -60,3 +61,23 @@ def test_the_caruncle_is_pink_and_wet(young_old, head_model):
     lids = [verts[head_model.ring(e, "margin")] for e in ("eye_left", "eye_right")]
     far = np.array([[0.0, -0.09, 0.05], [0.06, -0.05, -0.04]])
     assert np.all(caruncle_zone(far, [lid[np.argsort(np.abs(lid[:, 0]))] for lid in lids]) < 1e-3)
+
+
+def test_the_upper_lash_line_is_darker_than_the_lid(young_old, head_model):
+    """The lash roots darken a band along each upper lid margin (photos show a lash line; 0.1 mm strands alone are
+    sub-pixel at the sizes rendered): skin within 0.4 mm of the margin is under 3/4 as bright as the lid 2.5-3.5 mm
+    above it, and the band has faded 3 mm away."""
+    from synthetic.assets.texture import LASH_LINE_DARKNESS, LASH_LINE_WIDTH_M
+
+    tex, (pos, masks), verts = young_old
+    albedo = tex[25.0].albedo @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    skin = (masks["face"] > 0.5) & (masks["eyes"] < 0.5)
+    for eye in ("eye_left", "eye_right"):
+        ids = head_model.ring(eye, "margin")
+        upper = verts[ids[: len(ids) // 2]]
+        d = np.min(np.linalg.norm(pos[..., None, :] - upper[None, None], axis=-1), axis=-1)
+        line, lid = skin & (d < 0.0004), skin & (np.abs(d - 0.003) < 0.0005) & (pos[..., 2] > upper[:, 2].min())
+        assert line.sum() >= 5 and lid.sum() >= 5, (eye, line.sum(), lid.sum())
+        ratio = albedo[line].mean() / albedo[lid].mean()
+        assert ratio < 0.75, (eye, ratio)
+    assert LASH_LINE_DARKNESS * np.exp(-0.5 * (0.003 / LASH_LINE_WIDTH_M) ** 2) < 0.01

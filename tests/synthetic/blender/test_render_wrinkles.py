@@ -6,6 +6,8 @@ import pytest
 
 bpy = pytest.importorskip("bpy", reason="bpy 5.0.1 is a pinned dependency; this only skips outside the venv")
 
+from _stage import staged_identity  # noqa: E402
+
 SIZE = 256
 
 
@@ -19,26 +21,15 @@ def _render(scene, path):
 
 def test_brow_raise_lines_the_forehead_in_the_render(tmp_path):
     from synthetic.assets.wrinkles import WRINKLES, wrinkle_activations
-    from synthetic.blender import cameras, identity_scene, staging
-    from synthetic.blender.render_settings import RenderSettings, configure_render
-    from synthetic.head import HeadModel
-    from synthetic.rig import RigSettings, build_rig, project_points
+    from synthetic.blender import identity_scene
+    from synthetic.rig import project_points
 
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    scene = bpy.context.scene
-    render = RenderSettings(SIZE, SIZE, samples=16, device="cpu", denoise=False)
-    configure_render(scene, render)
-    model = HeadModel.load()
-    rs = RigSettings(width=SIZE, height=SIZE)
-    rig0 = build_rig(rs)
-    cams = dict(zip([c.name for c in rig0], cameras.setup_rig_cameras(scene, rig0, SIZE, SIZE)))
-    staged = staging.stage_identity(scene, model, 11, rs, cams, "preview", 512, 1, ["cam_02"], render=render)
-    try:
+    with staged_identity(11, SIZE) as st:
+        scene, model, staged = st.scene, st.model, st.staged
         for g in staged.objs.strands:  # hair would hide the forehead
             g.obj.hide_render = True
         bsdf = next(n for n in staged.objs.skin.node_tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
         bsdf.inputs["Subsurface Weight"].default_value = 0.0  # the bump, not subsurface noise, is under test
-        scene.camera = cams["cam_02"]
         names = model.expression_names
         brows = np.zeros(len(names))
         brows[names.index("brow_inner_up")] = 1.0
@@ -80,5 +71,3 @@ def test_brow_raise_lines_the_forehead_in_the_render(tmp_path):
         assert tuple(skin_bsdf.inputs["Subsurface Radius"].default_value) == pytest.approx(tuple(radius))
         # at neutral every wrinkle value is 0
         assert all(staged.objs.skin.node_tree.nodes[f"wrinkle_{w}"].outputs[0].default_value == 0.0 for w in WRINKLES)
-    finally:
-        staging.clear_identity(scene, staged.objs)
