@@ -151,8 +151,10 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
     nose_local = landmarks.local_of("nose_tip")
 
     # --- chromophore fields (natural-log multipliers of melanin and blood)
-    lm = 0.12 * fbm(p, 30.0, seed + 1, 3) + 0.05 * fbm(p, 220.0, seed + 2, 2)
-    lb = 0.16 * fbm(p, 40.0, seed + 3, 3)
+    # uneven tone: centimetre blotches of pigment and of blood (+-12 % / +-16 % before: a flat, waxy albedo)
+    lm = MOTTLE * (0.12 * fbm(p, 30.0, seed + 1, 3) + 0.06 * fbm(p, 90.0, seed + 17, 2)) \
+        + 0.05 * fbm(p, 220.0, seed + 2, 2)
+    lb = MOTTLE * 0.16 * fbm(p, 40.0, seed + 3, 3)
     cheeks, nose = A.cheek_zone(loc), A.nose_zone(loc, nose_local)
     lb += np.log1p(skin.redness * (1.6 * cheeks + 1.3 * nose) * (0.75 + 0.25 * fbm(p, 90.0, seed + 4, 2)))
     lb += 0.5 * ears
@@ -165,6 +167,11 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
                            dots(p, 260.0, seed + 15, 0.5 * skin.freckles, (0.2, 0.4)))
         lm += 2.4 * zone * spots
     lm += 2.2 * dots(p, 62.0, seed + 7, skin.moles, (0.05, 0.12))
+    # age spots (solar lentigines): flat brown patches, 2-6 mm, on sun-exposed skin from the forties
+    aged = float(smoothstep(40.0, 80.0, extras.age)) * AGE_SPOTS.get(skin.fitzpatrick, 0.5)
+    if aged > 0:
+        spots = dots(p, 110.0, seed + 18, 0.7 * aged, (0.2, 0.45))
+        lm += 2.2 * A.freckle_zone(loc, nose_local) * spots * (0.6 + 0.4 * fbm(p, 300.0, seed + 19, 2))
     lb += 1.4 * dots(p, 140.0, seed + 8, skin.blemishes, (0.08, 0.2))
     lm -= 0.25 * scalp  # scalp skin sees less sun
     on_lips = np.flatnonzero(lips > 0)
@@ -274,6 +281,11 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
     return SkinTextures(maps[..., :3], maps[..., 3], maps[..., 4], coverage.reshape(h, w), maps[..., 5:])
 
 
+MOTTLE = 3.0
+"""Scale of the skin's centimetre-scale pigment and blood blotches (log-multipliers of the chromophores; at 1.0 the
+albedo varied +-3 % and rendered flat, as wax does)."""
+AGE_SPOTS = {1: 1.0, 2: 1.0, 3: 0.8, 4: 0.6, 5: 0.4, 6: 0.3}
+"""Relative number of age spots per skin type (lentigines are commonest on fair, sun-damaged skin)."""
 LASH_LINE_WIDTH_M = 0.0006
 """Gaussian width (m) of the dark band the upper lash roots make along the lid margin (1-1.5 mm across)."""
 LASH_LINE_DARKNESS = 0.7
