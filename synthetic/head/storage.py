@@ -132,6 +132,9 @@ SUPERSEDED_TEMPLATES = {
         "generator 5 (2026-12-05): the skin between nose and upper lip sloped back into a gutter 3-4 mm behind both "
         "(a dark wedge under the nose), the chin stood 11 mm behind the subnasale, the neck (120 mm) was as wide as "
         "the jaw and the upper incisors stood 23 mm behind the upper lip's front",
+    "847f4a0c45cfedee3f68d37e788b79a9fd95a606bead3f783c5bce1e6b622408":
+        "generator 6 (2026-12-06): a smile lifted the lips' middle half as far as their corners (4.1 of 8.1 mm), "
+        "so the mouth rose without curving",
 }
 """Geometry fingerprints of earlier templates -> what changed. A *prior* trained on one of them still loads: its
 networks work in UV space and take their per-Gaussian template positions, skinning and correctives from the
