@@ -134,7 +134,8 @@ SUPERSEDED_TEMPLATES = {
         "the jaw and the upper incisors stood 23 mm behind the upper lip's front",
     "847f4a0c45cfedee3f68d37e788b79a9fd95a606bead3f783c5bce1e6b622408":
         "generator 6 (2026-12-06): a smile lifted the lips' middle half as far as their corners (4.1 of 8.1 mm), "
-        "so the mouth rose without curving",
+        "so the mouth rose without curving; the gum band hid all but 5.8 mm of the upper incisors, whose crowns "
+        "narrowed to a third of their width at the biting edge (pebbles with dark gaps between)",
 }
 """Geometry fingerprints of earlier templates -> what changed. A *prior* trained on one of them still loads: its
 networks work in UV space and take their per-Gaussian template positions, skinning and correctives from the

@@ -177,8 +177,25 @@ def _arch_points(widths: np.ndarray, y_front: float, half_width: float, y_back: 
     return x, y, np.arctan(slope)
 
 
-def _tooth(centre, angle, width, thickness, height, edge_z, up: bool, m: int = 10, k: int = 6):
-    """A rounded-box crown: labial face toward -Y rotated by ``angle``; ``edge_z`` = biting edge.
+def _ramp(x: np.ndarray | float, lo: float, hi: float):
+    t = np.clip((np.asarray(x, dtype=float) - lo) / (hi - lo), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+EDGE_WIDTH = (0.92, 0.9, 0.5, 0.75, 0.8, 0.85)
+"""Per tooth (central incisor to first molar), the crown's width at its biting edge as a share of its widest: flat
+incisal edges, a pointed canine, rounded cusps behind. (The crowns were rounded to a third of their width at both
+ends: from the front the incisors read as pebbles with dark gaps between.)"""
+EDGE_THICKNESS = (0.2, 0.25, 0.4, 0.75, 0.8, 0.85)
+"""Per tooth, the crown's labial-lingual thickness at the biting edge as a share of its thickest (incisors are
+chisels 1-2 mm thick at the edge; molars are broad on top)."""
+
+
+def _tooth(centre, angle, width, thickness, height, edge_z, up: bool, edge_width: float = 0.6,
+           edge_thickness: float = 0.45, m: int = 12, k: int = 7):
+    """A crown: labial face toward -Y rotated by ``angle``; ``edge_z`` = biting edge. Squarish in cross-section,
+    ``edge_width`` / ``edge_thickness`` of its full width / thickness at the biting edge, narrowing 28 % toward the
+    neck (inside the gum).
 
     Open at the root end (inside the gum), so its polar UV layout around the biting edge has no seam."""
     lat = np.linspace(0.12, np.pi - 0.12, k)
@@ -186,14 +203,16 @@ def _tooth(centre, angle, width, thickness, height, edge_z, up: bool, m: int = 1
     cl, sl = np.cos(lon), np.sin(lon)
     rings = []
     for a in lat:
-        h = -np.cos(a)  # -1 at the biting edge, +1 at the root
-        thin = 0.45 + 0.55 * np.clip((h + 1) / 2, 0, 1) ** 0.5  # incisors thin toward the edge
-        ex = 0.5 * width * np.sign(cl) * np.abs(cl) ** 0.6 * np.sin(a) ** 0.5
-        ey = 0.5 * thickness * thin * np.sign(sl) * np.abs(sl) ** 0.7 * np.sin(a) ** 0.5
-        ez = (h + 1) / 2 * height
+        t = (1.0 - np.cos(a)) / 2  # 0 at the biting edge, 1 at the root
+        neck = 1.0 - 0.28 * _ramp(t, 0.55, 1.0)
+        wide = (edge_width + (1.0 - edge_width) * _ramp(t, 0.0, 0.3)) * neck
+        thick = (edge_thickness + (1.0 - edge_thickness) * _ramp(t, 0.0, 0.5) ** 0.7) * neck
+        ex = 0.5 * width * wide * np.sign(cl) * np.abs(cl) ** 0.35
+        ey = 0.5 * thickness * thick * np.sign(sl) * np.abs(sl) ** 0.6
+        ez = t * height
         rings.append(np.stack([ex, ey, np.full(m, ez if up else -ez)], -1))
     rings = np.stack(rings)  # edge -> root; open at the root, which hides inside the gum
-    edge_pole = np.array([0.0, 0.0, -0.0004 if up else 0.0004])
+    edge_pole = np.array([0.0, 0.0, -0.0002 if up else 0.0002])
     v, f, uv, uvf, lab = polar_grid(rings, edge_pole, np.linspace(0.1, 0.48, k), ["teeth"] * k)
     rot = np.array([[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]])
     v = v @ rot.T + np.array([centre[0], centre[1], edge_z])
@@ -201,28 +220,46 @@ def _tooth(centre, angle, width, thickness, height, edge_z, up: bool, m: int = 1
     return v, f, uv, uvf, lab
 
 
+TOOTH_ROWS = {
+    True: {"widths": (8.6, 6.6, 7.6, 7.0, 6.6, 10.0), "heights": (10.5, 9.0, 10.0, 8.0, 7.5, 7.0),
+           "thick": (7.0, 6.2, 8.0, 9.0, 9.0, 10.5), "half_width": 0.0235, "edge": -0.0013},
+    False: {"widths": (5.2, 5.8, 6.8, 7.0, 7.1, 11.0), "heights": (9.0, 9.0, 10.0, 8.0, 7.5, 7.0),
+            "thick": (6.0, 6.2, 7.5, 8.0, 8.5, 10.0), "half_width": 0.0215, "edge": 0.0022},
+}  # fmt: skip
+"""Per jaw (upper: True), central incisor to first molar: crown widths, heights and thicknesses (mm), the arch's
+half width (m) and the biting edge's height above :data:`shape.MOUTH_Z` (m)."""
+GUM_COVER = 0.0015
+"""How far (m) the gum's edge reaches over each crown's neck."""
+PAPILLA = 0.0015
+"""How much further (m) the gum reaches down between two crowns than over their middles."""
+GUM_EDGE_BELOW_NECK = 0.0029
+"""From the gum tube's centre line down to its visible (labial) edge (m): radius 4.7 mm at 20 degrees below the
+horizontal, plus the labial droop."""
+
+
+def _tooth_row(upper: bool):
+    """(widths, heights, thicknesses in m, arch front y, half width, biting-edge z, centres x, y, tangent angles) of
+    one jaw's left half."""
+    row = TOOTH_ROWS[upper]
+    widths, heights, thick = (np.asarray(row[k]) * 1e-3 for k in ("widths", "heights", "thick"))
+    y_front = UPPER_ARCH_FRONT_Y if upper else LOWER_ARCH_FRONT_Y
+    y_back = UPPER_ARCH_FRONT_Y + ARCH_DEPTH  # both jaws' first molars end at the same depth
+    x, y, ang = _arch_points(widths, y_front, row["half_width"], y_back)
+    return widths, heights, thick, y_front, row["half_width"], shape.MOUTH_Z + row["edge"], x, y, ang
+
+
 def teeth(upper: bool) -> list[Part]:
     """One jaw's crowns (left and right halves, incisors to first molar), each tooth a part (arches from
-    :data:`UPPER_ARCH_FRONT_Y`)."""
-    if upper:
-        widths = np.array([8.6, 6.6, 7.6, 7.0, 6.6, 10.0]) * 1e-3
-        heights = np.array([10.5, 9.0, 10.0, 8.0, 7.5, 7.0]) * 1e-3
-        thick = np.array([7.0, 6.2, 8.0, 9.0, 9.0, 10.5]) * 1e-3
-        y_front, half_w, edge = UPPER_ARCH_FRONT_Y, 0.0235, shape.MOUTH_Z + 0.0007
-    else:
-        widths = np.array([5.2, 5.8, 6.8, 7.0, 7.1, 11.0]) * 1e-3
-        heights = np.array([9.0, 9.0, 10.0, 8.0, 7.5, 7.0]) * 1e-3
-        thick = np.array([6.0, 6.2, 7.5, 8.0, 8.5, 10.0]) * 1e-3
-        y_front, half_w, edge = LOWER_ARCH_FRONT_Y, 0.0215, shape.MOUTH_Z + 0.0022
-    y_back = UPPER_ARCH_FRONT_Y + ARCH_DEPTH  # both jaws' first molars end at the same depth
-    x, y, ang = _arch_points(widths, y_front, half_w, y_back)
+    :data:`UPPER_ARCH_FRONT_Y`, sizes from :data:`TOOTH_ROWS`)."""
+    widths, heights, thick, _y_front, _half_w, edge, x, y, ang = _tooth_row(upper)
     parts = []
     for side, sx in (("left", 1.0), ("right", -1.0)):
         for i in range(len(widths)):
             back = 0.0007 * i  # molars sit lower in the upper jaw (curve of Spee), higher in the lower
             edge_z = edge + (back if upper else -back) * 0.0
             c = (sx * x[i], y[i] + 0.5 * thick[i] * np.cos(ang[i]))
-            v, f, uv, uvf, lab = _tooth(c, sx * ang[i], widths[i] * 0.96, thick[i], heights[i], edge_z, upper)
+            v, f, uv, uvf, lab = _tooth(c, sx * ang[i], widths[i] * 0.97, thick[i], heights[i], edge_z, upper,
+                                        EDGE_WIDTH[i], EDGE_THICKNESS[i])
             if sx < 0:
                 f = f[:, ::-1].copy()
                 f = _orient(v, f, v.mean(axis=0))
@@ -231,21 +268,32 @@ def teeth(upper: bool) -> list[Part]:
 
 
 def gums(upper: bool) -> Part:
-    """A gum band over the tooth necks along one arch (open tube section, labial to lingual)."""
+    """A gum band over the tooth necks along one arch (open tube section, labial to lingual). Its edge follows the
+    crowns: :data:`GUM_COVER` over each neck, arching over each crown and dipping between them (the papillae).
+    (A level band hid 5 of the upper central incisors' 10.5 mm and left gaps over the shorter back teeth.)"""
+    widths, heights, _thick, _yf, _hw, edge, x_c, _y, _ang = _tooth_row(upper)
     if upper:
-        y_front, half_w, neck_z = UPPER_ARCH_FRONT_Y, 0.0245, shape.MOUTH_Z + 0.0090
+        y_front, half_w = UPPER_ARCH_FRONT_Y, 0.0245
     else:
-        y_front, half_w, neck_z = LOWER_ARCH_FRONT_Y, 0.0225, shape.MOUTH_Z - 0.0065
+        y_front, half_w = LOWER_ARCH_FRONT_Y, 0.0225
     y_back = UPPER_ARCH_FRONT_Y + ARCH_DEPTH + 0.004
-    n_s, n_p = 30, 9
+    n_s, n_p = 61, 9
     xs = np.linspace(-half_w * 1.02, half_w * 1.02, n_s)
     ys = _arch(xs, y_front, half_w, y_back)
+    # the gum's edge along the arch: each crown's neck less GUM_COVER, dipping PAPILLA between neighbours
+    bounds = np.concatenate([[0.0], 0.5 * (x_c[1:] + x_c[:-1]), [x_c[-1] + 0.5 * widths[-1]]])
+    ax = np.abs(xs)
+    k = np.clip(np.searchsorted(bounds, ax) - 1, 0, len(heights) - 1)
+    u = (ax - bounds[k]) / (bounds[k + 1] - bounds[k]) * 2.0 - 1.0  # -1..1 across the crown
+    reach = heights[k] - GUM_COVER - PAPILLA * np.clip(u, -1.0, 1.0) ** 4
+    gum_edge = edge + reach if upper else edge - reach
+    neck_z = gum_edge + (GUM_EDGE_BELOW_NECK if upper else -GUM_EDGE_BELOW_NECK)
     tang = np.stack([np.ones_like(xs), 2 * (y_back - y_front) * xs / half_w**2, np.zeros_like(xs)], -1)
     tang /= np.linalg.norm(tang, axis=1, keepdims=True)
     up = np.array([0.0, 0.0, 1.0 if upper else -1.0])
     out = np.cross(tang, [0.0, 0.0, 1.0])  # labial direction (toward -Y at the front)
     out *= np.where(np.sum(out * [0, -1, 0], axis=1) < 0, -1.0, 1.0)[:, None]
-    centre = np.stack([xs, ys, np.full_like(xs, neck_z)], -1) - out * 0.0035
+    centre = np.stack([xs, ys, neck_z], -1) - out * 0.0035
     phi = np.linspace(-0.35, np.pi + 0.35, n_p)
     r = 0.0047
     grid = centre[:, None] + r * (np.cos(phi)[None, :, None] * out[:, None] + np.sin(phi)[None, :, None] * up)

@@ -158,3 +158,28 @@ def test_the_upper_incisors_stand_a_lip_s_thickness_behind_the_lip(model):
     incisors = np.concatenate([model.part_vertices(f"tooth_upper_{s}_0") for s in ("left", "right")])
     thickness = v[incisors, 1].min() - ls_y
     assert 0.011 < thickness < 0.019, f"{1000 * thickness:.1f} mm"
+
+
+def test_the_upper_incisors_show_a_flat_edge_a_long_crown_and_an_overbite(model):
+    """People's upper central incisors show 8-11 mm of crown below the gum, with a flat biting edge nearly their
+    full 8.5 mm wide, and overlap the lower incisors by 2-4 mm (overbite). Generator 6's gum band hid all but
+    5.8 mm, its crowns narrowed to 2.9 of 8.1 mm at the edge (pebbles with dark gaps between, from the front), and
+    their edges stood 0.7 mm above the mouth line, behind the upper lip whenever the jaw opened (now 1.3 mm below
+    it: overbite 2.3 -> 3.9 mm)."""
+    v = model.template
+    tooth = v[model.part_vertices("tooth_upper_left_0")]
+    edge = tooth[:, 2].min()
+    rim = tooth[tooth[:, 2] < edge + 0.0005, :2]
+    along = np.linalg.svd(rim - rim.mean(axis=0))[2][0]  # the arch's direction at the tooth (the edge's long axis)
+    at_edge = np.ptp(rim @ along)
+    mid = np.ptp(tooth[np.abs(tooth[:, 2] - edge - 0.005) < 0.0015, :2] @ along)  # the crown 3.5-6.5 mm up
+    assert at_edge > 0.8 * mid, f"edge {1000 * at_edge:.1f} mm wide, the crown {1000 * mid:.1f}"
+    gum = v[model.part_vertices("gums_upper")]
+    x0, x1 = tooth[:, 0].min(), tooth[:, 0].max()
+    above = gum[(gum[:, 0] > x0 + 0.25 * (x1 - x0)) & (gum[:, 0] < x1 - 0.25 * (x1 - x0))
+                & (gum[:, 1] < tooth[:, 1].mean())]  # the gum's labial side, in front of the crown's middle
+    crown = above[:, 2].min() - edge  # from the biting edge up to the gum's lowest point over the crown's middle
+    assert 0.008 < crown < 0.0115, f"{1000 * crown:.1f} mm of crown"
+    lower = v[model.part_vertices("tooth_lower_left_0")]
+    overbite = lower[:, 2].max() - edge
+    assert 0.002 < overbite < 0.004, f"overbite {1000 * overbite:.1f} mm"
