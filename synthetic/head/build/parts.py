@@ -159,9 +159,22 @@ ARCH_DEPTH = 0.039
 """From the upper incisors back to the first molars (m) along y; the gums' arch reaches 4 mm further."""
 
 
+ARCH_SQUARE = 0.5
+"""Share of the dental arch's depth that grows as (x / half width)^2; the rest grows as the 4th power, so the front
+is flatter than a parabola's and the arch turns back at the canines (people's canines stand 8-10 mm behind the
+incisors; a parabola put them 14 mm back and turned the central incisors 31 degrees)."""
+
+
 def _arch(x: np.ndarray, y_front: float, half_width: float, y_back: float) -> np.ndarray:
-    """Dental arch (parabola) through the incisors' labial point; returns y for x (m)."""
-    return y_front + (y_back - y_front) * (x / half_width) ** 2
+    """Dental arch through the incisors' labial point (:data:`ARCH_SQUARE`); returns y for x (m)."""
+    r = x / half_width
+    return y_front + (y_back - y_front) * (ARCH_SQUARE * r**2 + (1.0 - ARCH_SQUARE) * r**4)
+
+
+def _arch_slope(x: np.ndarray, y_front: float, half_width: float, y_back: float) -> np.ndarray:
+    """dy/dx of :func:`_arch`."""
+    r = x / half_width
+    return (y_back - y_front) / half_width * (2.0 * ARCH_SQUARE * r + 4.0 * (1.0 - ARCH_SQUARE) * r**3)
 
 
 def _arch_points(widths: np.ndarray, y_front: float, half_width: float, y_back: float):
@@ -173,8 +186,7 @@ def _arch_points(widths: np.ndarray, y_front: float, half_width: float, y_back: 
     mids = 0.5 * (edges[:-1] + edges[1:])
     x = np.interp(mids, arc, xs)
     y = np.interp(mids, arc, ys)
-    slope = 2 * (y_back - y_front) * x / half_width**2
-    return x, y, np.arctan(slope)
+    return x, y, np.arctan(_arch_slope(x, y_front, half_width, y_back))
 
 
 def _ramp(x: np.ndarray | float, lo: float, hi: float):
@@ -288,7 +300,7 @@ def gums(upper: bool) -> Part:
     reach = heights[k] - GUM_COVER - PAPILLA * np.clip(u, -1.0, 1.0) ** 4
     gum_edge = edge + reach if upper else edge - reach
     neck_z = gum_edge + (GUM_EDGE_BELOW_NECK if upper else -GUM_EDGE_BELOW_NECK)
-    tang = np.stack([np.ones_like(xs), 2 * (y_back - y_front) * xs / half_w**2, np.zeros_like(xs)], -1)
+    tang = np.stack([np.ones_like(xs), _arch_slope(xs, y_front, half_w, y_back), np.zeros_like(xs)], -1)
     tang /= np.linalg.norm(tang, axis=1, keepdims=True)
     up = np.array([0.0, 0.0, 1.0 if upper else -1.0])
     out = np.cross(tang, [0.0, 0.0, 1.0])  # labial direction (toward -Y at the front)

@@ -183,3 +183,18 @@ def test_the_upper_incisors_show_a_flat_edge_a_long_crown_and_an_overbite(model)
     lower = v[model.part_vertices("tooth_lower_left_0")]
     overbite = lower[:, 2].max() - edge
     assert 0.002 < overbite < 0.004, f"overbite {1000 * overbite:.1f} mm"
+
+
+def test_the_front_teeth_stand_in_a_flat_curve(model):
+    """People's upper canines stand 8-10 mm behind the central incisors and the front teeth face forward; on a
+    parabolic arch (generator 7's first commit) the canines stood 14 mm back and the central incisors turned 31
+    degrees, so an open smile showed a pointed row of angled teeth."""
+    v = model.template
+    central = v[model.part_vertices("tooth_upper_left_0")]
+    canine = v[model.part_vertices("tooth_upper_left_2")]
+    depth = canine[:, 1].min() - central[:, 1].min()
+    assert 0.006 < depth < 0.012, f"canine {1000 * depth:.1f} mm behind the incisors"
+    edge = central[central[:, 2] < central[:, 2].min() + 0.0005, :2]
+    along = np.linalg.svd(edge - edge.mean(axis=0))[2][0]
+    turn = np.degrees(np.arctan2(abs(along[1]), abs(along[0])))
+    assert turn < 22, f"central incisor turned {turn:.0f} degrees"
