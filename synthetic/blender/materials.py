@@ -229,8 +229,8 @@ def set_subsurface_method(mats, method: str) -> None:
 def plain_material(name: str, part: str, rgb, roughness: float = 0.5, subsurface: float = 0.0,
                    transmission: float = 0.0, ior: float = 1.45, coat: float = 0.0,
                    specular: float = 0.5) -> bpy.types.Material:
-    """An untextured Principled material (teeth, gums, tongue, clothing). ``specular``: Principled's Specular IOR
-    Level (0.5 = the reflectance ``ior`` gives; 0 = no surface reflection at all)."""
+    """An untextured Principled material (sclera, iris, pupil, teeth, gums, tongue, clothing). ``specular``:
+    Principled's Specular IOR Level (0.5 = the reflectance ``ior`` gives; 0 = no surface reflection at all)."""
     mat, bsdf, _ = _principled(name, part)
     bsdf.inputs["Specular IOR Level"].default_value = specular
     bsdf.inputs["Base Color"].default_value = (*[float(c) for c in rgb], 1.0)
