@@ -26,7 +26,7 @@ from .errors import AssetInputError
 from .noise import dots, fbm, smoothstep, value_noise
 from .pigments import IrisColour
 from .skin import SkinParams
-from .wrinkles import RELIEF_CHANNELS, polyline_distance, relief_maps, vermilion_lines
+from .wrinkles import RELIEF_CHANNELS, near_polyline, relief_maps, vermilion_lines
 
 KNOWN_REGIONS = ("face", "scalp", "ears", "neck", "eyes", "iris", "pupil", "mouth_interior", "teeth", "lips")
 TEETH_RGB = (0.72, 0.66, 0.55)
@@ -168,7 +168,7 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
         lm += 2.4 * zone * spots
     lm += 2.2 * dots(p, 62.0, seed + 7, skin.moles, (0.05, 0.12))
     # age spots (solar lentigines): flat brown patches, 2-6 mm, on sun-exposed skin from the forties
-    aged = float(smoothstep(40.0, 80.0, extras.age)) * AGE_SPOTS.get(skin.fitzpatrick, 0.5)
+    aged = float(smoothstep(40.0, 80.0, extras.age)) * AGE_SPOTS[skin.fitzpatrick]
     if aged > 0:
         spots = dots(p, 110.0, seed + 18, 0.7 * aged, (0.2, 0.45))
         lm += 2.2 * A.freckle_zone(loc, nose_local) * spots * (0.6 + 0.4 * fbm(p, 300.0, seed + 19, 2))
@@ -249,15 +249,15 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
 
     # --- the tear meniscus: a wet, glossy strip along each lower lid margin
     for line in extras.tear_lines:
-        near = polyline_distance(p, line) < 0.0009
+        near, _ = near_polyline(p, line, 0.0009)
         rough[near] = 0.06
         spec[near] = 0.95
 
     # --- the upper lash line: the lash roots, in two or three rows along the lid's front edge, darken it
     for line in extras.lid_lines:
-        d = polyline_distance(p, line)
-        near = np.flatnonzero((d < 3 * LASH_LINE_WIDTH_M) & (eyes < 0.5))
-        a = (LASH_LINE_DARKNESS * np.exp(-0.5 * (d[near] / LASH_LINE_WIDTH_M) ** 2))[:, None]
+        near, d = near_polyline(p, line, 3 * LASH_LINE_WIDTH_M)
+        near, d = near[eyes[near] < 0.5], d[eyes[near] < 0.5]
+        a = (LASH_LINE_DARKNESS * np.exp(-0.5 * (d / LASH_LINE_WIDTH_M) ** 2))[:, None]
         albedo[near] = albedo[near] * (1 - a) + a * np.asarray(LASH_LINE_RGB, np.float32)
 
     # --- relief (heights in mm): pores, fine lines, age lines and the expression wrinkle maps

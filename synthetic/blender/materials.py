@@ -21,12 +21,17 @@ SEG_LABELS = {"0": "background", "1": "skin", "2": "hair", "3": "beard", "4": "e
 """Meaning of each seg pass value (JSON-ready keys); written into ``identity.json`` when the seg pass is on."""
 
 
-def _principled(name: str, part: str) -> tuple[bpy.types.Material, bpy.types.Node, bpy.types.NodeTree]:
+def _new_material(name: str, part: str) -> tuple[bpy.types.Material, bpy.types.NodeTree]:
+    """A material labelled ``part`` for the segmentation pass, with its node tree (Blender's default nodes)."""
     mat = bpy.data.materials.new(name)
     mat.pass_index = PART_INDEX[part]
     if mat.node_tree is None:  # Blender 4.x creates materials without nodes; 5.0 always has them
         mat.use_nodes = True
-    nt = mat.node_tree
+    return mat, mat.node_tree
+
+
+def _principled(name: str, part: str) -> tuple[bpy.types.Material, bpy.types.Node, bpy.types.NodeTree]:
+    mat, nt = _new_material(name, part)
     bsdf = nt.nodes.get("Principled BSDF")
     if bsdf is None:
         nt.nodes.clear()
@@ -254,11 +259,7 @@ def cornea_material(name: str = "cornea") -> bpy.types.Material:
     and pupil were lit only by caustic paths: dark, noisy, and washed out to a flat grey disc by the dome's
     reflection. Through a transparent surface the lights reach the iris directly (the refraction's small shift
     of the iris is not visible at the sizes rendered)."""
-    mat = bpy.data.materials.new(name)
-    mat.pass_index = PART_INDEX["eyes"]
-    if mat.node_tree is None:
-        mat.use_nodes = True
-    nt = mat.node_tree
+    mat, nt = _new_material(name, "eyes")
     nt.nodes.clear()
     clear = nt.nodes.new("ShaderNodeBsdfTransparent")
     mirror = nt.nodes.new("ShaderNodeBsdfGlossy")
@@ -297,11 +298,7 @@ def hair_material(name: str, melanin: float, redness: float, part: str = "hair",
                   roughness: float = 0.3, random_color: float = 0.15) -> bpy.types.Material:
     """Principled Hair BSDF (Chiang model) parameterised by melanin concentration (0 = blond/white,
     1 = black) and melanin redness (0..1)."""
-    mat = bpy.data.materials.new(name)
-    mat.pass_index = PART_INDEX[part]
-    if mat.node_tree is None:  # Blender 4.x creates materials without nodes; 5.0 always has them
-        mat.use_nodes = True
-    nt = mat.node_tree
+    mat, nt = _new_material(name, part)
     nt.nodes.clear()
     hair = nt.nodes.new("ShaderNodeBsdfHairPrincipled")
     hair.parametrization = "MELANIN"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import shape
+from .fields import smoothstep
 
 
 @dataclass
@@ -189,11 +190,6 @@ def _arch_points(widths: np.ndarray, y_front: float, half_width: float, y_back: 
     return x, y, np.arctan(_arch_slope(x, y_front, half_width, y_back))
 
 
-def _ramp(x: np.ndarray | float, lo: float, hi: float):
-    t = np.clip((np.asarray(x, dtype=float) - lo) / (hi - lo), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
-
-
 EDGE_WIDTH = (0.92, 0.9, 0.5, 0.75, 0.8, 0.85)
 """Per tooth (central incisor to first molar), the crown's width at its biting edge as a share of its widest: flat
 incisal edges, a pointed canine, rounded cusps behind. (The crowns were rounded to a third of their width at both
@@ -216,9 +212,9 @@ def _tooth(centre, angle, width, thickness, height, edge_z, up: bool, edge_width
     rings = []
     for a in lat:
         t = (1.0 - np.cos(a)) / 2  # 0 at the biting edge, 1 at the root
-        neck = 1.0 - 0.28 * _ramp(t, 0.55, 1.0)
-        wide = (edge_width + (1.0 - edge_width) * _ramp(t, 0.0, 0.3)) * neck
-        thick = (edge_thickness + (1.0 - edge_thickness) * _ramp(t, 0.0, 0.5) ** 0.7) * neck
+        neck = 1.0 - 0.28 * smoothstep(0.55, 1.0, t)
+        wide = (edge_width + (1.0 - edge_width) * smoothstep(0.0, 0.3, t)) * neck
+        thick = (edge_thickness + (1.0 - edge_thickness) * smoothstep(0.0, 0.5, t) ** 0.7) * neck
         ex = 0.5 * width * wide * np.sign(cl) * np.abs(cl) ** 0.35
         ey = 0.5 * thickness * thick * np.sign(sl) * np.abs(sl) ** 0.6
         ez = t * height
@@ -250,27 +246,24 @@ horizontal, plus the labial droop."""
 
 
 def _tooth_row(upper: bool):
-    """(widths, heights, thicknesses in m, arch front y, half width, biting-edge z, centres x, y, tangent angles) of
-    one jaw's left half."""
+    """(widths, heights, thicknesses in m, biting-edge z, centres x, y, tangent angles) of one jaw's left half."""
     row = TOOTH_ROWS[upper]
     widths, heights, thick = (np.asarray(row[k]) * 1e-3 for k in ("widths", "heights", "thick"))
     y_front = UPPER_ARCH_FRONT_Y if upper else LOWER_ARCH_FRONT_Y
     y_back = UPPER_ARCH_FRONT_Y + ARCH_DEPTH  # both jaws' first molars end at the same depth
     x, y, ang = _arch_points(widths, y_front, row["half_width"], y_back)
-    return widths, heights, thick, y_front, row["half_width"], shape.MOUTH_Z + row["edge"], x, y, ang
+    return widths, heights, thick, shape.MOUTH_Z + row["edge"], x, y, ang
 
 
 def teeth(upper: bool) -> list[Part]:
     """One jaw's crowns (left and right halves, incisors to first molar), each tooth a part (arches from
     :data:`UPPER_ARCH_FRONT_Y`, sizes from :data:`TOOTH_ROWS`)."""
-    widths, heights, thick, _y_front, _half_w, edge, x, y, ang = _tooth_row(upper)
+    widths, heights, thick, edge, x, y, ang = _tooth_row(upper)
     parts = []
     for side, sx in (("left", 1.0), ("right", -1.0)):
         for i in range(len(widths)):
-            back = 0.0007 * i  # molars sit lower in the upper jaw (curve of Spee), higher in the lower
-            edge_z = edge + (back if upper else -back) * 0.0
             c = (sx * x[i], y[i] + 0.5 * thick[i] * np.cos(ang[i]))
-            v, f, uv, uvf, lab = _tooth(c, sx * ang[i], widths[i] * 0.97, thick[i], heights[i], edge_z, upper,
+            v, f, uv, uvf, lab = _tooth(c, sx * ang[i], widths[i] * 0.97, thick[i], heights[i], edge, upper,
                                         EDGE_WIDTH[i], EDGE_THICKNESS[i])
             if sx < 0:
                 f = f[:, ::-1].copy()
@@ -283,7 +276,7 @@ def gums(upper: bool) -> Part:
     """A gum band over the tooth necks along one arch (open tube section, labial to lingual). Its edge follows the
     crowns: :data:`GUM_COVER` over each neck, arching over each crown and dipping between them (the papillae).
     (A level band hid 5 of the upper central incisors' 10.5 mm and left gaps over the shorter back teeth.)"""
-    widths, heights, _thick, _yf, _hw, edge, x_c, _y, _ang = _tooth_row(upper)
+    widths, heights, _thick, edge, x_c, _y, _ang = _tooth_row(upper)
     if upper:
         y_front, half_w = UPPER_ARCH_FRONT_Y, 0.0245
     else:

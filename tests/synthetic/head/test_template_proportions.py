@@ -160,6 +160,13 @@ def test_the_upper_incisors_stand_a_lip_s_thickness_behind_the_lip(model):
     assert 0.011 < thickness < 0.019, f"{1000 * thickness:.1f} mm"
 
 
+def _biting_edge(tooth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An upper tooth's biting edge (its vertices' x, y within 0.5 mm of its lowest point) and the edge's long axis
+    in the xy plane (the arch's direction at the tooth)."""
+    rim = tooth[tooth[:, 2] < tooth[:, 2].min() + 0.0005, :2]
+    return rim, np.linalg.svd(rim - rim.mean(axis=0))[2][0]
+
+
 def test_the_upper_incisors_show_a_flat_edge_a_long_crown_and_an_overbite(model):
     """People's upper central incisors show 8-11 mm of crown below the gum, with a flat biting edge nearly their
     full 8.5 mm wide, and overlap the lower incisors by 2-4 mm (overbite). Generator 6's gum band hid all but
@@ -169,8 +176,7 @@ def test_the_upper_incisors_show_a_flat_edge_a_long_crown_and_an_overbite(model)
     v = model.template
     tooth = v[model.part_vertices("tooth_upper_left_0")]
     edge = tooth[:, 2].min()
-    rim = tooth[tooth[:, 2] < edge + 0.0005, :2]
-    along = np.linalg.svd(rim - rim.mean(axis=0))[2][0]  # the arch's direction at the tooth (the edge's long axis)
+    rim, along = _biting_edge(tooth)
     at_edge = np.ptp(rim @ along)
     mid = np.ptp(tooth[np.abs(tooth[:, 2] - edge - 0.005) < 0.0015, :2] @ along)  # the crown 3.5-6.5 mm up
     assert at_edge > 0.8 * mid, f"edge {1000 * at_edge:.1f} mm wide, the crown {1000 * mid:.1f}"
@@ -194,7 +200,6 @@ def test_the_front_teeth_stand_in_a_flat_curve(model):
     canine = v[model.part_vertices("tooth_upper_left_2")]
     depth = canine[:, 1].min() - central[:, 1].min()
     assert 0.006 < depth < 0.012, f"canine {1000 * depth:.1f} mm behind the incisors"
-    edge = central[central[:, 2] < central[:, 2].min() + 0.0005, :2]
-    along = np.linalg.svd(edge - edge.mean(axis=0))[2][0]
+    _rim, along = _biting_edge(central)
     turn = np.degrees(np.arctan2(abs(along[1]), abs(along[0])))
     assert turn < 22, f"central incisor turned {turn:.0f} degrees"
