@@ -38,6 +38,15 @@ GNATHION_NORMAL = np.array([0.0, -np.sin(np.radians(15.0)), -np.cos(np.radians(1
 its front. (The most downward normal wandered along a level line under the chin from one head to the next.)"""
 
 
+GONION_BELOW_STOMION = 18.0
+"""Height (mm) of the jaw's angle below the stomion, where :func:`face_measurements` takes the bigonial width."""
+
+JAW_TO_CHEEK = (0.70, 0.80)
+"""The range of go-go / zy-zy in adults (the lower face narrower than the cheekbones by a fifth to a third; e.g.
+106.6 / 133.8 = 0.80 and 96.8 / 130.1 = 0.74 in published soft-tissue norms). No sex-specific norm is kept for
+go-go itself: the tables at hand disagree on it."""
+
+
 def face_measurements(model, vertices: np.ndarray) -> dict[str, float]:
     """The :data:`ADULT_NORMS` measurements (mm) of one head: ``vertices`` ``[V, 3]`` (m) of ``model``
     (a :class:`synthetic.head.model.HeadModel`), neutral expression and pose.
@@ -46,7 +55,8 @@ def face_measurements(model, vertices: np.ndarray) -> dict[str, float]:
     corners 61/291); heights are vertical (z) distances, widths straight-line ones. Pupils are the corneas'
     centroids; gnathion is the skin point on the midline below the mouth, within 20 mm behind the chin's front,
     whose normal is nearest :data:`GNATHION_NORMAL` (the chin's lower border); face width is the widest frontal
-    skin (in front of the ears) at cheekbone height.
+    skin (in front of the ears) at cheekbone height. Besides the norms' keys, ``jaw width go-go``: the widest skin
+    in front of the ear (y < -5 mm) :data:`GONION_BELOW_STOMION` below the stomion (held to :data:`JAW_TO_CHEEK`).
     """
     v = np.asarray(vertices, dtype=np.float64)
     lm = model.landmarks(v) * 1000.0
@@ -69,6 +79,7 @@ def face_measurements(model, vertices: np.ndarray) -> dict[str, float]:
         return float(2.0 * np.abs(skin[band, 0]).max())
 
     eye_z = 0.5 * (pupils[0][2] + pupils[1][2])
+    jaw_angle = (np.abs(skin[:, 2] - (p(14)[2] - GONION_BELOW_STOMION)) < 3.0) & (skin[:, 1] < -5.0)
     return {
         "interpupillary": float(np.linalg.norm(pupils[0] - pupils[1])),
         "intercanthal en-en": float(np.linalg.norm(p(133) - p(362))),
@@ -79,4 +90,5 @@ def face_measurements(model, vertices: np.ndarray) -> dict[str, float]:
         "lower face sto-gn": float(p(14)[2] - gnathion[2]),
         "face height n-gn": float(p(168)[2] - gnathion[2]),
         "face width zy-zy": max(frontal_width(eye_z + dz) for dz in (-16.0, -6.0, 4.0)),
+        "jaw width go-go": float(2.0 * np.abs(skin[jaw_angle, 0]).max()),
     }

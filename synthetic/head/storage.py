@@ -26,7 +26,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 
-GENERATOR_VERSION = "6"
+GENERATOR_VERSION = "8"  # generator 7 (2026-12-06) kept "6"
 FORMAT_VERSION = 1
 ENV_VAR = "SYNTHHEADS_HEAD_MODEL"
 PACKAGED_DIR = Path(__file__).resolve().parent / "data"
@@ -136,6 +136,10 @@ SUPERSEDED_TEMPLATES = {
         "generator 6 (2026-12-06): a smile lifted the lips' middle half as far as their corners (4.1 of 8.1 mm), "
         "so the mouth rose without curving; the gum band hid all but 5.8 mm of the upper incisors, whose crowns "
         "narrowed to a third of their width at the biting edge (pebbles with dark gaps between)",
+    "d9512d3a576417efc5b9debf4fe1f1b740d73c5b175729d8e1fec4f8dd41fb82":
+        "generator 7 (2026-12-06; built as 8febf6a1... on the machine that made it): a box under the cheekbones, "
+        "the jaw's angle 124 mm wide (go-go / zy-zy 0.87) with the neck blended into it over 32 mm, and a nose "
+        "whose wings (al-al 36 mm) and a 28 mm wide upper-lip bulge made a bar across its base",
 }
 """Geometry fingerprints of earlier templates -> what changed. A *prior* trained on one of them still loads: its
 networks work in UV space and take their per-Gaussian template positions, skinning and correctives from the

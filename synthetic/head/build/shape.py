@@ -37,11 +37,12 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     cranium = sdf.superellipsoid(c, (0.0, 0.008, 0.040), (0.0760, 0.098, 0.092), 2.35)
     forehead = sdf.ellipsoid(p, (0.0, -0.044, 0.052), (0.064, 0.050, 0.052))
     d = sdf.smin(cranium, forehead, 0.012)
-    # mid face, cheek pads and cheekbones
-    midface = sdf.ellipsoid(p, (0.0, -0.042, -0.016), (0.050, 0.045, 0.050))
-    cheek = sdf.ellipsoid(m, (0.034, -0.058, -0.012), (0.020, 0.022, 0.020))
-    masseter = sdf.ellipsoid(m, (0.044, -0.030, -0.042), (0.0120, 0.030, 0.032))
-    zygoma = sdf.round_cone(m, (0.048, -0.056, 0.006), (0.066, -0.006, 0.006), 0.0095, 0.007)
+    # mid face, cheek pads and cheekbones (generator 8: the mid face 12 mm narrower and the cheek pads 3 mm further
+    # back, so the cheeks turn away from the nose instead of facing forward as one flat plate)
+    midface = sdf.ellipsoid(p, (0.0, -0.042, -0.016), (0.044, 0.045, 0.050))
+    cheek = sdf.ellipsoid(m, (0.033, -0.055, -0.012), (0.020, 0.022, 0.020))
+    masseter = sdf.ellipsoid(m, (0.038, -0.030, -0.042), (0.0110, 0.030, 0.032))
+    zygoma = sdf.round_cone(m, (0.046, -0.056, 0.006), (0.063, -0.006, 0.006), 0.0095, 0.007)
     d = sdf.smin(d, midface, 0.02)
     d = sdf.smin(d, sdf.smin(cheek, zygoma, 0.012), 0.018)
     d = sdf.smin(d, masseter, 0.02)
@@ -53,8 +54,8 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     # women 64, men 72; generator 3's chin was 3.5 mm higher)
     q = p.copy()
     q[:, 0] *= 1.0 + 0.45 * np.clip((-0.02 - p[:, 1]) / 0.08, 0.0, 1.0) ** 1.5
-    jaw = sdf.ellipsoid(q, (0.0, -0.040, -0.062), (0.051, 0.054, 0.037))
-    ramus = sdf.round_cone(m, (0.046, -0.014, -0.064), (0.054, -0.004, -0.010), 0.011, 0.012)
+    jaw = sdf.ellipsoid(q, (0.0, -0.040, -0.062), (0.045, 0.054, 0.037))
+    ramus = sdf.round_cone(m, (0.039, -0.014, -0.064), (0.051, -0.004, -0.010), 0.010, 0.012)
     # (soft-tissue pogonion ~5 mm behind the subnasale, lower face sto-gn ~46 mm women / 49 men: generator 5's chin
     # stood 11 mm behind the subnasale, a weak profile)
     chin = sdf.ellipsoid(p, (0.0, -0.0855, -0.0850), (0.0195, 0.0140, 0.0145))
@@ -62,12 +63,14 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     # under the chin the skin runs back level to the throat (the jaw's underside rose 7 mm behind the chin)
     submental = sdf.ellipsoid(p, (0.0, -0.066, -0.0885), (0.024, 0.024, 0.0105))
     d = sdf.smin(d, submental, 0.012)
-    # neck, blended broadly into skull base and jaw
+    # neck, blended into skull base and jaw over 14 mm (generator 7: 32 mm, which filled the space under the jaw's
+    # angle and made the lower face a box with no jaw line; with the masseter, rami and jaw drawn in, go-go / zy-zy
+    # is 0.74 instead of 0.87)
     flare = 1.0 + 3.0 * np.clip(-0.125 - p[:, 2], 0.0, None) ** 1.5  # the trapezius starts at the base
     q = p.copy()
     q[:, 0] /= flare
     neck = sdf.elliptic_cylinder_z(q, (0.0, NECK_CENTRE_Y + 0.05 * NECK_TILT), NECK_RADII, -0.01, tilt=NECK_TILT)
-    d = sdf.smin(d, neck, 0.032)
+    d = sdf.smin(d, neck, 0.014)
     # brow ridge
     brow = sdf.round_cone(m, (0.0, -0.088, 0.034), (0.046, -0.073, 0.032), 0.0088, 0.0068)
     d = sdf.smin(d, brow, 0.012)
@@ -76,22 +79,24 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     d = sdf.smax(d, -socket, 0.005)
     lids = sdf.sphere(m, EYE_CENTRE, LID_RADIUS)
     d = sdf.smin(d, lids, 0.007)
-    # nose: bridge, tip, wings, side walls; nostrils cut from below
+    # nose: bridge, tip, wings, side walls; nostrils cut from below (generator 8: wings 1.5 mm nearer the midline
+    # and higher, blended tighter so the alar crease shows: al-al 36 -> 34 mm, Farkas 31.4 women / 34.9 men)
     bridge = sdf.round_cone(p, (0.0, -0.0900, 0.021), (0.0, -0.1130, -0.016), 0.0056, 0.0058)
     tip = sdf.sphere(p, (0.0, -0.1085, -0.0228), 0.0078)
-    wings = sdf.ellipsoid(m, (0.0120, -0.0960, -0.0318), (0.0062, 0.0088, 0.0056))
+    wings = sdf.ellipsoid(m, (0.0105, -0.0950, -0.0302), (0.0058, 0.0078, 0.0058))
     body = sdf.ellipsoid(p, (0.0, -0.093, -0.012), (0.0108, 0.013, 0.029))
-    nose = sdf.smin(sdf.smin(sdf.smin(bridge, tip, 0.006), wings, 0.006), body, 0.006)
-    d = sdf.smin(d, nose, 0.008)
-    # the skin of the upper lip (philtrum) slopes forward from the nose's base to the lip's red
-    philtrum = sdf.ellipsoid(p, (0.0, -0.0955, -0.0410), (0.0140, 0.0095, 0.0060))
+    nose = sdf.smin(sdf.smin(sdf.smin(bridge, tip, 0.006), wings, 0.004), body, 0.006)
+    d = sdf.smin(d, nose, 0.005)
+    # the skin of the upper lip (philtrum) slopes forward from the nose's base to the lip's red (19 mm wide; 28 mm
+    # until generator 7, a bar under the nose from the front)
+    philtrum = sdf.ellipsoid(p, (0.0, -0.0955, -0.0410), (0.0095, 0.0095, 0.0060))
     d = sdf.smin(d, philtrum, 0.005)
-    nostril = sdf.ellipsoid(m, (0.0064, -0.1020, -0.0336), (0.0033, 0.0050, 0.0019))
+    nostril = sdf.ellipsoid(m, (0.0060, -0.1008, -0.0334), (0.0031, 0.0058, 0.0024))
     d = sdf.smax(d, -nostril, 0.002)
     # lips and the muzzle around them
     muzzle = sdf.ellipsoid(p, (0.0, -0.074, -0.050), (0.029, 0.023, 0.023))
-    upper = sdf.ellipsoid(p, (0.0, -0.0940, MOUTH_Z + 0.0050), (0.0255, 0.0088, 0.0068))
-    lower = sdf.ellipsoid(p, (0.0, -0.0920, MOUTH_Z - 0.0060), (0.0225, 0.0092, 0.0068))
+    upper = sdf.ellipsoid(p, (0.0, -0.0940, MOUTH_Z + 0.0050), (0.0255, 0.0092, 0.0068))
+    lower = sdf.ellipsoid(p, (0.0, -0.0920, MOUTH_Z - 0.0060), (0.0225, 0.0096, 0.0068))
     d = sdf.smin(d, muzzle, 0.02)
     d = sdf.smin(d, sdf.smin(upper, lower, 0.002), 0.004)
     slit = sdf.ellipsoid(p, (0.0, -0.104, MOUTH_Z), (0.0265, 0.013, 0.0010))

@@ -27,6 +27,11 @@ class SkinMesh:
     fill: np.ndarray  # vertex ids of the fill points
 
 
+NECK_FILL_TOP_Z = -0.115
+"""Up to this height (m) the neck gets fill candidates found horizontally from its axis (below the jaw's shadow,
+where rays from the radial centre meet the neck at a grazing angle and leave 30 mm gaps)."""
+
+
 def target_edge(points: np.ndarray) -> np.ndarray:
     """Wanted edge length (m) at skin points ``[N, 3]``: fine on the face, coarse behind."""
     x, y, z = points[:, 0], points[:, 1], points[:, 2]
@@ -110,6 +115,12 @@ def build_skin(seed: int = 7, n_candidates: int = 70000) -> SkinMesh:
     dirs = np.concatenate([mid_dirs, dirs])
     cand = shape.project_radial(dirs)
     is_mid = np.arange(len(cand)) < len(mid_dirs)
+    # rays from the centre graze the neck, so few of them land on it: candidates found from the neck's own axis
+    neck_z = np.arange(shape.NECK_CUT_Z + 0.002, NECK_FILL_TOP_Z, 0.0015)
+    neck_ang = np.linspace(0.0, np.pi, 160)[1:-1]
+    neck_cand = np.concatenate([shape.project_neck_ring(neck_ang, z) for z in neck_z])
+    cand = np.concatenate([cand, neck_cand])
+    is_mid = np.concatenate([is_mid, np.zeros(len(neck_cand), bool)])
     h = target_edge(cand)
     keep = cand[:, 2] > shape.NECK_CUT_Z + 0.6 * target_edge(cand)
     # keep the fill away from patches (inside the outer ring, and a band around it)
