@@ -1,4 +1,5 @@
-"""Offline build of the head model arrays (needs scipy; deterministic; about 15 s on 2 cores).
+"""Offline build of the head model arrays (needs scipy; bit-identical across machines under :data:`BLAS_ENV`;
+about 15 s).
 
 ``python -m synthetic.head.build [--out FILE]`` writes the model file; without ``--out`` it goes
 to the checkout cache (see :mod:`synthetic.head.storage`). The add-on packer can copy that file
@@ -7,10 +8,56 @@ to ``synthetic/head/data/`` so Blender reads it with numpy alone.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import numpy as np
 
 from .. import storage
 from ..regions import REGION_NAMES
+
+BLAS_ENV = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1"}
+"""The BLAS settings every build runs under. Datasets, priors and avatars are tied to the model's exact
+fingerprint, and the identity basis (QR, eigh and products of ``[V*3, S]`` matrices) came out one float32 ulp
+apart in ~1200 values with another OpenBLAS kernel or thread count (measured 2026-12-06: 1 thread against 2, the
+Sandybridge kernel against Zen/Haswell: three different fingerprints from one commit; the template, faces and UVs
+were identical). One kernel (AVX2: x86-64 CPUs since 2013) on one thread makes the build bit-identical across
+machines. OpenBLAS reads these when it loads, so a process without them builds in a child process that has them."""
+
+_ROOT = Path(__file__).resolve().parents[3]  # the checkout (the folder holding ``synthetic``)
+
+
+def blas_env_is_set() -> bool:
+    """Whether this process runs under :data:`BLAS_ENV` (then it may build in-process)."""
+    return all(os.environ.get(k) == v for k, v in BLAS_ENV.items())
+
+
+def build_env() -> dict[str, str]:
+    """The environment of a build child: this one with :data:`BLAS_ENV` and the checkout on ``PYTHONPATH``."""
+    env = dict(os.environ, **BLAS_ENV)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def build_reproducibly() -> dict[str, np.ndarray]:
+    """:func:`build_model_arrays` under :data:`BLAS_ENV`: in this process when it has them, else in a child
+    (``python -m synthetic.head.build --out <temporary file>``) whose file is read back."""
+    import scipy.spatial  # noqa: F401  (the build needs scipy: a Python without it fails here, with ImportError)
+
+    if blas_env_is_set():
+        return build_model_arrays()
+    with tempfile.TemporaryDirectory(prefix="head_model_build_") as tmp:
+        out = Path(tmp) / "head_model.npz"
+        run = subprocess.run([sys.executable, "-m", "synthetic.head.build", "--out", str(out)], env=build_env(),
+                             cwd=str(_ROOT), capture_output=True, text=True)
+        if run.returncode != 0 or not out.is_file():
+            last = (run.stderr.strip().splitlines() or ["no output"])[-1]
+            raise RuntimeError(f"head model build failed (python -m synthetic.head.build): {last}")
+        return storage.read_arrays(out)
 
 
 def build_model_arrays() -> dict[str, np.ndarray]:
@@ -70,8 +117,9 @@ def build_model_arrays() -> dict[str, np.ndarray]:
 
 def build_and_cache() -> dict[str, np.ndarray]:
     """Build the model arrays and write them into the checkout cache (:func:`synthetic.head.storage.cache_path`),
-    removing older cached builds; a read-only checkout gets the arrays without a cache."""
-    arrays = build_model_arrays()
+    removing older cached builds; a read-only checkout gets the arrays without a cache. Built under
+    :data:`BLAS_ENV` (:func:`build_reproducibly`), so every machine caches the same fingerprint."""
+    arrays = build_reproducibly()
     target = storage.cache_path()
     try:
         storage.save_arrays(target, arrays)
