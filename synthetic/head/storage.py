@@ -112,9 +112,13 @@ def load_arrays(path: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
 LEGACY_FINGERPRINTS = {
     "225dd560838dfe58646b637b620c0349bdb011ca6fa57f130f72b7194aaf05d3":
         "47aeac2205b332f3b2904c64cb067ea3c9ed35113070bb842c7a6510f15f623b",
+    "4cc5a19330d0d607545e5eac9f116ee4f9b0763a72d0f711bf24ab328b9a8f35":
+        "14220a7b4e79ae1063c6d694e33f7a4bc3ab875e10088137963363e51eaba83e",
 }
-"""Fingerprints written before the landmark table left the fingerprint (every array hashed) -> the geometry
-fingerprint of the same model. Datasets, priors and avatars made then stay valid (same geometry)."""
+"""Fingerprints written before the landmark table left the fingerprint (every array hashed), or by a build whose
+BLAS was not yet fixed (generator 8 built on two threads, 2026-12-06: the same template, identity-basis values one
+float32 ulp off) -> the geometry fingerprint of the same model. Datasets, priors and avatars made then stay
+valid."""
 
 SUPERSEDED_TEMPLATES = {
     "47aeac2205b332f3b2904c64cb067ea3c9ed35113070bb842c7a6510f15f623b":
