@@ -36,13 +36,6 @@ def blas_env_is_set() -> bool:
     return all(os.environ.get(k) == v for k, v in BLAS_ENV.items())
 
 
-def build_env() -> dict[str, str]:
-    """The environment of a build child: this one with :data:`BLAS_ENV` and the checkout on ``PYTHONPATH``."""
-    env = dict(os.environ, **BLAS_ENV)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
-    return env
-
-
 def build_reproducibly() -> dict[str, np.ndarray]:
     """:func:`build_model_arrays` under :data:`BLAS_ENV`: in this process when it has them, else in a child
     (``python -m synthetic.head.build --out <temporary file>``) whose file is read back."""
@@ -52,7 +45,9 @@ def build_reproducibly() -> dict[str, np.ndarray]:
         return build_model_arrays()
     with tempfile.TemporaryDirectory(prefix="head_model_build_") as tmp:
         out = Path(tmp) / "head_model.npz"
-        run = subprocess.run([sys.executable, "-m", "synthetic.head.build", "--out", str(out)], env=build_env(),
+        env = dict(os.environ, **BLAS_ENV)  # the child has the checkout on its path, where it can build in-process
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
+        run = subprocess.run([sys.executable, "-m", "synthetic.head.build", "--out", str(out)], env=env,
                              cwd=str(_ROOT), capture_output=True, text=True)
         if run.returncode != 0 or not out.is_file():
             last = (run.stderr.strip().splitlines() or ["no output"])[-1]

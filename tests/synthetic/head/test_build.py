@@ -10,6 +10,8 @@ import numpy as np
 from synthetic.head import storage
 from synthetic.head.build import build_reproducibly
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+
 
 def test_build_is_deterministic_and_matches_the_cache(model):
     arrays = build_reproducibly()
@@ -46,8 +48,7 @@ def test_a_missing_model_is_built_and_cached(model, tmp_path):
             "print(m.fingerprint(), storage.locate_model_file())\n")  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != storage.ENV_VAR}
     env["SYNTHHEADS_CACHE"] = str(tmp_path)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
-                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__)))))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=ROOT)
     fingerprint, cached = out.stdout.split()
     assert fingerprint == model.fingerprint() and cached.startswith(str(tmp_path))
 
@@ -58,7 +59,6 @@ def test_another_blas_kernel_and_thread_count_build_the_same_model(model, tmp_pa
     2 threads, 1 thread, and the Sandybridge kernel (identity basis values one float32 ulp apart)."""
     out = tmp_path / "head_model.npz"
     env = dict(os.environ, OPENBLAS_CORETYPE="Sandybridge", OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2")
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
-    subprocess.run([sys.executable, "-m", "synthetic.head.build", "--out", str(out)], check=True, env=env, cwd=root,
+    subprocess.run([sys.executable, "-m", "synthetic.head.build", "--out", str(out)], check=True, env=env, cwd=ROOT,
                    capture_output=True)
     assert storage.fingerprint_arrays(storage.read_arrays(out)) == model.fingerprint()
