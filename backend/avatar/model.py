@@ -4,6 +4,8 @@
 
     Avatar = SynShotPrior weights (decoders/regressors fine-tuned by inversion stage 2)
            + identity inputs x_tex, x_verts, masks (UV maps, [1, 3, S, S]), shape [S_id]
+           + tex_detail [1, 3, S, S], feat_detail [1, F, S, S]: the person's own colour and regressor-feature detail
+             over the decoded maps (inversion stage 2, backend.invert.detail; zeros otherwise)
            + joint regressors (rest joints = joint_base + joint_expr @ e), expression maps (x_exp = e @ exp_maps)
            + q_id [1, n_id, h, w]: the quantised (and transformed) identity code, frozen after inversion stage 1
 
@@ -34,8 +36,11 @@ from backend.prior.model import SynShotPrior
 from backend.splat import Cameras, GaussianSet, rasterize
 from synthetic.errors import UserInputError
 
-IDENTITY_KEYS = ("x_tex", "tex_mask", "x_verts", "masks", "shape", "joint_base", "joint_expr", "exp_maps", "q_id")
+IDENTITY_KEYS = ("x_tex", "tex_mask", "x_verts", "masks", "shape", "joint_base", "joint_expr", "exp_maps", "q_id",
+                 "tex_detail", "feat_detail")
 """Buffers of an avatar that belong to the person (saved with it)."""
+OPTIONAL_IDENTITY_KEYS = ("tex_detail", "feat_detail")
+"""Identity buffers older avatar files lack; they default to zeros (no detail of the person's own)."""
 
 
 @dataclass
@@ -62,6 +67,11 @@ class Avatar(nn.Module):
 
     def __init__(self, prior: SynShotPrior, identity: dict[str, Tensor], cfg: AvatarConfig, head_model) -> None:
         super().__init__()
+        identity = dict(identity)
+        if "x_tex" in identity:
+            identity.setdefault("tex_detail", torch.zeros_like(identity["x_tex"]))
+            size = identity["x_tex"].shape[-2:]
+            identity.setdefault("feat_detail", identity["x_tex"].new_zeros(1, prior.cfg.model.feat_channels, *size))
         missing = [k for k in IDENTITY_KEYS if k not in identity]
         if missing:
             raise UserInputError(f"avatar: identity inputs lack {missing}")
@@ -166,7 +176,8 @@ class Avatar(nn.Module):
         x_exp = torch.einsum("be,ecij->bcij", expression, self.exp_maps)
         q_exp = self.prior.encode_expression(x_exp, self.masks[:, :1].expand(b, -1, -1, -1))[0]
         q = self.q_id if q_id is None else q_id
-        return self.prior.decode_gaussians(q.expand(b, -1, -1, -1), q_exp)
+        return self.prior.decode_gaussians(q.expand(b, -1, -1, -1), q_exp, tex_detail=self.tex_detail,
+                                           feat_detail=self.feat_detail)
 
     def joints(self, expression: Float[Tensor, "B E"]) -> Float[Tensor, "B J 3"]:
         """Rest joints with the expression applied (m)."""

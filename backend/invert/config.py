@@ -52,6 +52,19 @@ class InvertConfig:
     pivot: float = 0.01
     """Weight of the stage-2 locality term keeping Gaussians no input view saw at the stage-1 pivot
     (:mod:`backend.invert.pivot`); 0 turns it off."""
+    detail: float = 0.0
+    """Scale of the photo detail added to the avatar's colour after stage 1: the back-projected texture's residual
+    over the decoded one where a view saw it (:mod:`backend.invert.detail`); 0 (default) turns it off. Opt-in:
+    at the ``eval`` budgets it improves every split a little, at the default budgets it cost novel-view SSIM on
+    the identity measured (bench/RESULTS.md)."""
+    detail_feather: int = 1
+    """Texels over which the photo detail fades out at the edge of what the views saw."""
+    lr_detail: float = 3e-3
+    """Adam learning rate of the photo detail map in stage 2 (texture units, [-1, 1]); 0 keeps it fixed."""
+    lr_feat_detail: float = 0.0
+    """Adam learning rate of the avatar's own offset of the decoded feature map in stage 2, on the texels a view
+    saw (:mod:`backend.invert.detail`); 0 (default) turns it off. Opt-in: 1e-2 to 3e-2 sharpen the inputs and
+    novel expressions (LPIPS), faster rates cost novel-view PSNR."""
     views_per_step: int = 4
     """Input views rendered per step (a random subset when there are more)."""
     max_inputs: int = 20

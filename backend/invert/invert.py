@@ -4,7 +4,9 @@
 
     avatar = Avatar.from_prior(prior, prepared)          # identity inputs encoded by the prior
     stage 1: only E_id trains (decoders, regressors, E_exp, VQ, transformer frozen) -> z_id, then q_id is frozen
-    stage 2: q_id fixed; D_feat, D_id, D_exp and the face and hair regressors (R_color, R_gauss) train,
+    between (opt-in): the photos' colour over the decoded texture -> the avatar's tex_detail (backend.invert.detail)
+    stage 2: q_id fixed; D_feat, D_id, D_exp, the face and hair regressors (R_color, R_gauss) train (and, opt-in,
+             the avatar's detail maps tex_detail and feat_detail),
              plus the prior's L2 regularisers so the tuned decoders stay near the prior, and a locality term
              that holds the Gaussians no input saw at the stage-1 pivot (backend.invert.pivot)
 
@@ -33,6 +35,7 @@ from backend.identity import IdentityModel
 from backend.prior.model import SynShotPrior
 
 from .config import InvertConfig
+from .detail import photo_detail, trained_detail
 from .identity import IdentityLoss, csim_views, view_faces
 from .optimise import PhotoLoss, identity_loss_note, mean_psnr, render_all, render_targets, run_stage, set_trainable
 from .pivot import PIVOT_SCALES, pivot_loss, seen_gaussians
@@ -121,7 +124,7 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
 
     Returns:
         :class:`InversionResult`; ``summary`` holds step counts, early-stopping points, times, the input-view
-        PSNR before and after, and the identity-loss note.
+        PSNR before and after, the identity-loss note and the RMS of the avatar's detail maps.
     """
     cfg = cfg or InvertConfig()
     avatar = Avatar.from_prior(prior, prepared, head_model, name)
@@ -147,14 +150,18 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
                    with_identity(avatar_forward(avatar, cfg.background, 1), id_loss, cfg.identity), targets, steps1,
                    cfg.lr_stage1, cfg, loss_fn, progress, log)
     avatar.freeze_identity()
+    if cfg.detail > 0:
+        avatar.tex_detail.copy_(photo_detail(avatar, cfg.detail_feather, cfg.detail))
     with torch.no_grad():
         g0 = avatar.posed(targets.expression, targets.pose)
         pivot = {"weight": cfg.pivot, "names": list(targets.names),
                  "gaussians": {k: g0[k].detach() for k in PIVOT_SCALES},
                  "unseen": ~seen_gaussians(g0, targets.K, targets.w2c, targets.alpha)}  # fmt: skip
-    s2 = run_stage("invert-stage2", set_trainable(avatar, stage2_parameters(avatar)),
-                   with_identity(avatar_forward(avatar, cfg.background, 2, cfg.reg, pivot), id_loss, cfg.identity),
-                   targets, steps2, cfg.lr_stage2, cfg, loss_fn, progress, log)
+    rates = {"tex_detail": cfg.lr_detail if cfg.detail > 0 else 0.0, "feat_detail": cfg.lr_feat_detail}
+    with trained_detail(avatar, rates) as detail_groups:
+        s2 = run_stage("invert-stage2", [{"params": set_trainable(avatar, stage2_parameters(avatar))}, *detail_groups],
+                       with_identity(avatar_forward(avatar, cfg.background, 2, cfg.reg, pivot), id_loss, cfg.identity),
+                       targets, steps2, cfg.lr_stage2, cfg, loss_fn, progress, log)
     for p in avatar.parameters():
         p.requires_grad_(True)
     avatar.eval()
@@ -165,5 +172,6 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
                "stage1": s1, "stage2": s2, "psnr_inputs_before": mean_psnr(before, targets.images),
                "psnr_inputs_after": mean_psnr(after, targets.images), "identity_loss": note,
                "identity": identity, "config": cfg.to_dict(), "n_gaussians": avatar.n_gaussians,
-               "unseen_fraction": float(pivot["unseen"].float().mean())}
+               "unseen_fraction": float(pivot["unseen"].float().mean()),
+               "detail_rms": {k: float(getattr(avatar, k).pow(2).mean().sqrt()) for k in ("tex_detail", "feat_detail")}}
     return InversionResult(avatar, targets, before, after, summary, log)

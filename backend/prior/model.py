@@ -186,8 +186,14 @@ class SynShotPrior(nn.Module):
         return PriorOutput(out["tex"], out["verts"], out["exp"], means, quats, out["scales"], out["opacities"],
                            out["sh"], out["reg"], vq_loss, stats)
 
-    def decode_gaussians(self, q_id: Tensor, q_exp: Tensor, amp_dtype: torch.dtype | None = None) -> dict[str, Tensor]:
+    def decode_gaussians(self, q_id: Tensor, q_exp: Tensor, amp_dtype: torch.dtype | None = None,
+                         tex_detail: Tensor | None = None, feat_detail: Tensor | None = None) -> dict[str, Tensor]:
         """Decoded maps and rest-pose Gaussians from the two codes.
+
+        An inverted avatar's own detail (:mod:`backend.invert.detail`): ``tex_detail`` ``[1 or B, 3, S, S]``
+        (texture units, [-1, 1] scale) is added to the decoded texture where the Gaussians take their colour, and
+        ``feat_detail`` ``[1 or B, F, S, S]`` to the decoded feature map the regressors read; the returned maps
+        stay the decoders'.
 
         Returns:
             ``tex``, ``verts``, ``exp`` ``[B, 3, S, S]``; rest-pose (unposed) ``means`` ``[B, N, 3]`` (m),
@@ -198,14 +204,16 @@ class SynShotPrior(nn.Module):
         with torch.autocast(dev.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
             feat, tex, verts, exp = self.decode(q_id, q_exp)
             per_part = {}
+            regressed = feat if feat_detail is None else feat + feat_detail
             for name in self.parts:
-                fs = sample_grid(feat, getattr(self, f"part_{name}_grid"))
+                fs = sample_grid(regressed, getattr(self, f"part_{name}_grid"))
                 per_part[name] = (self.R_color[name](fs), self.R_gauss[name](fs))
         feat, tex, verts, exp = feat.float(), tex.float(), verts.float(), exp.float()
         d = self.cfg.data
         offset = verts * d.verts_scale_m + exp * d.exp_scale_m  # m, [B, 3, S, S]
         du_map, dv_map = uv_derivatives(offset)
-        outs = [self._gaussians(self._part(n), offset, du_map, dv_map, tex, *[t.float() for t in per_part[n]])
+        colour = tex if tex_detail is None else tex + tex_detail
+        outs = [self._gaussians(self._part(n), offset, du_map, dv_map, colour, *[t.float() for t in per_part[n]])
                 for n in self.parts]
         cat = {k: torch.cat([o[k] for o in outs], 1) for k in outs[0]}
         reg = {k: (cat[k] ** 2).mean() for k in ("d_pos", "d_scale", "d_opacity")}

@@ -1,0 +1,84 @@
+"""An inverted avatar's own detail maps: where they are, what they change, that inversion trains them, old files."""
+
+from __future__ import annotations
+
+import torch
+
+from backend.avatar import Avatar, load_avatar, save_avatar
+from backend.invert import InvertConfig, invert
+from backend.invert.detail import feather, photo_detail
+from backend.splat.gaussians import rgb_to_sh_dc
+from tests.backend.avatar.avatar_fixture import flat_prepared, teacher_views, tiny_prior
+
+
+def test_feather_is_one_inside_zero_outside_and_between_at_the_edge():
+    mask = torch.zeros(1, 1, 12, 12)
+    mask[..., 2:10, 2:10] = 1.0
+    soft = feather(mask, 1)
+    assert torch.all(soft[mask == 0] == 0)
+    assert torch.allclose(soft[..., 4:8, 4:8], torch.ones(4, 4))
+    edge = soft[0, 0, 2, 2:10]
+    assert torch.all(edge > 0) and torch.all(edge < 1)
+    assert torch.equal(feather(mask, 0), mask)
+
+
+def test_photo_detail_is_the_texture_residual_where_seen_and_zero_elsewhere(head_model, prior):
+    avatar = Avatar.from_prior(prior, flat_prepared(head_model, (0.8, 0.4, 0.3)), head_model)
+    with torch.no_grad():
+        avatar.tex_mask[..., :, : avatar.tex_mask.shape[-1] // 2] = 0  # the left half of the atlas unseen
+    detail = photo_detail(avatar, feather_texels=1)
+    decoded = avatar.prior.D_id(avatar.q_id)[:, :3]
+    unseen = (avatar.tex_mask == 0).expand_as(detail)
+    assert torch.all(detail[unseen] == 0)
+    inside = (feather(avatar.tex_mask + 1 - avatar.masks[:, :1], 1) * avatar.tex_mask).expand_as(detail) == 1
+    seen = (avatar.tex_mask > 0).expand_as(detail)
+    assert inside.sum() > 0.8 * seen.sum()  # only the edge of what was seen fades, not the UV islands' borders
+    assert torch.allclose(detail[inside], (avatar.x_tex - decoded)[inside], atol=1e-6)
+    assert torch.equal(photo_detail(avatar, scale=0.0), torch.zeros_like(detail))
+
+
+def test_detail_shifts_every_gaussians_colour_by_half_its_value(head_model, prior):
+    avatar = Avatar.from_prior(prior, flat_prepared(head_model), head_model)
+    e = torch.zeros(1, avatar.n_expression)
+    before = avatar.canonical(e)["sh"][0, :, 0]
+    with torch.no_grad():
+        avatar.tex_detail.fill_(0.2)  # texture units: +0.1 in [0, 1] colour
+    after = avatar.canonical(e)["sh"][0, :, 0]
+    want = rgb_to_sh_dc(torch.full((1, 3), 0.6)) - rgb_to_sh_dc(torch.full((1, 3), 0.5))
+    assert torch.allclose(after - before, want.expand_as(after), atol=1e-5)
+
+
+def test_inversion_adds_trained_detail_only_where_the_photos_saw(head_model, prior):
+    prepared = flat_prepared(head_model, views=teacher_views(head_model, tiny_prior(head_model, seed=1), 2))
+    prepared.texture_mask[:, :16] = False  # half the atlas unseen
+    fast = dict(stage1_min_steps=3, stage2_min_steps=6, stage1_steps_per_input=1, stage2_steps_per_input=1,
+                lpips=0.0, warmup=100, identity=0.0)
+    on = invert(prior, prepared, InvertConfig(**fast, detail=1.0, lr_feat_detail=1e-2), head_model).avatar
+    fixed = invert(prior, prepared, InvertConfig(**fast, detail=1.0, lr_detail=0.0), head_model).avatar
+    off = invert(prior, prepared, InvertConfig(**fast), head_model).avatar  # the defaults: no detail maps
+    for key in ("tex_detail", "feat_detail"):
+        d = getattr(on, key)
+        assert d.abs().max() > 0 and torch.all(d[(on.tex_mask == 0).expand_as(d)] == 0), key
+        assert torch.equal(getattr(off, key), torch.zeros_like(d)), key
+        assert not d.requires_grad, key
+    assert not torch.equal(on.tex_detail, fixed.tex_detail)  # stage 2 trained it
+    assert torch.equal(fixed.feat_detail, torch.zeros_like(fixed.feat_detail))  # lr_feat_detail 0: off
+
+
+def test_avatar_files_keep_the_detail_and_older_files_load_without_it(head_model, prior, tmp_path):
+    avatar = Avatar.from_prior(prior, flat_prepared(head_model), head_model)
+    with torch.no_grad():
+        avatar.tex_detail.normal_(0, 0.1)
+        avatar.feat_detail.normal_(0, 0.1)
+    path = save_avatar(avatar, tmp_path / "a.avatar.pt")
+    loaded = load_avatar(path, head_model=head_model)
+    data = torch.load(path, weights_only=True)
+    for key in ("tex_detail", "feat_detail"):
+        assert torch.equal(getattr(loaded, key), getattr(avatar, key)), key
+        del data["identity"][key]  # a file from before the detail maps
+    torch.save(data, tmp_path / "old.avatar.pt")
+    old = load_avatar(tmp_path / "old.avatar.pt", head_model=head_model)
+    for key in ("tex_detail", "feat_detail"):
+        assert torch.equal(getattr(old, key), torch.zeros_like(getattr(avatar, key))), key
+    e = torch.zeros(1, avatar.n_expression)
+    assert not torch.equal(loaded.canonical(e)["means"], old.canonical(e)["means"])  # the feature detail moves them
