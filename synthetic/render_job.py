@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,6 +53,10 @@ class RenderJob:
     """Cycles render threads (0 = every core); :func:`render_dataset` splits the cores among ``--workers``."""
     dataset: dict = field(default_factory=dict)
     """``DatasetSettings.to_json()`` of the dataset being written (the worker adopts it)."""
+    claims: str | None = None
+    """With several workers: the folder of their shared queue. Every worker gets all the identities and renders
+    those it claims first (:func:`synthetic.dataset.shard.claim_identity`), so none idles while another has
+    several left; None: render every identity of ``identities``."""
 
 
 @dataclass
@@ -96,8 +101,9 @@ class DatasetRequest:
     clothing: bool = False
     """Dress each identity in a collar and a shirt."""
     workers: int = 1
-    """Blender worker processes rendering the shard's identities side by side (round robin), the CPU's cores
-    split among them; one worker's numpy identity build then overlaps another's rendering."""
+    """Blender worker processes rendering the shard's identities side by side from one shared queue (each takes
+    the next identity nobody has claimed), the CPU's cores split among them; one worker's numpy identity build
+    then overlaps another's rendering."""
     blender: str | None = None
     """The Blender that renders: a Python with bpy or a Blender executable (see :func:`worker_command`);
     None: ``$SYNTHHEADS_BLENDER``, else the checkout's ``.venv-blender/bin/python``, else this Python's bpy."""
@@ -204,28 +210,33 @@ def render_dataset(req: DatasetRequest, progress: Progress | None = None) -> Dat
     if not todo:
         return DatasetRender(out, 0, len(complete))
     n_workers = min(req.workers, len(todo))
-    jobs = [RenderJob(out=str(out), identities=todo[k::n_workers], frames=req.frames, width=width, height=height,
-                      samples=req.samples, device=req.device, seed_base=req.seed, cameras=cameras,
-                      texture_size=req.texture_size, quality=req.hair_quality, hair_lod=req.hair_lod,
-                      overwrite=req.overwrite, threads=worker_threads(n_workers),
-                      dataset=settings.to_json(), passes=list(passes))  # fmt: skip
-            for k in range(n_workers)]
+    job = RenderJob(out=str(out), identities=todo, frames=req.frames, width=width, height=height,
+                    samples=req.samples, device=req.device, seed_base=req.seed, cameras=cameras,
+                    texture_size=req.texture_size, quality=req.hair_quality, hair_lod=req.hair_lod,
+                    overwrite=req.overwrite, threads=worker_threads(n_workers),
+                    dataset=settings.to_json(), passes=list(passes))  # fmt: skip
     install_sigterm_handler()
     logs = [_log_path(out, req.shard, k, n_workers) for k in range(n_workers)]
     tally = WorkerTally(progress, len(todo) * req.frames * n_cams)
     if n_workers == 1:
-        failures = run_worker(jobs[0], progress, logs[0], tally.total, blender=req.blender, tally=tally)
+        failures = run_worker(job, progress, logs[0], tally.total, blender=req.blender, tally=tally)
     else:
         failures = {}
-        with ThreadPoolExecutor(n_workers) as pool:
-            futures = [pool.submit(run_worker, j, progress, lg, tally.total, req.blender, tally)
-                       for j, lg in zip(jobs, logs)]
-            try:
-                for f in futures:
-                    failures.update(f.result())
-            except BaseException:  # Ctrl-C / SIGTERM arrive in this thread: stop every worker, then go
-                tally.stop_all()
-                raise
+        logs[0].parent.mkdir(parents=True, exist_ok=True)
+        claims = tempfile.mkdtemp(prefix=f"claims_{_log_path(out, req.shard).stem}_", dir=logs[0].parent)
+        shared = RenderJob(**{**asdict(job), "claims": claims})
+        try:
+            with ThreadPoolExecutor(n_workers) as pool:
+                futures = [pool.submit(run_worker, shared, progress, lg, tally.total, req.blender, tally)
+                           for lg in logs]
+                try:
+                    for f in futures:
+                        failures.update(f.result())
+                except BaseException:  # Ctrl-C / SIGTERM arrive in this thread: stop every worker, then go
+                    tally.stop_all()
+                    raise
+        finally:
+            shutil.rmtree(claims, ignore_errors=True)
     return DatasetRender(out, len(todo) - len(failures), len(complete), failures, logs[0])
 
 
@@ -369,6 +380,8 @@ def run_worker(job: RenderJob, progress: Progress, log_path: Path, total_images:
                             current = ev["identity"]
                         elif kind == "image":
                             tally.image(ev["identity"])
+                        elif kind == "identity_taken":  # another worker of the shared queue has it
+                            remaining.remove(ev["identity"])
                         elif kind in ("identity_done", "identity_failed"):
                             remaining.remove(ev["identity"])
                             current = None

@@ -2,7 +2,8 @@
 
     python -m synthetic.blender.worker --job JOB.json --events-fd N
 
-For each identity of the job: sample it from its seed and stage it once (:mod:`.staging`: assets,
+For each identity of the job (with a shared queue, ``job.claims``: each it claims before another worker
+does; the others are reported as taken): sample it from its seed and stage it once (:mod:`.staging`: assets,
 cameras, lights, objects, clothing when the dataset's generator settings ask for it), then per
 frame pose it and render every camera (plus the EXR passes the dataset lists, see :mod:`.passes`);
 after the neutral frame (frame 0) back-project its views onto the UV atlas. Files go through the
@@ -28,6 +29,7 @@ import numpy as np
 from synthetic.backproject import View, backproject_head
 from synthetic.dataset.files import read_png
 from synthetic.dataset.landmarks import project_frame
+from synthetic.dataset.shard import claim_identity
 from synthetic.dataset.writer import DatasetSettings, DatasetWriter, identity_seed
 from synthetic.head import HeadModel
 from synthetic.render_job import RenderJob
@@ -147,7 +149,11 @@ def main(argv=None) -> int:
     cam_objects = {c.name: o for c, o in zip(rig0, blender_cameras.setup_rig_cameras(
         scene, rig0, settings.rig.width, settings.rig.height))}  # fmt: skip
     for index in job.identities:
+        if job.claims is not None and not claim_identity(job.claims, index):
+            events.emit(event="identity_taken", identity=index)
+            continue
         events.emit(event="identity_start", identity=index)
+        print(f"synthheads worker: identity {index}", flush=True)  # which worker took which, for the log's reader
         t0 = time.perf_counter()
         try:
             render_identity(scene, model, job, ds, index, cam_objects, events, passes, render)

@@ -1,6 +1,10 @@
-"""Splitting identities over independent jobs: ``--shard K/N`` (K counts from 0)."""
+"""Splitting identities over independent jobs (``--shard K/N``, K counts from 0) and over the workers of one job
+(a shared queue: :func:`claim_identity`)."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from ..errors import UserInputError
 
@@ -31,3 +35,16 @@ def shard_identities(n_identities: int, shard: str = "0/1") -> list[int]:
         raise UserInputError(f"number of identities must be >= 0, got {n_identities}")
     k, n = parse_shard(shard)
     return list(range(k, int(n_identities), n))
+
+
+def claim_identity(claims: str | Path, index: int) -> bool:
+    """Take identity ``index`` for this process from the queue that the workers of one render share: True when this
+    call created ``claims/id_<index>`` (atomically: exactly one of several workers gets each identity), False when
+    another worker has it. ``claims`` is a folder the render made for this run and removes afterwards."""
+    try:
+        fd = os.open(Path(claims) / f"id_{int(index):05d}", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return False
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    return True

@@ -84,15 +84,18 @@ def test_a_failing_identity_is_reported_and_the_rest_continue(tmp_path):
 
 
 def test_two_workers_render_the_same_dataset_side_by_side(dataset, tmp_path):
-    """--workers 2: identities split between two Blender processes (one Cycles thread each on 2 cores), each
-    with its own log; the images match the one-worker dataset's (Cycles' sampling does not depend on threads)."""
+    """--workers 2: two Blender processes (one Cycles thread each on 2 cores) share one queue of identities, each
+    rendering those it claims first, each with its own log; every identity is rendered once, the claims are
+    cleaned up, and the images match the one-worker dataset's (Cycles' sampling does not depend on threads)."""
     out = tmp_path / "data"
     proc = synthetic_cli("render", "--identities", 2, "--frames", 2, "--out", out, "--workers", 2, *TINY)
-    assert "identity 0 done" in proc.stderr and "identity 1 done" in proc.stderr
+    assert proc.stderr.count("identity 0 done") == 1 and proc.stderr.count("identity 1 done") == 1
     logs = sorted(p.name for p in (out / "logs").glob("*.log"))
     assert logs == ["render_shard-0-of-1_worker-0-of-2.log", "render_shard-0-of-1_worker-1-of-2.log"]
-    assert "identities [0]" in (out / "logs" / logs[0]).read_text()
-    assert "identities [1]" in (out / "logs" / logs[1]).read_text()
+    texts = [(out / "logs" / name).read_text() for name in logs]
+    assert all("identities [0, 1]" in t for t in texts)  # one shared queue
+    assert sorted(i for t in texts for i in (0, 1) if f"synthheads worker: identity {i}\n" in t) == [0, 1]
+    assert [p.name for p in (out / "logs").iterdir() if p.is_dir()] == []  # the queue's claims are gone
     from synthetic.dataset import Dataset
 
     one, two = Dataset(dataset), Dataset(out)

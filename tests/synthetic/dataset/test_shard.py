@@ -1,10 +1,16 @@
-"""``--shard K/N``: deterministic, disjoint, covering, and clear errors."""
+"""``--shard K/N``: deterministic, disjoint, covering, and clear errors; the workers' shared queue."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from synthetic.dataset import parse_shard, shard_identities
+from synthetic.dataset.shard import claim_identity
 from synthetic.errors import UserInputError
 
 
@@ -27,3 +33,15 @@ def test_shard_examples():
 def test_bad_shard_strings_are_user_errors(bad):
     with pytest.raises(UserInputError, match="shard"):
         shard_identities(10, bad)
+
+
+def test_each_identity_of_a_shared_queue_is_claimed_once_across_processes(tmp_path):
+    """Two processes claim the same six identities concurrently: each identity goes to exactly one of them."""
+    code = ("import sys, json; from synthetic.dataset.shard import claim_identity; "
+            "print(json.dumps([i for i in range(6) if claim_identity(sys.argv[1], i)]))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                              cwd=str(Path(__file__).resolve().parents[3])) for _ in range(2)]
+    got = [json.loads(p.communicate()[0]) for p in procs]
+    assert sorted(got[0] + got[1]) == list(range(6))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"id_{i:05d}" for i in range(6)]
+    assert claim_identity(tmp_path, 3) is False and claim_identity(tmp_path, 6) is True
