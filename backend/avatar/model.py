@@ -38,9 +38,8 @@ from synthetic.errors import UserInputError
 
 IDENTITY_KEYS = ("x_tex", "tex_mask", "x_verts", "masks", "shape", "joint_base", "joint_expr", "exp_maps", "q_id",
                  "tex_detail", "feat_detail")
-"""Buffers of an avatar that belong to the person (saved with it)."""
-OPTIONAL_IDENTITY_KEYS = ("tex_detail", "feat_detail")
-"""Identity buffers older avatar files lack; they default to zeros (no detail of the person's own)."""
+"""Buffers of an avatar that belong to the person (saved with it). Older avatar files lack the two detail maps;
+:class:`Avatar` gives them zeros (no detail of the person's own)."""
 
 
 @dataclass
