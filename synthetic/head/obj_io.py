@@ -1,4 +1,4 @@
-"""Wavefront OBJ writer for the head model (numpy only, atomic write).
+"""Wavefront OBJ for the head model (numpy only): the writer (atomic) and a vertex reader.
 
 OBJ coordinates are written as they are (metres, Blender frame: Z up, face along -Y); Blender's
 OBJ importer with "Up: Z, Forward: Y" (or the default with a -90 deg X rotation undone) keeps it.
@@ -54,3 +54,30 @@ def write_obj(
             np.savetxt(buf, f[idx], fmt="f %d %d %d")
     text = buf.getvalue()
     return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def read_obj_vertices(path: str | os.PathLike) -> np.ndarray:
+    """The ``v`` lines of an OBJ file as ``[V, 3]`` float64, in file order (the units and axes the file has).
+
+    Raises:
+        synthetic.errors.UserInputError: the file is missing, a folder, or has no vertex line (what it found).
+    """
+    from ..errors import UserInputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f"{path}: no such OBJ file" + (" (a folder)" if path.is_dir() else ""))
+    rows = []
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.startswith("v "):
+                parts = line.split()
+                try:
+                    rows.append([float(t) for t in parts[1:4]])
+                except ValueError:
+                    raise UserInputError(f"{path}:{n}: not a vertex line: {line.strip()[:60]!r}") from None
+                if len(parts) < 4:
+                    raise UserInputError(f"{path}:{n}: a vertex needs x, y and z: {line.strip()[:60]!r}")
+    if not rows:
+        raise UserInputError(f"{path}: no vertices (no 'v x y z' lines): not an OBJ file?")
+    return np.asarray(rows, dtype=np.float64)

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 
-GENERATOR_VERSION = "8"  # generator 7 (2026-12-06) kept "6"
+GENERATOR_VERSION = "9"  # generator 7 (2026-12-06) kept "6"
 FORMAT_VERSION = 1
 ENV_VAR = "SYNTHHEADS_HEAD_MODEL"
 PACKAGED_DIR = Path(__file__).resolve().parent / "data"
@@ -144,6 +144,10 @@ SUPERSEDED_TEMPLATES = {
         "generator 7 (2026-12-06; built as 8febf6a1... on the machine that made it): a box under the cheekbones, "
         "the jaw's angle 124 mm wide (go-go / zy-zy 0.87) with the neck blended into it over 32 mm, and a nose "
         "whose wings (al-al 36 mm) and a 28 mm wide upper-lip bulge made a bar across its base",
+    "14220a7b4e79ae1063c6d694e33f7a4bc3ab875e10088137963363e51eaba83e":
+        "generator 8 (2026-12-06): gaunt; beside the real average face (mediapipe's canonical face model) the "
+        "cheeks sat 4 mm and the lateral face 11 mm inside the skin (RMS 4.5 mm over its 468 points), the face "
+        "narrowing below the cheekbones to 111 mm at the mouth, and the nose's side walls stood near vertical",
 }
 """Geometry fingerprints of earlier templates -> what changed. A *prior* trained on one of them still loads: its
 networks work in UV space and take their per-Gaussian template positions, skinning and correctives from the

@@ -38,14 +38,20 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     forehead = sdf.ellipsoid(p, (0.0, -0.044, 0.052), (0.064, 0.050, 0.052))
     d = sdf.smin(cranium, forehead, 0.012)
     # mid face, cheek pads and cheekbones (generator 8: the mid face 12 mm narrower and the cheek pads 3 mm further
-    # back, so the cheeks turn away from the nose instead of facing forward as one flat plate)
+    # back, so the cheeks turn away from the nose instead of facing forward as one flat plate; generator 9: the cheek
+    # pads 4-6 mm forward and wider and a buccal mass under the cheekbone, from the signed distance of mediapipe's
+    # canonical face (a real average) to this skin: the cheeks sat 4 mm and the lateral face 11 mm inside it)
     midface = sdf.ellipsoid(p, (0.0, -0.042, -0.016), (0.044, 0.045, 0.050))
-    cheek = sdf.ellipsoid(m, (0.033, -0.055, -0.012), (0.020, 0.022, 0.020))
+    cheek = sdf.ellipsoid(m, (0.031, -0.060, -0.013), (0.024, 0.022, 0.021))
     masseter = sdf.ellipsoid(m, (0.038, -0.030, -0.042), (0.0110, 0.030, 0.032))
     zygoma = sdf.round_cone(m, (0.046, -0.056, 0.006), (0.063, -0.006, 0.006), 0.0095, 0.007)
     d = sdf.smin(d, midface, 0.02)
     d = sdf.smin(d, sdf.smin(cheek, zygoma, 0.012), 0.018)
     d = sdf.smin(d, masseter, 0.02)
+    # the fullness between cheekbone and jaw (the face stays wide down to the mouth instead of narrowing under the
+    # cheekbones: 111 -> 125 mm across at the mouth's height)
+    buccal = sdf.ellipsoid(m, (0.049, -0.032, -0.024), (0.017, 0.030, 0.036))
+    d = sdf.smin(d, buccal, 0.022)
     # lower cheek pads (the fullness beside the nose and mouth), blended tightly: where they meet the muzzle is
     # the nasolabial fold
     malar = sdf.ellipsoid(m, (0.033, -0.066, -0.034), (0.014, 0.014, 0.018))
@@ -80,13 +86,15 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     lids = sdf.sphere(m, EYE_CENTRE, LID_RADIUS)
     d = sdf.smin(d, lids, 0.007)
     # nose: bridge, tip, wings, side walls; nostrils cut from below (generator 8: wings 1.5 mm nearer the midline
-    # and higher, blended tighter so the alar crease shows: al-al 36 -> 34 mm, Farkas 31.4 women / 34.9 men)
+    # and higher, blended tighter so the alar crease shows: al-al 36 -> 34 mm, Farkas 31.4 women / 34.9 men;
+    # generator 9: the body 4 mm wider and blended into the cheeks over 9 mm instead of 5, so the side walls slope
+    # like the canonical face's instead of standing near vertical)
     bridge = sdf.round_cone(p, (0.0, -0.0900, 0.021), (0.0, -0.1130, -0.016), 0.0056, 0.0058)
     tip = sdf.sphere(p, (0.0, -0.1085, -0.0228), 0.0078)
     wings = sdf.ellipsoid(m, (0.0105, -0.0950, -0.0302), (0.0058, 0.0078, 0.0058))
-    body = sdf.ellipsoid(p, (0.0, -0.093, -0.012), (0.0108, 0.013, 0.029))
+    body = sdf.ellipsoid(p, (0.0, -0.092, -0.012), (0.0128, 0.014, 0.029))
     nose = sdf.smin(sdf.smin(sdf.smin(bridge, tip, 0.006), wings, 0.004), body, 0.006)
-    d = sdf.smin(d, nose, 0.005)
+    d = sdf.smin(d, nose, 0.009)
     # the skin of the upper lip (philtrum) slopes forward from the nose's base to the lip's red (19 mm wide; 28 mm
     # until generator 7, a bar under the nose from the front)
     philtrum = sdf.ellipsoid(p, (0.0, -0.0955, -0.0410), (0.0095, 0.0095, 0.0060))
