@@ -88,10 +88,11 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     # nose: bridge, tip, wings, side walls; nostrils cut from below (generator 8: wings 1.5 mm nearer the midline
     # and higher, blended tighter so the alar crease shows: al-al 36 -> 34 mm, Farkas 31.4 women / 34.9 men;
     # generator 9: the body 4 mm wider and blended into the cheeks over 9 mm instead of 5, so the side walls slope
-    # like the canonical face's instead of standing near vertical)
+    # like the canonical face's instead of standing near vertical; the tip 0.8 mm rounder and the wings 2 mm forward
+    # and taller at the same al-al: the canonical's lower nose was 3-5 mm fuller than ours)
     bridge = sdf.round_cone(p, (0.0, -0.0900, 0.021), (0.0, -0.1130, -0.016), 0.0056, 0.0058)
-    tip = sdf.sphere(p, (0.0, -0.1085, -0.0228), 0.0078)
-    wings = sdf.ellipsoid(m, (0.0105, -0.0950, -0.0302), (0.0058, 0.0078, 0.0058))
+    tip = sdf.sphere(p, (0.0, -0.1080, -0.0228), 0.0086)
+    wings = sdf.ellipsoid(m, (0.0102, -0.0970, -0.0290), (0.0056, 0.0088, 0.0064))
     body = sdf.ellipsoid(p, (0.0, -0.092, -0.012), (0.0128, 0.014, 0.029))
     nose = sdf.smin(sdf.smin(sdf.smin(bridge, tip, 0.006), wings, 0.004), body, 0.006)
     d = sdf.smin(d, nose, 0.009)
