@@ -12,6 +12,12 @@ How it is built (``MeshSDF.build``):
 4. A voxel's signed distance is its Euclidean distance to that sample, signed by the sample's
    normal (negative inside). Open meshes are fine as long as normals point outwards; the sign is
    only unreliable right at an open boundary (e.g. the cut at the bottom of the neck).
+5. Far from the surface (more than :data:`FAR_VOXELS` voxels) the nearest sample's normal can point the wrong
+   way: 12 mm inside a head, beside the thin ear, the nearest surface is the ear's shell, whose normal faces the
+   point, so the voxel read "outside" and hair strands crossing there were never pushed out. A far voxel that reads
+   outside is turned inside when rays along +X and along -X both cross the mesh an odd number of times
+   (horizontal rays cross the closed sides of a head, not its neck cut or the openings of eyes and mouth, which
+   face forward and down).
 
 Queries (``signed_distance``) interpolate the grid trilinearly; near the surface (within two
 voxels) they refine with the point-to-plane distance to the closest of the samples seeded at the
@@ -128,6 +134,7 @@ class MeshSDF:
         dist = np.linalg.norm(diff, axis=1)
         sign = np.where(np.einsum("ij,ij->i", diff, nrm[nearest.ravel()]) < 0, -1.0, 1.0)
         values = (sign * dist).reshape(nearest.shape).astype(np.float32)
+        values = _far_signs_by_parity(values, v, f, lo, voxel)
         return cls(lo.astype(float), float(voxel), values, nearest.astype(np.int32), pts.astype(np.float32),
                    nrm.astype(np.float32))
 
@@ -204,6 +211,63 @@ class MeshSDF:
             todo = todo[bad]
             p[todo] += (margin - sd[bad])[:, None] * g[bad]
         return p
+
+
+FAR_VOXELS = 1.0
+"""Voxels farther than this many voxel sizes from the surface take their sign from ray parity (build step 5)."""
+
+
+def _far_signs_by_parity(values: np.ndarray, v: np.ndarray, f: np.ndarray, lo: np.ndarray, voxel: float) -> np.ndarray:
+    """``values`` (X, Y, Z) with every voxel that reads "outside" but lies farther than :data:`FAR_VOXELS` voxels
+    from the surface turned "inside" where rays along +X and along -X both cross the mesh an odd number of times."""
+    suspect = values > FAR_VOXELS * voxel  # only "outside" is corrected: far "inside" below an open neck cut is
+    if not suspect.any():                   # what keeps hair out of the neck's column there
+        return values
+    after, before = _crossings_along_x(v, f, lo, voxel, values.shape)
+    inside = suspect & (after % 2 == 1) & (before % 2 == 1)
+    out = values.copy()
+    out[inside] = -values[inside]
+    return out
+
+
+def _crossings_along_x(v: np.ndarray, f: np.ndarray, lo: np.ndarray, voxel: float, shape) -> tuple[np.ndarray, ...]:
+    """For every voxel centre (``lo + index * voxel``), how many triangles a ray along +X and a ray along -X from it
+    cross: two int32 arrays (X, Y, Z). Each ray is a (Y, Z) column of the grid, nudged by a fraction of a voxel so
+    that it never passes exactly through a vertex or an edge."""
+    nx, ny, nz = (int(n) for n in shape)
+    jitter = np.array([0.3183, 0.2718]) * 1e-3 * voxel
+    tri = v[f][:, :, 1:]  # (F, 3, 2): the triangles' (y, z) projections
+    gy, gz = (tri[..., 0] - lo[1] - jitter[0]) / voxel, (tri[..., 1] - lo[2] - jitter[1]) / voxel
+    j0, j1 = np.ceil(gy.min(1)).astype(np.int64), np.floor(gy.max(1)).astype(np.int64)
+    k0, k1 = np.ceil(gz.min(1)).astype(np.int64), np.floor(gz.max(1)).astype(np.int64)
+    span = np.maximum(j1 - j0 + 1, 0) * np.maximum(k1 - k0 + 1, 0)
+    tid = np.repeat(np.arange(len(f)), span)  # one row per (triangle, candidate column)
+    if len(tid) == 0:
+        zero = np.zeros(shape, np.int32)
+        return zero, zero
+    first = np.repeat(np.cumsum(span) - span, span)
+    local = np.arange(len(tid)) - first
+    width = np.maximum(j1 - j0 + 1, 1)[tid]
+    cj, ck = j0[tid] + local % width, k0[tid] + local // width
+    ok = (cj >= 0) & (cj < ny) & (ck >= 0) & (ck < nz)
+    tid, cj, ck = tid[ok], cj[ok], ck[ok]
+    a, b, c = (np.stack([gy[tid, i], gz[tid, i]], 1) for i in range(3))
+    p = np.stack([cj, ck], 1).astype(float)
+    ab, ac, ap = b - a, c - a, p - a
+    det = ab[:, 0] * ac[:, 1] - ac[:, 0] * ab[:, 1]
+    safe = np.where(det == 0, 1.0, det)
+    w1 = (ap[:, 0] * ac[:, 1] - ac[:, 0] * ap[:, 1]) / safe
+    w2 = (ab[:, 0] * ap[:, 1] - ap[:, 0] * ab[:, 1]) / safe
+    hit = (det != 0) & (w1 >= 0) & (w2 >= 0) & (w1 + w2 <= 1)
+    tid, cj, ck, w1, w2 = tid[hit], cj[hit], ck[hit], w1[hit], w2[hit]
+    x = v[f[tid, 0], 0] * (1 - w1 - w2) + v[f[tid, 1], 0] * w1 + v[f[tid, 2], 0] * w2
+    below = np.clip(np.ceil((x - lo[0]) / voxel), 0, nx).astype(np.int64)  # voxel centres left of the crossing
+    counts = np.zeros((ny, nz, nx + 1), np.int32)
+    np.add.at(counts, (cj, ck, below), 1)
+    # a crossing lies ahead of the +X ray of voxel i when i < below, behind it (on the -X ray) otherwise
+    before = np.cumsum(counts, axis=2)[:, :, :nx]
+    after = counts.sum(axis=2, keepdims=True) - before
+    return np.moveaxis(after, 2, 0).astype(np.int32), np.moveaxis(before, 2, 0).astype(np.int32)
 
 
 def _centres(lo, voxel, shape) -> np.ndarray:
