@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write every vertex's gap (mm) and the summary here")
     args = ap.parse_args(argv)
     try:
+        if args.json is not None and args.json.is_dir():
+            raise UserInputError(f"--json {args.json}: a folder; give a file name")
         canonical = canonical_in_template_frame(read_obj_vertices(args.obj))
     except UserInputError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -75,3 +75,14 @@ def test_a_fuller_face_reads_positive(model):
 def test_a_model_with_the_wrong_vertex_count_is_refused():
     with pytest.raises(UserInputError, match="expected 468"):
         cg.canonical_in_template_frame(np.zeros((100, 3)))
+
+
+def test_the_command_refuses_bad_paths_with_one_line_and_code_2(tmp_path, capsys):
+    assert cg.main(["--obj", str(tmp_path)]) == 2
+    assert cg.main(["--obj", str(tmp_path / "none.obj")]) == 2
+    obj = write_obj(tmp_path / "tri.obj", np.zeros((3, 3)), np.array([[0, 1, 2]]))
+    assert cg.main(["--obj", str(obj)]) == 2  # 3 vertices, not the canonical model's 468
+    assert cg.main(["--obj", str(obj), "--json", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 4 and all(line.startswith("error: ") for line in err), err
+    assert "expected 468" in err[2] and "a folder" in err[3]
