@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .landmark_dev import similarity
+
 N_CANONICAL = 468
 """Vertices of mediapipe's canonical face model: face-mesh landmarks 0..467, in index order."""
 
@@ -53,23 +55,14 @@ def canonical_in_template_frame(vertices_cm: np.ndarray) -> np.ndarray:
     return np.stack([v[:, 0], -v[:, 2], v[:, 1]], axis=1) / 100.0
 
 
-def rigid_fit(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rotation ``R`` [3, 3] and translation ``t`` [3] minimising ``|source @ R.T + t - target|`` (Kabsch)."""
-    ms, mt = source.mean(0), target.mean(0)
-    u, _, vt = np.linalg.svd((target - mt).T @ (source - ms))
-    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
-    rot = u @ d @ vt
-    return rot, mt - ms @ rot.T
-
-
 def aligned_canonical(canonical_m: np.ndarray, model) -> np.ndarray:
     """The canonical face ``[468, 3]`` (m, template frame) moved rigidly onto ``model``'s neutral template by the
     :data:`ANCHORS` of its landmark table."""
     table = [int(i) for i in model.landmark_mediapipe]
     ours = model.landmarks(model.template)
-    rows = [table.index(i) for i in ANCHORS]
-    rot, t = rigid_fit(canonical_m[list(ANCHORS)], ours[rows])
-    return canonical_m @ rot.T + t
+    source, target = canonical_m[list(ANCHORS)], ours[[table.index(i) for i in ANCHORS]]
+    _, rot, _ = similarity(source, target)  # its rotation is also the best rigid one; no scale
+    return (canonical_m - source.mean(0)) @ rot.T + target.mean(0)
 
 
 def gap_mm(points_m: np.ndarray, sdf=None) -> np.ndarray:
