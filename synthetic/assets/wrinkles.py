@@ -205,17 +205,20 @@ def anatomy_relief(loc: np.ndarray, nose_local: np.ndarray, mouth_local: np.ndar
     a = np.abs(lat)
     n, m = nose_local, mouth_local
     h = np.zeros(len(loc), np.float32)
-    # alar crease: a soft groove hugging the outer side of each wing where it meets the cheek, shallower
-    # over the wing's top (a 0.9 mm deep, 1.1 mm wide ring read as a drawn outline at 512 px)
-    cx, cy = a - 14.0, up - (n[2] - 7.4)
+    # alar crease: a soft groove hugging the wing where it meets the cheek, round its lateral side from the alar base
+    # up over its top, shallower over the top (a 0.9 mm deep, 1.1 mm wide ring read as a drawn outline at 512 px)
+    wing = NOSE_WING_CENTRE_MM
+    cx, cy = (a - wing[0]) / NOSE_WING_RADII_MM[0], (up - (n[2] + wing[2])) / NOSE_WING_RADII_MM[1]
     r, ang = np.hypot(cx, cy), np.arctan2(cy, cx)
-    h -= 0.65 * np.exp(-(((r - 7.4) / 1.7) ** 2)) * _band(ang, -1.2, 2.3, 0.4) * (1.0 - 0.5 * smoothstep(0.6, 1.8, ang))
-    # nostrils: dark openings under the tip (the mesh cuts them only a few mm deep)
-    d2 = ((a - 7.0) / 3.6) ** 2 + ((up - (n[2] - 11.0)) / 2.2) ** 2
-    h -= 1.6 * np.exp(-d2 * 1.5)
-    # philtrum: two soft columns from under the nose to the cupid's bow, a groove between them
-    span = _band(up, m[2] + 5.0, n[2] - 14.0, 2.0)
-    h += span * (0.35 * np.exp(-(((a - 4.8) / 1.4) ** 2)) - 0.3 * np.exp(-((lat / 1.8) ** 2)))
+    h -= ALAR_CREASE_DEPTH_MM * np.exp(-(((r - 1.0) * NOSE_WING_RADII_MM[0] / 1.4) ** 2)) \
+        * _band(ang, -1.0, 2.0, 0.45) * (1.0 - 0.5 * smoothstep(0.6, 1.8, ang))
+    # nostrils: dark openings on the nose's underside (the mesh cuts them only a few mm deep), placed in 3D so the
+    # tip's front at the same height stays clear
+    q = (np.stack([a, loc[:, 1] - n[1], up - n[2]], 1) - NOSTRIL_CENTRE_MM) / NOSTRIL_RADII_MM
+    h -= NOSTRIL_DEPTH_MM * (1.0 - smoothstep(0.7, 1.3, np.sqrt(np.sum(q * q, axis=1))))
+    # philtrum: two soft columns from the nose's base down to the cupid's bow, a groove between them
+    span = _band(up, m[2] + PHILTRUM_BOTTOM_MM, n[2] + PHILTRUM_TOP_MM, 1.5)
+    h += span * (0.3 * np.exp(-(((a - 4.5) / 1.3) ** 2)) - 0.25 * np.exp(-((lat / 1.6) ** 2)))
     # upper-lid crease: a fold above the lid margin
     if crease_mm > 0:
         for line in lid_lines:
@@ -223,6 +226,25 @@ def anatomy_relief(loc: np.ndarray, nose_local: np.ndarray, mouth_local: np.ndar
     return h
 
 
+NOSE_WING_CENTRE_MM = (10.2, 0.0, 0.9)
+NOSE_WING_RADII_MM = (6.6, 7.0)
+"""Where the alar crease runs, relative to the nose tip landmark in the anatomical frame (mm): an ellipse of these
+(lateral, vertical) radii about the wing's centre, through the groove between the template's wing and cheek
+(``synthetic.head.build.shape``: the wing ellipsoid ends 15.8 mm out, the cheek meets it ~17 mm out, from 7 mm
+above the tip's height down to the alar base 7 mm below it). Until 2026-12-06 the ring sat 8 mm lower and 4 mm
+further out (placed for an earlier template) and ran across the upper lip: a grey oval from wing to wing."""
+NOSTRIL_CENTRE_MM = (6.0, -22.3, -4.6)
+NOSTRIL_RADII_MM = (3.4, 6.0, 2.8)
+NOSTRIL_DEPTH_MM = 1.2
+"""The nostril openings relative to the nose tip landmark (lateral, forward, up; mm), the half-axes of the ellipsoid
+the darkening fills (the template's nostril cut, ``shape.head_sdf``'s ``nostril``, plus ~0.3 mm) and its depth. Until
+2026-12-06 they were 6.4 mm lower, on the upper lip (a dark moustache-like smudge under the nose)."""
+PHILTRUM_TOP_MM, PHILTRUM_BOTTOM_MM = -8.0, 7.0
+"""The philtrum's columns run from the columella's base (subnasale: this far relative to the nose tip landmark, mm;
+~7 mm below it on the template) down to the cupid's bow (this far above the mouth landmark; the vermilion's top is
+6.0-7.4 mm above it on the template). Until 2026-12-06 they started 5 mm above the mouth, on the lip's red."""
+ALAR_CREASE_DEPTH_MM = 0.5
+"""Depth (mm) of the alar crease at the wing's side (half that over its top)."""
 LID_CREASE_DEPTH_MM, LID_CREASE_WIDTH_MM = 0.6, 0.9
 """The upper-lid crease's depth at its middle and its Gaussian half-width (mm)."""
 

@@ -99,20 +99,55 @@ def test_anatomy_relief_carves_what_the_mesh_is_too_coarse_for():
     nose, mouth = np.array([0.0, 36.0, -46.0]), np.array([0.0, 0.0, -74.0])
     lid = np.stack([np.linspace(20, 44, 9), np.zeros(9), 5.0 * np.sin(np.linspace(0, np.pi, 9))], 1)  # left upper lid
     pts = np.array([
-        [7.0, 10.0, -57.0],    # left nostril
-        [-7.0, 10.0, -57.0],   # right nostril
-        [14.0 + 7.2, 8.0, -53.4],  # on the alar crease, beside the wing
-        [0.0, 5.0, -64.0],     # philtrum groove (midline)
-        [4.8, 5.0, -64.0],     # philtrum column
+        [6.0, 13.7, -50.6],    # left nostril (6 mm out, 22 mm behind and 5 mm below the tip)
+        [-6.0, 13.7, -50.6],   # right nostril
+        [10.2 + 6.6, 8.0, -45.1],  # on the alar crease, beside the wing
+        [0.0, 5.0, -58.0],     # philtrum groove (midline)
+        [4.5, 5.0, -58.0],     # philtrum column
         [32.0, 10.0, 5.0 + 7.0],  # on the lid crease, 7 mm above the margin
         [40.0, -5.0, -30.0],   # plain cheek
+        [6.0, 30.0, -50.6],    # the tip's front at the nostrils' height: not darkened
     ], np.float32)  # fmt: skip
     h = anatomy_relief(pts, nose, mouth, (lid,), crease_mm=7.0)
-    assert h[0] < -1.0 and h[1] < -1.0 and h[2] < -0.5
+    assert h[0] < -1.0 and h[1] < -1.0 and h[2] < -0.4
     assert h[3] < 0.0 < h[4]
-    assert h[5] < -0.4 and abs(h[6]) < 1e-3
+    assert h[5] < -0.4 and abs(h[6]) < 1e-3 and abs(h[7]) < 1e-3
     mono = anatomy_relief(pts, nose, mouth, (lid,), crease_mm=0.0)
-    assert abs(mono[5]) < 1e-3 and np.allclose(mono[[0, 1, 2, 3, 4, 6]], h[[0, 1, 2, 3, 4, 6]])
+    assert abs(mono[5]) < 1e-3 and np.allclose(mono[[0, 1, 2, 3, 4, 6, 7]], h[[0, 1, 2, 3, 4, 6, 7]])
+
+
+def test_nostrils_and_alar_creases_sit_on_the_template_s_nose_not_on_the_upper_lip(head_model):
+    """On the template's own skin: the nostrils' darkening lies under the tip, above the columella's base (subnasale)
+    and behind the tip's front; the upper lip's skin between the subnasale and the vermilion carries no furrow but
+    the philtrum's groove. (The ring and nostrils once sat 6-8 mm low, on the upper lip: a grey oval from wing to
+    wing with a dark smudge under the nose.)"""
+    from synthetic.assets.head_adapter import surface_from_model, texture_inputs
+    from synthetic.assets.wrinkles import anatomy_relief
+
+    pos, masks = texture_inputs(head_model, 512, None)
+    lm = surface_from_model(head_model, None).landmarks
+    skin = (masks["face"] > 0.5) & (masks["lips"] < 0.01)
+    loc = lm.to_local(pos[skin].astype(np.float64))
+    nose, mouth = lm.local_of("nose_tip"), lm.local_of("mouth")
+    lat, fwd, up = np.abs(loc[:, 0]), loc[:, 1] - nose[1], loc[:, 2] - nose[2]
+    h = anatomy_relief(loc, nose, mouth)
+    # the skin's profile at the midline: the columella's base is where the skin steps back under the tip
+    bins = np.arange(-2.0, -16.0, -1.0)
+    profile = np.array([fwd[(lat < 2.0) & (np.abs(up - b) < 0.75)].max() for b in bins])  # the skin's front, mm
+    step = bins[1 + np.argmax(profile[:-1] - profile[1:])]
+    assert -10.0 < step < -4.0  # the subnasale of the template (~7 mm below the tip landmark)
+    nostril = h < -0.8
+    assert nostril.sum() >= 4
+    assert np.all(up[nostril] > -9.0) and np.all(fwd[nostril] < -12.0) and np.all(lat[nostril] < 11.0)
+    red = lm.to_local(pos[masks["lips"] > 0.5].astype(np.float64))
+    vermilion_top = (red[np.abs(red[:, 0]) < 8.0, 2] - nose[2]).max()  # the upper lip's red, from the tip (mm)
+    assert -20.0 < vermilion_top < -13.0
+    upper_lip = (up < -9.5) & (up > vermilion_top + 1.0) & (lat > 2.5) & (lat < 16.0)
+    assert upper_lip.sum() > 10
+    assert h[upper_lip].min() > -0.15, f"a furrow of {h[upper_lip].min():.2f} mm on the upper lip's skin"
+    crease = (h < -0.25) & (lat > 11.0)  # the alar crease: the furrows lateral of the nostrils
+    assert np.sum(crease & (lat > 15.0) & (np.abs(up) < 5.0)) >= 4  # beside the wing, 15-19 mm out
+    assert np.all((lat[crease] < 19.0) & (up[crease] > -8.0) & (up[crease] < 9.0))
 
 
 def test_the_lips_carry_fine_vertical_creases(head_model):
