@@ -208,7 +208,7 @@ def anatomy_relief(loc: np.ndarray, nose_local: np.ndarray, mouth_local: np.ndar
     # alar crease: a soft groove hugging the wing where it meets the cheek, round its lateral side from the alar base
     # up over its top, shallower over the top (a 0.9 mm deep, 1.1 mm wide ring read as a drawn outline at 512 px)
     wing = NOSE_WING_CENTRE_MM
-    cx, cy = (a - wing[0]) / NOSE_WING_RADII_MM[0], (up - (n[2] + wing[2])) / NOSE_WING_RADII_MM[1]
+    cx, cy = (a - wing[0]) / NOSE_WING_RADII_MM[0], (up - (n[2] + wing[1])) / NOSE_WING_RADII_MM[1]
     r, ang = np.hypot(cx, cy), np.arctan2(cy, cx)
     h -= ALAR_CREASE_DEPTH_MM * np.exp(-(((r - 1.0) * NOSE_WING_RADII_MM[0] / 1.4) ** 2)) \
         * _band(ang, -1.0, 2.0, 0.45) * (1.0 - 0.5 * smoothstep(0.6, 1.8, ang))
@@ -226,11 +226,11 @@ def anatomy_relief(loc: np.ndarray, nose_local: np.ndarray, mouth_local: np.ndar
     return h
 
 
-NOSE_WING_CENTRE_MM = (10.2, 0.0, 0.9)
+NOSE_WING_CENTRE_MM = (10.2, 0.9)
 NOSE_WING_RADII_MM = (6.6, 7.0)
 """Where the alar crease runs, relative to the nose tip landmark in the anatomical frame (mm): an ellipse of these
-(lateral, vertical) radii about the wing's centre, through the groove between the template's wing and cheek
-(``synthetic.head.build.shape``: the wing ellipsoid ends 15.8 mm out, the cheek meets it ~17 mm out, from 7 mm
+(lateral, vertical) radii about the wing's centre (lateral, up), through the groove between the template's wing
+and cheek (``synthetic.head.build.shape``: the wing ellipsoid ends 15.8 mm out, the cheek meets it ~17 mm out, from 7 mm
 above the tip's height down to the alar base 7 mm below it). Until 2026-12-06 the ring sat 8 mm lower and 4 mm
 further out (placed for an earlier template) and ran across the upper lip: a grey oval from wing to wing."""
 NOSTRIL_CENTRE_MM = (6.0, -22.3, -4.6)
