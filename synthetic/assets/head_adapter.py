@@ -11,6 +11,7 @@ import numpy as np
 
 from .anatomy import Landmarks
 from .errors import AssetInputError
+from .sdf import MeshSDF
 from .surface import HeadSurface
 
 #: head-model regions (or groups) whose faces bound the volume hair must stay out of. Only the skin:
@@ -46,6 +47,7 @@ def surface_from_model(model, shape=None, expression=None, pose=None, sdf_voxel:
     keep = np.zeros(model.n_faces, bool)
     for name in COLLISION_REGIONS:
         keep |= model.face_mask(name)
+    keep &= ~buried_ear_faces(model, v)
     regions = {k: model.vertex_mask(k).astype(float) for k in ("scalp", "face", "neck", "lips", "ears")}
     # seam vertices belong to both sides: hair and beards grow only where the region is not shared
     regions["face"] = regions["face"] * (1 - regions["lips"])
@@ -53,6 +55,28 @@ def surface_from_model(model, shape=None, expression=None, pose=None, sdf_voxel:
     normals = model.normals(vertices=v)
     return HeadSurface(v, model.faces[keep], regions, landmarks_from_model(model, v), normals,
                        neck_base=anchors.get("neck_base"), sdf_voxel=sdf_voxel)
+
+
+EAR_BURIED_M = 0.001
+"""An ear face whose three corners all lie this far (m) inside the head's skin is buried: the ear's root sits 5-10 mm
+deep in the side of the head (so no gap shows where it meets the skin)."""
+
+
+def buried_ear_faces(model, vertices: np.ndarray) -> np.ndarray:
+    """``[F]`` bool: the ear faces of one identity's ``vertices`` ``[V, 3]`` (m) buried in its head skin
+    (:data:`EAR_BURIED_M`). They stay out of the hair's collision surface: their normals face the head's inside, and
+    the nearest-sample sign of the collision grid read points 3-7 mm inside the head beside them as outside (strands
+    passed through the head above and in front of the ears)."""
+    faces = model.faces
+    head = np.zeros(model.n_vertices, bool)
+    head[model.part_vertices("skin")] = True
+    ear = np.zeros(model.n_vertices, bool)
+    for name in ("ear_left", "ear_right"):
+        ear[model.part_vertices(name)] = True
+    grid = MeshSDF.build(vertices, faces[np.all(head[faces], axis=1)], voxel=0.004)
+    deep = np.zeros(model.n_vertices, bool)
+    deep[ear] = grid.signed_distance(vertices[ear]) < -EAR_BURIED_M
+    return np.all(deep[faces], axis=1)
 
 
 def texture_inputs(model, resolution: int, shape=None) -> tuple[np.ndarray, dict[str, np.ndarray]]:

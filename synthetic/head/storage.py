@@ -26,7 +26,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 
-GENERATOR_VERSION = "9"  # generator 7 (2026-12-06) kept "6"
+GENERATOR_VERSION = "10"  # generator 7 (2026-12-06) kept "6"
 FORMAT_VERSION = 1
 ENV_VAR = "SYNTHHEADS_HEAD_MODEL"
 PACKAGED_DIR = Path(__file__).resolve().parent / "data"
@@ -148,6 +148,10 @@ SUPERSEDED_TEMPLATES = {
         "generator 8 (2026-12-06): gaunt; beside the real average face (mediapipe's canonical face model) the "
         "cheeks sat 4 mm and the lateral face 11 mm inside the skin (RMS 4.5 mm over its 468 points), the face "
         "narrowing below the cheekbones to 111 mm at the mouth, and the nose's side walls stood near vertical",
+    "7495502d4b9ca4d1a86b8d1d85dded93061d3c69a5234ae21d7e1c3c98fa7be9":
+        "generator 9 (2026-12-06): a narrow V-shaped lower face that fell back 25-40 mm from the midline below the "
+        "mouth (8-11 mm behind the canonical face there), so the mouth stood out as a muzzle in three-quarter "
+        "views, and lips that ran straight out to their corners instead of wrapping round the teeth",
 }
 """Geometry fingerprints of earlier templates -> what changed. A *prior* trained on one of them still loads: its
 networks work in UV space and take their per-Gaussian template positions, skinning and correctives from the

@@ -22,6 +22,11 @@ EYE_RADIUS = 0.012
 EYE_CENTRE = np.array([0.0315, -0.071, 0.016])  # subject's left eyeball centre; mirror for the right
 LID_RADIUS = 0.0139  # outer skin of the lids, about the eyeball centre
 MOUTH_Z = -0.0535  # height of the mouth line (stomion)
+LIP_ARCH_PER_M3 = 18750.0
+"""How far the lips' volumes are set back with the distance x from the midline: ``LIP_ARCH_PER_M3 * x**4`` (m), 3 mm
+at 20 mm out. Seen from above, the canonical face's upper lip falls 5 mm behind its front at 15 mm from the midline
+and 10 mm at 20 mm; generator 9's fell 4 and 6 mm and then turned back to its corners in the last 4 mm (now 4.5 and
+8.5 mm)."""
 NECK_CUT_Z = -0.165  # the neck ends here (open boundary)
 NECK_TILT = 0.20  # neck axis moves forward (-Y) by 0.22 m per metre downward
 NECK_CENTRE_Y = 0.022
@@ -52,19 +57,25 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     # cheekbones: 111 -> 125 mm across at the mouth's height)
     buccal = sdf.ellipsoid(m, (0.049, -0.032, -0.024), (0.017, 0.030, 0.036))
     d = sdf.smin(d, buccal, 0.022)
+    # the soft tissue over the jaw beside and below the mouth (generator 10: without it the face fell back steeply
+    # 25-40 mm from the midline below the mouth, 8-11 mm behind the canonical face there, and the mouth stood out
+    # of a narrow V-shaped lower face as a muzzle in three-quarter views)
+    jowl = sdf.ellipsoid(m, (0.028, -0.052, -0.060), (0.015, 0.034, 0.024))
+    d = sdf.smin(d, jowl, 0.025)
     # lower cheek pads (the fullness beside the nose and mouth), blended tightly: where they meet the muzzle is
     # the nasolabial fold
     malar = sdf.ellipsoid(m, (0.033, -0.066, -0.034), (0.014, 0.014, 0.018))
     d = sdf.smin(d, malar, 0.008)
     # jaw: body tapered toward the chin, rami up to the ear, chin (gnathion 68 mm below the subnasale: Farkas'
-    # women 64, men 72; generator 3's chin was 3.5 mm higher)
+    # women 64, men 72; generator 3's chin was 3.5 mm higher; generator 10: tapered a quarter as much and 3 mm
+    # wider, the chin 9 mm wider, so the lower face rounds to the chin as a U instead of a V)
     q = p.copy()
-    q[:, 0] *= 1.0 + 0.45 * np.clip((-0.02 - p[:, 1]) / 0.08, 0.0, 1.0) ** 1.5
-    jaw = sdf.ellipsoid(q, (0.0, -0.040, -0.062), (0.045, 0.054, 0.037))
+    q[:, 0] *= 1.0 + 0.10 * np.clip((-0.02 - p[:, 1]) / 0.08, 0.0, 1.0) ** 1.5
+    jaw = sdf.ellipsoid(q, (0.0, -0.040, -0.062), (0.048, 0.054, 0.037))
     ramus = sdf.round_cone(m, (0.039, -0.014, -0.064), (0.051, -0.004, -0.010), 0.010, 0.012)
     # (soft-tissue pogonion ~5 mm behind the subnasale, lower face sto-gn ~46 mm women / 49 men: generator 5's chin
     # stood 11 mm behind the subnasale, a weak profile)
-    chin = sdf.ellipsoid(p, (0.0, -0.0855, -0.0850), (0.0195, 0.0140, 0.0145))
+    chin = sdf.ellipsoid(p, (0.0, -0.0855, -0.0850), (0.0240, 0.0140, 0.0145))
     d = sdf.smin(d, sdf.smin(sdf.smin(jaw, ramus, 0.02), chin, 0.018), 0.02)
     # under the chin the skin runs back level to the throat (the jaw's underside rose 7 mm behind the chin)
     submental = sdf.ellipsoid(p, (0.0, -0.066, -0.0885), (0.024, 0.024, 0.0105))
@@ -104,8 +115,10 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     d = sdf.smax(d, -nostril, 0.002)
     # lips and the muzzle around them
     muzzle = sdf.ellipsoid(p, (0.0, -0.074, -0.050), (0.029, 0.023, 0.023))
-    upper = sdf.ellipsoid(p, (0.0, -0.0940, MOUTH_Z + 0.0050), (0.0255, 0.0092, 0.0068))
-    lower = sdf.ellipsoid(p, (0.0, -0.0920, MOUTH_Z - 0.0060), (0.0225, 0.0096, 0.0068))
+    arch = p.copy()  # the lips wrap round the teeth (generator 10; before, they ran straight out to the corners)
+    arch[:, 1] -= LIP_ARCH_PER_M3 * p[:, 0] ** 4
+    upper = sdf.ellipsoid(arch, (0.0, -0.0940, MOUTH_Z + 0.0050), (0.0255, 0.0092, 0.0068))
+    lower = sdf.ellipsoid(arch, (0.0, -0.0920, MOUTH_Z - 0.0060), (0.0225, 0.0096, 0.0068))
     d = sdf.smin(d, muzzle, 0.02)
     d = sdf.smin(d, sdf.smin(upper, lower, 0.002), 0.004)
     slit = sdf.ellipsoid(p, (0.0, -0.104, MOUTH_Z), (0.0265, 0.013, 0.0010))
