@@ -1,7 +1,8 @@
 """Few-shot inversion evaluation on held-out synthetic identities: prior inversion vs. a from-scratch baseline.
 
 For each identity, K and seed: the K input frames are picked by progressive farthest-point sampling in
-expression space (:func:`select_frames`), each seen by one input camera in the order of :func:`input_camera_order`
+expression space (:func:`select_frames`; with K above the identity's frame count they come round again), each seen
+by its own input camera in the order of :func:`input_camera_order`
 (seed 0 starts from the most frontal camera, other seeds from the next most frontal ones, each then spreading
 out), and the seed replaces the inversion config's (the order the optimisation visits the views).
 Both methods fit the same K views with the same step budget (stage 1 + stage 2 of the inversion = the
@@ -64,17 +65,23 @@ def input_camera_order(ident, seed: int = 0) -> list[str]:
 
 
 def split_views(ident, k: int, novel_frames: int, seed: int = 0) -> dict[str, list[tuple[int, str]]]:
-    """Input, novel-view and novel-expression ``(frame, camera)`` pairs of one identity (module docstring)."""
+    """Input, novel-view and novel-expression ``(frame, camera)`` pairs of one identity (module docstring). With
+    more inputs than frames the frames come round again, each time from the next camera, so ``k`` inputs are ``k``
+    cameras; ``k`` must leave a camera for the novel views (:class:`UserInputError` otherwise)."""
     names = list(ident.cameras.names)
+    if int(k) >= len(names):
+        raise UserInputError(f"K={k}: {ident.path.name} has {len(names)} cameras; K must leave at least one out for "
+                             "the novel views (render the identities with more cameras)")
     order = input_camera_order(ident, seed)
     expressions = np.stack([ident.frame(f).expression for f in range(ident.n_frames)])
-    frames = select_frames(expressions, k)
-    inputs = [(f, order[j % len(order)]) for j, f in enumerate(frames)]
+    distinct = select_frames(expressions, k)
+    frames = [distinct[j % len(distinct)] for j in range(int(k))]
+    inputs = [(f, order[j]) for j, f in enumerate(frames)]
     used = sorted({c for _, c in inputs}, key=names.index)
     others = [c for c in names if c not in used]
-    rest = [f for f in range(ident.n_frames) if f not in frames]
+    rest = [f for f in range(ident.n_frames) if f not in distinct]
     pick = [rest[int(round(i))] for i in np.linspace(0, len(rest) - 1, min(novel_frames, len(rest)))] if rest else []
-    return {"inputs": inputs, "novel_views": [(f, c) for f in frames for c in others],
+    return {"inputs": inputs, "novel_views": [(f, c) for f in distinct for c in others],
             "novel_expressions": [(f, c) for f in pick for c in used]}
 
 

@@ -49,6 +49,25 @@ def test_camera_order_front_first_then_spread_and_seeded():
     assert all(set(o[:4]) == {"c0", "c60", "c-60", "c30"} and o[-2:] == ["c120", "c180"] for o in others)
 
 
+def test_more_inputs_than_frames_come_from_more_cameras():
+    """K above the frame count (the prior preset renders 6 frames) takes the frames again from further cameras; K = 8
+    and 13 once ran on the same 6 views as K = 6."""
+    from backend.invert.evaluate import split_views
+
+    names = [f"cam_{i:02d}" for i in range(10)]
+    frames = [SimpleNamespace(expression=np.eye(6)[i] * (1 + i)) for i in range(6)]
+    ident = SimpleNamespace(cameras=SimpleNamespace(names=names, w2c=np.stack([np.eye(4)] * 10)), n_frames=6,
+                            frame=lambda f: frames[f], path=SimpleNamespace(name="id_00000"))
+    ident.cameras.w2c[:, 2, 3] = np.linspace(1.0, 2.0, 10)  # distinct, all in front
+    split = split_views(ident, 8, 3)
+    assert len(split["inputs"]) == 8 and len({c for _, c in split["inputs"]}) == 8
+    assert sorted({f for f, _ in split["inputs"]}) == list(range(6)) and split["novel_expressions"] == []
+    assert {c for _, c in split["novel_views"]} == set(names) - {c for _, c in split["inputs"]}
+    assert len(split["novel_views"]) == 6 * 2
+    with pytest.raises(UserInputError, match="K=10: id_00000 has 10 cameras"):
+        split_views(ident, 10, 3)
+
+
 def test_held_out_choices():
     ckpt = {"path": "x.pt", "split": {"train": [0, 1], "held-out": [2]}}
     assert held_out(ckpt, [0, 1, 2, 3, 4], "held-out") == [2, 3, 4]
