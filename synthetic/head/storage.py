@@ -26,7 +26,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 
-GENERATOR_VERSION = "10"  # generator 7 (2026-12-06) kept "6"
+GENERATOR_VERSION = "11"  # generator 7 (2026-12-06) kept "6"
 FORMAT_VERSION = 1
 ENV_VAR = "SYNTHHEADS_HEAD_MODEL"
 PACKAGED_DIR = Path(__file__).resolve().parent / "data"
@@ -152,6 +152,10 @@ SUPERSEDED_TEMPLATES = {
         "generator 9 (2026-12-06): a narrow V-shaped lower face that fell back 25-40 mm from the midline below the "
         "mouth (8-11 mm behind the canonical face there), so the mouth stood out as a muzzle in three-quarter "
         "views, and lips that ran straight out to their corners instead of wrapping round the teeth",
+    "d1bb12ab27fe8e24e6d62751e3675249e2c41dd2edaeb15fc1bdb4a4d880a7ee":
+        "generator 10 (2026-12-06): the mouth's corners 4 mm in front of the real average face's (the lips' front "
+        "fell back 11.5 mm to their corners, the canonical face's 17 mm), the muzzle's blend bulging beside them: "
+        "the lips stood out as a bill in three-quarter views",
 }
 """Geometry fingerprints of earlier templates -> what changed. A *prior* trained on one of them still loads: its
 networks work in UV space and take their per-Gaussian template positions, skinning and correctives from the

@@ -23,10 +23,24 @@ EYE_CENTRE = np.array([0.0315, -0.071, 0.016])  # subject's left eyeball centre;
 LID_RADIUS = 0.0139  # outer skin of the lids, about the eyeball centre
 MOUTH_Z = -0.0535  # height of the mouth line (stomion)
 LIP_ARCH_PER_M3 = 18750.0
-"""How far the lips' volumes are set back with the distance x from the midline: ``LIP_ARCH_PER_M3 * x**4`` (m), 3 mm
-at 20 mm out. Seen from above, the canonical face's upper lip falls 5 mm behind its front at 15 mm from the midline
-and 10 mm at 20 mm; generator 9's fell 4 and 6 mm and then turned back to its corners in the last 4 mm (now 4.5 and
-8.5 mm)."""
+"""Generator 10's set-back of the lips' volumes with the distance x from the midline: ``LIP_ARCH_PER_M3 * x**4`` (m),
+3 mm at 20 mm out. Seen from above, the canonical face's upper lip falls 5 mm behind its front at 15 mm from the
+midline and 10 mm at 20 mm; generator 9's fell 4 and 6 mm and then turned back to its corners in the last 4 mm."""
+LIP_ARCH_RADII = (0.028, 0.035)
+"""(m) Generator 11 adds the difference between two cylinders' fall-back, so the lips' fronts (measured from above)
+follow a cylinder of the first radius instead of the second (canonical face: ~26 mm through its lips' front and
+corners). The muzzle takes the same set-back: the lips alone did not move their corners, where the muzzle's broad
+blend held the surface 4 mm forward of the canonical face (the lips' front fell 11.5 mm to the corners, now 15)."""
+
+
+def lip_arch_setback(x: np.ndarray) -> np.ndarray:
+    """How far back (m, >= 0) the lips' volumes are set at ``x`` (m) from the midline ``[N]``."""
+    r1, r0 = LIP_ARCH_RADII
+    xc = np.minimum(np.abs(x), 0.027)
+    cylinder = (r1 - np.sqrt(r1**2 - xc**2)) - (r0 - np.sqrt(r0**2 - xc**2))
+    return LIP_ARCH_PER_M3 * x**4 + cylinder
+
+
 NECK_CUT_Z = -0.165  # the neck ends here (open boundary)
 NECK_TILT = 0.20  # neck axis moves forward (-Y) by 0.22 m per metre downward
 NECK_CENTRE_Y = 0.022
@@ -114,9 +128,9 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     nostril = sdf.ellipsoid(m, (0.0060, -0.1008, -0.0334), (0.0031, 0.0058, 0.0024))
     d = sdf.smax(d, -nostril, 0.002)
     # lips and the muzzle around them
-    muzzle = sdf.ellipsoid(p, (0.0, -0.074, -0.050), (0.029, 0.023, 0.023))
     arch = p.copy()  # the lips wrap round the teeth (generator 10; before, they ran straight out to the corners)
-    arch[:, 1] -= LIP_ARCH_PER_M3 * p[:, 0] ** 4
+    arch[:, 1] -= lip_arch_setback(p[:, 0])
+    muzzle = sdf.ellipsoid(arch, (0.0, -0.074, -0.050), (0.029, 0.023, 0.023))
     upper = sdf.ellipsoid(arch, (0.0, -0.0940, MOUTH_Z + 0.0050), (0.0255, 0.0092, 0.0068))
     lower = sdf.ellipsoid(arch, (0.0, -0.0920, MOUTH_Z - 0.0060), (0.0225, 0.0096, 0.0068))
     d = sdf.smin(d, muzzle, 0.02)
