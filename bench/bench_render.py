@@ -5,6 +5,7 @@ it every frame.
 
     python bench/bench_render.py            # the full run (about 30 min on 2 cores)
     python bench/bench_render.py --quick    # a smoke run of the script itself
+    python bench/bench_render.py --profile-only new   # only where a new-settings frame goes (~5 min)
 
 "old" is :meth:`synthetic.blender.render_settings.RenderSettings.legacy` (the settings before issue
 17), "new" the renderer's defaults, "LOD" new plus the opt-in strand level of detail; the 256x256
@@ -165,18 +166,19 @@ PROFILE_ORDER = ["full", "no_denoise", "one_bounce", "burley", "no_light_tree", 
                  "no_hair"]  # fmt: skip
 
 
-def profile_rows(width: int, height: int, samples: int, seed: int, n_cameras: int = 5) -> tuple[list[dict], dict]:
-    """Where a frame's time goes, old settings: the frame re-rendered with one thing removed at a time;
-    each row is the time saved (mean over the views after the first two of each tweak; the savings
-    overlap, so they do not add up to the frame)."""
+def profile_rows(width: int, height: int, samples: int, seed: int, n_cameras: int = 5,
+                 settings: str = "old") -> tuple[list[dict], dict]:
+    """Where a frame's time goes with the ``settings`` ("old" or "new"): the frame re-rendered with one thing
+    removed at a time; each row is the time saved (mean over the views after the first two of each tweak; the
+    savings overlap, so they do not add up to the frame)."""
     cfg = {"mode": "profile", "width": width, "height": height, "samples": samples, "quality": "render",
-           "texture_size": 1024, "seed": seed, "cameras": FRONT_CAMERAS[:n_cameras], "profile": "old",
+           "texture_size": 1024, "seed": seed, "cameras": FRONT_CAMERAS[:n_cameras], "profile": settings,
            "tweaks": PROFILE_ORDER}  # fmt: skip
     r = run_driver(cfg)
     skip = 2 if n_cameras > 2 else 1  # after a settings change the first two views still pay a re-sync
     t = {k: float(np.mean(v[skip:])) for k, v in r["image_s"].items()}
     full = t["full"]
-    label = f"profile {width}x{height}, {samples} spp, old settings"
+    label = f"profile {width}x{height}, {samples} spp, {settings} settings"
     rows = [{"measurement": f"{label}: frame time per view", "value": full, "unit": "s",
              "detail": f"mean of the last {n_cameras - skip} views; hair strands {r['strands']}"},
             {"measurement": f"{label}: scene sync + BVH build (first view after the build)",
@@ -264,9 +266,20 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="tiny settings: checks the script, not the renderer")
     ap.add_argument("--identities", type=int, default=50, help="identities in the memory run (default 50)")
     ap.add_argument("--big-images", type=int, default=2, help="images at 768x512, 64 spp (default 2)")
+    ap.add_argument("--profile-only", choices=["old", "new"],
+                    help="only the profile (256x256, 16 spp) with these settings; writes render_profile_<settings>.json")
     args = ap.parse_args()
     t0 = time.perf_counter()
     rows, raw = [], {}
+    if args.profile_only:
+        rows, raw["profile"] = profile_rows(256, 256, 16, seed=1, settings=args.profile_only)
+        notes = f"CPU only ({os.cpu_count()} cores). Total bench time {time.perf_counter() - t0:.0f} s."
+        path = write_results(f"render_profile_{args.profile_only}", rows, ["measurement", "value", "unit", "detail"],
+                             notes)
+        data = json.loads(path.read_text())
+        data["raw"] = raw
+        path.write_text(json.dumps(data, indent=2))
+        return 0
     old_new = [ABLATION[0], ("new", "new", {}), ABLATION[4]]  # above 256 px "new" keeps RW skin and HIGH OIDN
     if args.quick:
         prof, raw["profile"] = profile_rows(64, 64, 2, seed=1, n_cameras=2)
