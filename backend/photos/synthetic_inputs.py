@@ -47,8 +47,7 @@ def prepare_synthetic(root: str | Path, identity: int, views: Sequence[tuple[int
     ds = Dataset(root)
     ident = ds.identity(int(identity))
     if not model.matches(ds.head_model_fingerprint):
-        raise UserInputError(f"{ds.root / 'dataset.json'}: rendered with another head model "
-                             f"(fingerprint {ds.head_model_fingerprint[:12]}, loaded {model.fingerprint()[:12]})")
+        raise UserInputError(model.mismatch(ds.head_model_fingerprint, str(ds.root / "dataset.json")))
     id_json = ident.path / "identity.json"
     shape = ident.shape
     if shape is None or shape.shape != (model.n_shape,):

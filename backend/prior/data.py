@@ -66,7 +66,7 @@ class PriorDataset(Dataset):
             raise UserInputError(f"--identities must be one of {', '.join(SPLITS)}, not {split!r}")
         self.disk = DiskDataset(root)
         if not model.matches(self.disk.head_model_fingerprint):
-            raise UserInputError(f"{root}: rendered with another head model (fingerprint differs from this checkout)")
+            raise UserInputError(model.mismatch(self.disk.head_model_fingerprint, str(root)))
         train_ids, held = split_identities(self.disk.identities, cfg.held_out_fraction)
         self.identities = {"train": train_ids, "held-out": held, "all": sorted(train_ids + held)}[split]
         if identities is not None:

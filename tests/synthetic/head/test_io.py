@@ -119,3 +119,16 @@ def test_preview_command_writes_a_sheet(tmp_path):
     img = Image.open(tmp_path / "heads_preview.png")
     assert img.size[0] > 96 and img.mode == "RGB"
     assert main(["preview", "--identities", "0", "--out", str(tmp_path), "--progress", "none"]) == 2
+
+
+def test_a_dataset_of_an_earlier_generator_is_refused_with_what_to_do(model):
+    """Data rendered by an earlier template generator names that generator and the two ways out in its one line; a
+    fingerprint nobody knows gets the plain statement (no advice that cannot be followed)."""
+    from synthetic.head import storage
+
+    earlier = next(iter(storage.SUPERSEDED_TEMPLATES))
+    message = model.mismatch(earlier, "data/dataset.json")
+    assert message.startswith("data/dataset.json: rendered with another head model")
+    assert "the first template" in message and storage.ENV_VAR in message and "\n" not in message
+    unknown = model.mismatch("0" * 64, "data/dataset.json")
+    assert "000000000000" in unknown and storage.ENV_VAR not in unknown
