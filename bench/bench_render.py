@@ -261,24 +261,30 @@ def frames_rows(n_frames: int, cameras: list[str], seed: int, size: int = 256, s
     return rows, r
 
 
+def write_with_raw(name: str, rows: list[dict], columns: list[str], notes: str, raw: dict) -> None:
+    """:func:`write_results`, then the raw per-image numbers under ``raw`` in the same JSON."""
+    path = write_results(name, rows, columns, notes)
+    data = json.loads(path.read_text())
+    data["raw"] = raw
+    path.write_text(json.dumps(data, indent=2))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny settings: checks the script, not the renderer")
     ap.add_argument("--identities", type=int, default=50, help="identities in the memory run (default 50)")
     ap.add_argument("--big-images", type=int, default=2, help="images at 768x512, 64 spp (default 2)")
     ap.add_argument("--profile-only", choices=["old", "new"],
-                    help="only the profile (256x256, 16 spp) with these settings; writes render_profile_<settings>.json")
+                    help="only the profile (256x256, 16 spp) with these settings; writes "
+                         "render_profile_<settings>.json")
     args = ap.parse_args()
     t0 = time.perf_counter()
     rows, raw = [], {}
     if args.profile_only:
         rows, raw["profile"] = profile_rows(256, 256, 16, seed=1, settings=args.profile_only)
         notes = f"CPU only ({os.cpu_count()} cores). Total bench time {time.perf_counter() - t0:.0f} s."
-        path = write_results(f"render_profile_{args.profile_only}", rows, ["measurement", "value", "unit", "detail"],
-                             notes)
-        data = json.loads(path.read_text())
-        data["raw"] = raw
-        path.write_text(json.dumps(data, indent=2))
+        write_with_raw(f"render_profile_{args.profile_only}", rows, ["measurement", "value", "unit", "detail"], notes,
+                       raw)
         return 0
     old_new = [ABLATION[0], ("new", "new", {}), ABLATION[4]]  # above 256 px "new" keeps RW skin and HIGH OIDN
     if args.quick:
@@ -307,11 +313,8 @@ def main() -> int:
     notes = (f"CPU only ({os.cpu_count()} cores, shared with other jobs: medians, noisy). Total bench time "
              f"{time.perf_counter() - t0:.0f} s. Each row group ran in its own process. "
              "Raw per-image / per-identity numbers are under 'raw' in this file.")  # fmt: skip
-    path = write_results("render", rows, ["measurement", "value", "unit", "s_per_image", "first_image_s", "psnr_db",
-                                          "ssim", "hair_lod", "detail"], notes)  # fmt: skip
-    data = json.loads(path.read_text())
-    data["raw"] = raw
-    path.write_text(json.dumps(data, indent=2))
+    write_with_raw("render", rows, ["measurement", "value", "unit", "s_per_image", "first_image_s", "psnr_db", "ssim",
+                                    "hair_lod", "detail"], notes, raw)  # fmt: skip
     return 0
 
 

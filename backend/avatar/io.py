@@ -63,7 +63,7 @@ def load_avatar(path: str | Path, device: str | torch.device = "cpu", head_model
     data = read_avatar_file(path)
     head_model = head_model or HeadModel.load()
     if data.get("head_model_fingerprint") is not None and not head_model.matches(data["head_model_fingerprint"]):
-        raise UserInputError(f"{path}: made with another head model than this checkout's")
+        raise UserInputError(head_model.mismatch(data["head_model_fingerprint"], str(path), "made", "invert it again"))
     try:
         prior_cfg = PriorConfig.from_dict(data["prior_config"], where=f"{path}: prior_config")
         cfg = AvatarConfig(**data["config"])

@@ -131,17 +131,17 @@ class HeadModel:
         legacy = storage.LEGACY_FINGERPRINTS.get(fingerprint)
         return fingerprint is not None and self._fingerprint in (fingerprint, legacy)
 
-    def mismatch(self, fingerprint: str | None, source: str) -> str:
-        """One line saying that ``source`` (a dataset's path) was made with another head model than this one, and
-        what to do about it: for an earlier template generator, re-render it or load that generator's build."""
-        geometry = storage.LEGACY_FINGERPRINTS.get(fingerprint, fingerprint)
-        head = (f"{source}: rendered with another head model (fingerprint {str(fingerprint)[:12]}, "
+    def mismatch(self, fingerprint: str | None, source: str, made: str = "rendered", redo: str = "re-render it") -> str:
+        """One line saying that ``source`` (a dataset's or avatar's path) was ``made`` with another head model than this
+        one, and what to do about it: for an earlier template generator, ``redo`` it with this checkout or load that
+        generator's build."""
+        head = (f"{source}: {made} with another head model (fingerprint {str(fingerprint)[:12]}, "
                 f"loaded {self._fingerprint[:12]})")
-        if geometry in storage.SUPERSEDED_TEMPLATES:
-            era = storage.SUPERSEDED_TEMPLATES[geometry].split(":")[0].split(" (")[0]
-            return (f"{head}: it is of an earlier template, {era}; re-render it with this checkout, or set "
-                    f"{storage.ENV_VAR} to a head model built by that generator's checkout")
-        return head
+        if not self.supersedes(fingerprint):
+            return head
+        era = storage.SUPERSEDED_TEMPLATES[storage.LEGACY_FINGERPRINTS.get(fingerprint, fingerprint)].split(" (")[0]
+        return (f"{head}: it is of an earlier template, {era}; {redo} with this checkout, or set {storage.ENV_VAR} to "
+                f"a head model built by that generator's checkout")
 
     def supersedes(self, fingerprint: str | None) -> bool:
         """Whether a file's ``head_model_fingerprint`` is an earlier template that this model replaces

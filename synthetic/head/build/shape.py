@@ -36,7 +36,7 @@ blend held the surface 4 mm forward of the canonical face (the lips' front fell 
 def lip_arch_setback(x: np.ndarray) -> np.ndarray:
     """How far back (m, >= 0) the lips' volumes are set at ``x`` (m) from the midline ``[N]``."""
     r1, r0 = LIP_ARCH_RADII
-    xc = np.minimum(np.abs(x), 0.027)
+    xc = np.minimum(np.abs(x), 0.027)  # held inside the smaller radius (the cylinders' sides); the lips end at 26 mm
     cylinder = (r1 - np.sqrt(r1**2 - xc**2)) - (r0 - np.sqrt(r0**2 - xc**2))
     return LIP_ARCH_PER_M3 * x**4 + cylinder
 
