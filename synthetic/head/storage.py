@@ -26,7 +26,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 
-GENERATOR_VERSION = "11"  # generator 7 (2026-12-06) kept "6"
+GENERATOR_VERSION = "12"  # generator 7 (2026-12-06) kept "6"
 FORMAT_VERSION = 1
 ENV_VAR = "SYNTHHEADS_HEAD_MODEL"
 PACKAGED_DIR = Path(__file__).resolve().parent / "data"
@@ -156,6 +156,10 @@ SUPERSEDED_TEMPLATES = {
         "generator 10 (2026-12-06): the mouth's corners 4 mm in front of the real average face's (the lips' front "
         "fell back 11.5 mm to their corners, the canonical face's 17 mm), the muzzle's blend bulging beside them: "
         "the lips stood out as a bill in three-quarter views",
+    "4a925d661b75d1f452efd50a8f385ea24e8c0f713c6495a1dda79f3c15e5c5df":
+        "generator 11 (2026-12-06): each closed lip ran in one straight bevel from its first ring to the contact line "
+        "(the upper 3.6 mm back over 2.9 mm down), so the lips met in a wide V that read as a dark groove, as if "
+        "parted, from the front",
 }
 """Geometry fingerprints of earlier templates -> what changed. A *prior* trained on one of them still loads: its
 networks work in UV space and take their per-Gaussian template positions, skinning and correctives from the

@@ -139,7 +139,8 @@ def _fields(p: np.ndarray, n: np.ndarray, skin: np.ndarray, tpl) -> list[tuple[s
     # over the eye (half-shut eyes, eyeball showing through the lid); the named eye fields shape them instead
     # (distance with x shrunk: the opening reaches 15 mm sideways from the eyeball centre, 6 mm up and down)
     eye_dist = np.linalg.norm((p - np.where(p[:, :1] >= 0, EYE, EYE * [-1, 1, 1])) * [0.75, 1.0, 1.0], axis=1)
-    lid_guard = smoothstep(0.013, 0.026, eye_dist)
+    lid_guard = smoothstep(0.014, 0.027, eye_dist)  # generator 12: 13-26 mm let one bump reach the lids' first
+    # skin ring at 16 % of the strongest (the brow came forward and the mouth's seal ring moved the bump centres)
     # the same for the lips (mouth_guard): bumps pushed the mouth corners 2 mm apart along the normals and thickened
     # or thinned the vermilion by 1 mm each (mouth 2.5 times as varied as people's); the lip fields shape them
     for i in range(36):

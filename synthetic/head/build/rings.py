@@ -21,6 +21,12 @@ from .fields import smoothstep
 
 EYE_RING_COUNT_M = 40
 MOUTH_RING_COUNT_M = 80
+SEAL_F = 0.10
+"""Where the seal ring (the lips' red just before they touch) lies between the contact line (0) and the vermilion
+border (1) in the frontal parameter: ~0.8 mm above (below) the contact at the midline."""
+SEAL_FORWARD = 0.75
+"""How far forward the seal ring stands, as a share of the way from the contact line's depth to the first lip
+ring's: the red faces forward down to the seal and turns back into the contact over the last ~0.8 mm."""
 CONTACT_DEPTH_M = 0.0022
 """How far (m) the closed lips' meeting line (stomion) lies behind the first ring of the lips' red, the further back
 of the upper and lower one: at the midline the stomion ends ~4 mm behind the upper lip's most forward point and
@@ -137,13 +143,16 @@ def mouth_patch() -> RingPatch:
     border = _mouth_contour(t, corner + 0.0010, bow, lower)
     contact_line = _mouth_contour(t, corner - 0.0012, contact, contact)
     outer = _mouth_contour(t, 0.0420, lambda x: 0.0130 + 0.0 * x, lambda x: 0.0235 + 0.0 * x, power=1.0)
-    lip_f = [0.30, 0.62, 0.86]
+    lip_f = [SEAL_F, 0.30, 0.62, 0.86]
     skin_g = [0.16, 0.36, 0.62, 1.0]
     params = [contact_line] + [(1 - f) * contact_line + f * border for f in lip_f] + [border]
     params += [(1 - g) * border + g * outer for g in skin_g]
     param = np.stack(params)
     pts = shape.project_frontal(param.reshape(-1, 2)).reshape(param.shape[:2] + (3,))
-    pts += _lip_relief(param, t, len(lip_f), corner)
+    # where along the lips' relief each ring lies: 0 contact, 1 border, 1.25-2 the skin rings (the seal ring's
+    # depth is set below from its neighbours)
+    relief_f = np.array([0.0, 0.0, 0.25, 0.5, 0.75, 1.0] + [1.0 + 0.25 * (i + 1) for i in range(len(skin_g))])
+    pts += _lip_relief(param, t, relief_f, corner)
     # close the mouth: both halves of the contact line meet on the mouth line, just behind the lips' fronts (the
     # lips touch there; the slit carved in the base surface would put the meeting line ~9 mm back, and the red of
     # both lips turned away into a dark slot, leaving a thin upper lip from the front)
@@ -151,8 +160,12 @@ def mouth_patch() -> RingPatch:
     line_z = shape.MOUTH_Z + 0.0008 * (param[0, :, 0] / 0.025) ** 2
     pts[0, :, 2] = line_z + 0.00001 * np.sign(s)
     partner = (-np.arange(m)) % m  # the same column on the other lip
-    lips_front = np.maximum(pts[1, :, 1], pts[1, partner, 1])  # the further back of the two first lip rings
-    pts[0, :, 1] = np.maximum(np.minimum(pts[0, :, 1], lips_front + CONTACT_DEPTH_M), pts[1, :, 1] + 0.0007)
+    lips_front = np.maximum(pts[2, :, 1], pts[2, partner, 1])  # the further back of the two lip0 rings
+    pts[0, :, 1] = np.maximum(np.minimum(pts[0, :, 1], lips_front + CONTACT_DEPTH_M), pts[2, :, 1] + 0.0007)
+    # the seal ring: each lip's red comes down (up) almost vertically to just above (below) the contact line and
+    # only there turns back into it, so the closed lips press together along a thin line instead of meeting in a
+    # wide V (the contact line straight from lip0 left a 6 mm dark band from the front)
+    pts[1, :, 1] = pts[0, :, 1] + SEAL_FORWARD * (pts[2, :, 1] - pts[0, :, 1])
     # inner lips: from the contact line back into the mouth, opening up and down
     inner = []
     for depth, spread, shrink in ((0.0024, 0.0012, 0.0006), (0.0052, 0.0030, 0.0015), (0.0080, 0.0050, 0.0026)):
@@ -166,21 +179,22 @@ def mouth_patch() -> RingPatch:
     inner_param = np.stack([contact_line * [1.0, 1.0]] * 3)
     param = np.concatenate([inner_param, param])
     pts = symmetrize_rings(pts)
-    roles = ["bag_rim", "inner2", "inner1", "contact"] + [f"lip{i}" for i in range(len(lip_f))] + ["border"]
+    roles = ["bag_rim", "inner2", "inner1", "contact", "seal"] + [f"lip{i}" for i in range(len(lip_f) - 1)]
+    roles += ["border"]
     roles += [f"skin{i}" for i in range(len(skin_g))]
     return RingPatch("mouth", pts, param, roles, t, extra={"corner": corner})
 
 
-def _lip_relief(param: np.ndarray, t: np.ndarray, n_lip: int, corner: float) -> np.ndarray:
+def _lip_relief(param: np.ndarray, t: np.ndarray, relief_f: np.ndarray, corner: float) -> np.ndarray:
     """Displacement ``[K, M, 3]`` (m) that sculpts the lips on top of the projected rings (contact first):
-    pouting vermilion, a raised border ("white roll") and the philtrum columns above the upper lip."""
+    pouting vermilion, a raised border ("white roll") and the philtrum columns above the upper lip.
+    ``relief_f [K]``: each ring's place, 0 contact .. 1 vermilion border .. 2 the outermost skin ring."""
     k = param.shape[0]
     x = param[:, :, 0]
     up = (np.sin(t) > 0)[None, :]
     along = np.clip(1.0 - (x / (corner + 0.002)) ** 2, 0.0, 1.0)
     out = np.zeros(param.shape[:2] + (3,))
-    border = n_lip + 1  # ring index of the vermilion border
-    f = np.clip(np.arange(k) / border, 0.0, None)[:, None]  # 0 contact .. 1 border .. >1 skin
+    f = np.asarray(relief_f, float)[:, None]
     pout = np.where(f <= 1.0, np.sin(np.pi * np.clip(0.12 + 0.88 * f, 0, 1)) ** 0.8, 0.0)
     amp = np.where(up, 0.0026, 0.0032) * along**0.6
     out[..., 1] -= amp * pout

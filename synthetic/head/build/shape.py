@@ -105,6 +105,11 @@ def head_sdf(p: np.ndarray) -> np.ndarray:
     # brow ridge
     brow = sdf.round_cone(m, (0.0, -0.088, 0.034), (0.046, -0.073, 0.032), 0.0088, 0.0068)
     d = sdf.smin(d, brow, 0.012)
+    # the brows' arch over each eye (generator 12): beside mediapipe's canonical face (a real average) the brow stood
+    # 3-5 mm too far back 16-24 mm above the eye centre and 4 mm at its lateral end, so the eyes sat in a flat plane
+    # with no shadow under the brow; blended broadly into the forehead (a tight blend left a crease above a bar)
+    arch = sdf.round_cone(m, (0.014, -0.0860, 0.037), (0.046, -0.0750, 0.035), 0.0085, 0.0075)
+    d = sdf.smin(d, arch, 0.018)
     # eye sockets, then the lids wrapped over the eyeballs
     socket = sdf.ellipsoid(m, EYE_CENTRE + np.array([0.0, -0.005, 0.006]), (0.016, 0.010, 0.010))
     d = sdf.smax(d, -socket, 0.005)
