@@ -185,6 +185,11 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
     caruncle = caruncle_zone(p, extras.lid_lines) * (1 - eyes)
     lm -= 0.6 * caruncle
     lb += np.log(CARUNCLE_BLOOD) * caruncle
+    # the waterline: the lids' inner wall, from the margin back onto the eye, is moist mucosa, pinker than the skin
+    eye_centres = (landmarks.eye_left, landmarks.eye_right)
+    waterline = np.maximum(waterline_zone(p, extras.lid_lines + extras.tear_lines, eye_centres) * (1 - eyes), caruncle)
+    lm -= 0.4 * waterline
+    lb += np.log(WATERLINE_BLOOD) * waterline * (1 - caruncle)
     albedo = _lookup(skin.lut(), lm, lb)
 
     # --- pores: a fine stipple, strongest in the T-zone and cheeks
@@ -243,13 +248,13 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
         rough[sel] = rough[sel] * (1 - a[:, 0]) + a[:, 0] * er
         spec[sel] = spec[sel] * (1 - a[:, 0]) + a[:, 0] * es
 
-    wet = smoothstep(0.2, 0.6, caruncle)
+    wet = smoothstep(0.2, 0.6, waterline)
     rough = rough * (1 - wet) + wet * 0.12
     spec = spec * (1 - wet) + wet * 0.8
 
     # --- the tear meniscus: a wet, glossy strip along each lower lid margin
     for line in extras.tear_lines:
-        near, _ = near_polyline(p, line, 0.0009)
+        near, _ = near_polyline(p, line, TEAR_STRIP_M)
         rough[near] = 0.06
         spec[near] = 0.95
 
@@ -293,6 +298,34 @@ LASH_LINE_DARKNESS = 0.7
 thick, sub-pixel below ~1000 px) left the margin a thin line under a faint haze: no lash line as photos show."""
 LASH_LINE_RGB = (0.025, 0.018, 0.014)
 """Linear RGB of the lash roots (lashes stay dark when the hair greys)."""
+TEAR_STRIP_M = 0.0005
+"""Half-width (m) of the tear meniscus's glossy strip along each lower lid margin (0.9 mm until generator 12: a
+1.8 mm mirror band that rendered as a white rim under each eye)."""
+WATERLINE_REACH_M = 0.006
+WATERLINE_BLOOD = 2.2
+"""How far (m) from a lid margin the lids' inner wall (the waterline) is looked for, and its blood multiplier."""
+
+
+def waterline_zone(p: np.ndarray, margins, eye_centres) -> np.ndarray:
+    """Weight ``[N]`` in [0, 1] of the lids' inner wall at points ``p`` ``[N, 3]`` (m): within
+    :data:`WATERLINE_REACH_M` of a lid margin ``[K, 3]`` and more than 0.2 mm nearer its eyeball's centre (the
+    nearer of ``eye_centres``, ``[3]`` each) than the margin's nearest point: the wall runs from the margin in onto
+    the eye, the skin outside it away from the eye."""
+    out = np.zeros(len(p), np.float32)
+    centres = np.asarray(eye_centres, np.float64).reshape(-1, 3)
+    for line in margins:
+        line = np.asarray(line, np.float64)
+        near, _ = near_polyline(p, line, WATERLINE_REACH_M)
+        if len(near) == 0:
+            continue
+        c = centres[np.argmin(np.linalg.norm(centres - line.mean(0), axis=1))]
+        q = np.asarray(p[near], np.float64)
+        nearest = np.argmin(((q[:, None, :] - line[None]) ** 2).sum(-1), axis=1)
+        inward = np.linalg.norm(line[nearest] - c, axis=1) - np.linalg.norm(q - c, axis=1)
+        out[near] = np.maximum(out[near], smoothstep(0.0002, 0.0007, inward))
+    return out
+
+
 CARUNCLE_RADIUS_M = 0.0022
 CARUNCLE_BLOOD = 4.0
 """The caruncle's extent around each inner lid corner (m, Gaussian sigma) and its blood multiplier."""

@@ -69,6 +69,13 @@ def joint_regressor(tpl, joints: np.ndarray) -> np.ndarray:
     return reg
 
 
+NOSE_TIP_MAX_Z = -0.019
+"""The nose-tip anchor is the most forward skin vertex on the midline *below* this height (m): the dorsum's lower
+end (z -16 mm) stands as far forward as the tip (the midline profile within 0.6 mm over 8 mm of height), and the
+unrestricted most forward vertex jumped 5 mm up between builds (generator 12), moving the nostrils' relief, which is
+placed from the tip, onto the nose's front."""
+
+
 def anchor_vertices(tpl, k: int = 8) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Named anatomical points as weighted means of ``k`` vertices each: names, ids ``[A, k]``,
     weights ``[A, k]`` (rows sum to 1). Used by assets (beard and brow zones) and camera rigs."""
@@ -93,7 +100,8 @@ def anchor_vertices(tpl, k: int = 8) -> tuple[list[str], np.ndarray, np.ndarray]
         names.append(f"eye_{side}")
         rows.append(np.concatenate([front, back]))
         weights.append(np.concatenate([np.full(4, a / 4), np.full(4, (1 - a) / 4)]))
-    tip = skin[np.argmin(p[skin, 1] + 10 * np.abs(p[skin, 0]))]
+    below = np.clip(p[skin, 2] - NOSE_TIP_MAX_Z, 0.0, None)  # the dorsum's end is as far forward as the tip
+    tip = skin[np.argmin(p[skin, 1] + 10 * np.abs(p[skin, 0]) + 10 * below)]
     names.append("nose_tip")
     rows.append(np.full(k, tip))
     weights.append(even)

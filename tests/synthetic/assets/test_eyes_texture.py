@@ -81,3 +81,31 @@ def test_the_upper_lash_line_is_darker_than_the_lid(young_old, head_model):
         ratio = albedo[line].mean() / albedo[lid].mean()
         assert ratio < 0.75, (eye, ratio)
     assert LASH_LINE_DARKNESS * np.exp(-0.5 * (0.003 / LASH_LINE_WIDTH_M) ** 2) < 0.01
+
+
+def test_the_lids_inner_wall_is_pink_mucosa_and_the_skin_outside_is_not(young_old, head_model):
+    """The waterline (the lids' inner wall, from the margin in onto the eye) is redder than the lid skin 2-3 mm
+    outside the margin; :func:`waterline_zone` is 1 on the inner rings and 0 on that skin."""
+    from synthetic.assets.texture import waterline_zone
+
+    tex, (pos, masks), verts = young_old
+    t = tex[25.0]
+    face = (masks["face"] > 0.5) & (masks["eyes"] < 0.5)
+    margins, centres = [], []
+    for eye in ("eye_left", "eye_right"):
+        margins.append(verts[head_model.ring(eye, "margin")])
+        centres.append(verts[head_model.part_vertices(f"eyeball_{eye[4:]}")].mean(0))
+    for margin, centre in zip(margins, centres):
+        dist = lambda pts: np.min(np.linalg.norm(pts[..., None, :] - margin, axis=-1), axis=-1)  # noqa: E731
+        d = dist(pos)
+        r = np.linalg.norm(pos - centre, axis=-1)
+        wall = face & (d > 0.0008) & (d < 0.002) & (r < np.linalg.norm(margin - centre, axis=1).min())
+        skin = face & (np.abs(d - 0.0025) < 0.0005) & (r > np.linalg.norm(margin - centre, axis=1).max())
+        assert wall.sum() >= 5 and skin.sum() >= 20, (wall.sum(), skin.sum())
+        red = lambda sel: (t.albedo[sel][:, 0] / t.albedo[sel][:, 1]).mean()  # noqa: E731
+        assert red(wall) > red(skin) + 0.08, (red(wall), red(skin))
+    inner_pts = np.concatenate([verts[head_model.ring(e, "margin_inner")] for e in ("eye_left", "eye_right")])
+    assert np.median(waterline_zone(inner_pts, margins, centres)) > 0.9
+    outside = np.concatenate([m + 0.004 * (m - c) / np.linalg.norm(m - c, axis=1, keepdims=True)
+                              for m, c in zip(margins, centres)])
+    assert np.all(waterline_zone(outside, margins, centres) == 0)
