@@ -63,3 +63,31 @@ def test_landmark_table(model):
     assert lm[i263, 0] > 0.03 and lm[i33, 0] < -0.03
     rows = sum(len(v) for v in landmark_table.CONTOURS.values()) + len(landmark_table.SURFACE)
     assert rows == len(idx)
+
+
+def test_a_surface_row_off_the_skin_goes_onto_it_along_the_view_axis():
+    """A surface row left 3 mm behind skin that came forward (a brow ridge's lower slope, facing forward and down at
+    40 degrees) keeps its x and z (where the frontal cameras see it); the closest point would slide 1.5 mm down the
+    slope. A row on the skin stays where it is; on skin that faces sideways the closest point is kept."""
+    from synthetic.head.build.landmarks import closest_point, surface_point
+
+    g = np.linspace(-0.01, 0.01, 9)
+    xx, zz = np.meshgrid(g, g)
+    tilt = np.tan(np.radians(40.0))
+    skin_y = lambda z: -0.09 - tilt * z  # noqa: E731  (the skin falls back toward the eye below the ridge)
+    verts = np.stack([xx.ravel(), skin_y(zz.ravel()), zz.ravel()], axis=1)
+    quads = [(i * 9 + j, i * 9 + j + 1, (i + 1) * 9 + j + 1, (i + 1) * 9 + j) for i in range(8) for j in range(8)]
+    faces = np.array([t for a, b, c, d in quads for t in ((a, b, c), (a, c, d))])
+    q = np.array([0.002, skin_y(0.001) + 0.003, 0.001])  # 3 mm behind the skin at x 2, z 1 mm
+    f, bc = surface_point(q, verts, faces)
+    hit = bc @ verts[faces[f]]
+    assert np.allclose(hit[[0, 2]], q[[0, 2]], atol=1e-9) and abs(hit[1] - skin_y(0.001)) < 1e-9
+    f, bc = closest_point(q, verts, faces)
+    assert (bc @ verts[faces[f]])[2] < q[2] - 0.0014  # down the slope
+    on = np.array([0.003, skin_y(-0.002), -0.002])
+    f, bc = surface_point(on, verts, faces)
+    assert np.allclose(bc @ verts[faces[f]], on, atol=1e-9)
+    turn = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # the same sheet facing sideways (-X)
+    f1, b1 = surface_point(turn @ q, verts @ turn.T, faces)
+    f2, b2 = closest_point(turn @ q, verts @ turn.T, faces)
+    assert f1 == f2 and np.allclose(b1, b2)
