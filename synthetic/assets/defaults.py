@@ -55,8 +55,10 @@ BLEMISH_DENSITY = (0.0, 0.12)
 PORE_STRENGTH = (0.4, 1.0)
 """Strength of the pore stipple in albedo, roughness and specular."""
 
-LIP_MELANIN = (0.35, 0.9)
-"""Lip melanin as a multiple of the skin's (lips carry less melanin but are still pigmented)."""
+LIP_MELANIN = {1: (0.35, 0.9), 2: (0.35, 0.9), 3: (0.45, 0.95), 4: (0.6, 1.05), 5: (0.8, 1.2), 6: (0.85, 1.25)}
+"""Lip melanin as a multiple of the skin's, by Fitzpatrick type. Fair lips carry less melanin than the skin and read
+pink; dark skin's lips are about as pigmented as the face, often more at the vermilion's edge (one range for all
+left type-6 lips up to 1.4 times as light as the cheeks in albedo: pale salmon lips, as if painted, on dark faces)."""
 
 LIP_BLOOD = (4.5, 8.0)
 """Lip blood as a multiple of the skin's. Chosen so a fair skin's lips land near measured lip colour

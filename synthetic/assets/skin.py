@@ -107,7 +107,7 @@ def sample_skin(rng: np.random.Generator, fitzpatrick: int | None = None) -> Ski
         redness=float(rng.uniform(*D.REDNESS) * (1.0 - 0.6 * darkness)),
         freckles=float(rng.uniform(*D.FRECKLE_DENSITY)) if has_freckles else 0.0,
         moles=float(rng.uniform(*D.MOLE_DENSITY)), blemishes=float(rng.uniform(*D.BLEMISH_DENSITY)),
-        pores=float(rng.uniform(*D.PORE_STRENGTH)), lip_melanin=float(rng.uniform(*D.LIP_MELANIN)),
+        pores=float(rng.uniform(*D.PORE_STRENGTH)), lip_melanin=float(rng.uniform(*D.LIP_MELANIN[fitzpatrick])),
         lip_blood=float(rng.uniform(*D.LIP_BLOOD)), periorbital=float(rng.uniform(*D.PERIORBITAL)),
         roughness=float(rng.uniform(*D.SKIN_ROUGHNESS)), specular=float(rng.uniform(*D.SKIN_SPECULAR)),
         oiliness=float(rng.uniform(*D.OILINESS)), stubble_shadow=0.0, noise_seed=int(rng.integers(0, 2**32 - 1)))
