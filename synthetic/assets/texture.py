@@ -187,9 +187,10 @@ def make_textures(skin: SkinParams, position_map: np.ndarray, masks: dict, landm
     lb += np.log(CARUNCLE_BLOOD) * caruncle
     # the waterline: the lids' inner wall, from the margin back onto the eye, is moist mucosa, pinker than the skin
     eye_centres = (landmarks.eye_left, landmarks.eye_right)
-    waterline = np.maximum(waterline_zone(p, extras.lid_lines + extras.tear_lines, eye_centres) * (1 - eyes), caruncle)
-    lm -= 0.4 * waterline
-    lb += np.log(WATERLINE_BLOOD) * waterline * (1 - caruncle)
+    wall, waterline = mucosa_weights(waterline_zone(p, extras.lid_lines + extras.tear_lines, eye_centres) * (1 - eyes),
+                                     caruncle)
+    lm -= 0.4 * wall
+    lb += np.log(WATERLINE_BLOOD) * wall
     albedo = _lookup(skin.lut(), lm, lb)
 
     # --- pores: a fine stipple, strongest in the T-zone and cheeks
@@ -329,6 +330,14 @@ def waterline_zone(p: np.ndarray, margins, eye_centres) -> np.ndarray:
 CARUNCLE_RADIUS_M = 0.0022
 CARUNCLE_BLOOD = 4.0
 """The caruncle's extent around each inner lid corner (m, Gaussian sigma) and its blood multiplier."""
+
+
+def mucosa_weights(wall_zone: np.ndarray, caruncle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(pigment weight of the lids' inner wall, wet weight), each like the inputs (weights in [0, 1]).
+
+    Where the caruncle is, it has its own pigment and blood (the wall's stop there, so its melanin is not cut
+    twice); both tissues are wet."""
+    return wall_zone * (1 - caruncle), np.maximum(wall_zone, caruncle)
 
 
 def caruncle_zone(p: np.ndarray, lid_lines) -> np.ndarray:

@@ -109,3 +109,16 @@ def test_the_lids_inner_wall_is_pink_mucosa_and_the_skin_outside_is_not(young_ol
     outside = np.concatenate([m + 0.004 * (m - c) / np.linalg.norm(m - c, axis=1, keepdims=True)
                               for m, c in zip(margins, centres)])
     assert np.all(waterline_zone(outside, margins, centres) == 0)
+
+
+def test_the_caruncle_keeps_its_own_pigment_and_both_mucosae_are_wet():
+    """The lids' inner wall and the caruncle overlap at the inner corner: the wall's pigment weight falls to 0
+    where the caruncle is full (its melanin was once cut twice there, -1.0 instead of the caruncle's -0.6) and is
+    the wall's own away from it; the wet weight is the larger of the two."""
+    from synthetic.assets.texture import mucosa_weights
+
+    wall_zone = np.array([1.0, 1.0, 1.0, 0.0, 0.3], np.float32)
+    caruncle = np.array([1.0, 0.0, 0.5, 1.0, 0.0], np.float32)
+    pigment, wet = mucosa_weights(wall_zone, caruncle)
+    np.testing.assert_allclose(pigment, [0.0, 1.0, 0.5, 0.0, 0.3])
+    np.testing.assert_allclose(wet, [1.0, 1.0, 1.0, 1.0, 0.3])
