@@ -27,6 +27,7 @@ from .hair_proxy import hair_proxy_offsets
 from .landmarks import detect_face
 from .overlay import fit_overlay
 from .prepared import PreparedPhotos, PreparedView
+from .head_alpha import head_alpha, head_silhouette
 from .segmentation import foreground_alpha
 
 
@@ -46,7 +47,8 @@ def _named_inputs(paths_or_images) -> list[tuple[str, str, np.ndarray]]:
 
 
 def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEFAULT_SIZE, texture_size: int = 256,
-                   progress=None, fit_options: FitOptions | None = None, hair_proxy: bool = True) -> PreparedPhotos:
+                   progress=None, fit_options: FitOptions | None = None, hair_proxy: bool = True,
+                   head_only: bool = True) -> PreparedPhotos:
     """Detect, segment, crop, fit and back-project photos of one person.
 
     Args:
@@ -55,6 +57,8 @@ def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEF
         size: crop ``(width, height)`` pixels (default the dataset's 3:2 look, 384x256).
         texture_size: R of the ``[R, R, 3]`` back-projected texture.
         hair_proxy: measure a hair proxy from the person masks (:mod:`.hair_proxy`); False: zero offsets.
+        head_only: keep each person mask only near the fitted head and its hair proxy (:mod:`.head_alpha`: no
+            shoulders or clothes, as in the prior's data); False: the whole person.
         progress: a :class:`synthetic.progress.Progress` (or None).
         fit_options: :class:`FitOptions` of the landmark fit.
 
@@ -97,6 +101,12 @@ def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEF
     if hair_proxy:
         proxy, proxy_facts = hair_proxy_offsets(model, meshes, [v.K for v in views], [v.w2c for v in views],
                                                 [v.image[..., 3] for v in views])
+    person_cover = [float(v.image[..., 3].mean()) for v in views]
+    if head_only:
+        for mesh, v in zip(meshes, views):
+            h, w = v.image.shape[:2]
+            silhouette = head_silhouette(model, mesh, proxy, v.K, v.w2c, w, h)
+            v.image[..., 3] = head_alpha(v.image[..., 3], silhouette)
     texture, mask = backproject_head(model, meshes, [View(v.image, v.K, v.w2c) for v in views], proxy,
                                      int(texture_size))
     if progress is not None:
@@ -113,6 +123,8 @@ def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEF
         "crop_boxes": boxes,
         "texture_coverage": float(mask.mean()),
         "hair_proxy": proxy_facts,
+        "alpha_cover": {"person": [round(c, 4) for c in person_cover],
+                        "kept": [round(float(v.image[..., 3].mean()), 4) for v in views]},
         "seconds": {"detect": round(t_detect, 2), "fit": round(t_fit, 2),
                     "total": round(time.perf_counter() - t0, 2)},
     }

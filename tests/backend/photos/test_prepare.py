@@ -22,7 +22,7 @@ def test_views_are_calibrated_rgba_crops(prepared, head_model):
         assert v.expression.shape == (head_model.n_expression,) and np.all(v.pose == 0)
         assert v.landmarks.shape == (478, 2)
         alpha = v.image[..., 3]
-        assert 0.2 < alpha.mean() < 0.8  # the person, not the whole crop
+        assert 0.15 < alpha.mean() < 0.8  # the head, not the whole crop
         nose = v.landmarks[1].astype(int)
         assert alpha[nose[1], nose[0]] > 0.95
         # the fitted camera puts the model's nose tip on the detected one (within a few pixels)
@@ -34,6 +34,27 @@ def test_views_are_calibrated_rgba_crops(prepared, head_model):
     assert proxy.shape == (head_model.n_vertices,) and not proxy[~scalp].any()
     assert 0.015 < np.median(proxy[scalp]) < 0.05 and prepared.info["hair_proxy"]["measured_vertices"] > 100
     assert np.all(np.array(prepared.info["residual_px"]) < 3.0)
+
+
+def test_the_mask_keeps_the_head_and_hair_and_drops_the_shoulders(prepared, head_model):
+    """As in the prior's data (a head on its neck), the person mask loses the shoulders and clothes: the crop's
+    bottom corners (astronaut's suit, Grace Hopper's jacket) go to 0, the face and the hair above the brows stay."""
+    from backend.photos.head_alpha import head_alpha
+
+    cover = prepared.info["alpha_cover"]
+    for i, v in enumerate(prepared.views):
+        alpha = v.image[..., 3]
+        h, w = alpha.shape
+        assert cover["kept"][i] < cover["person"][i] - 0.03, cover  # the shoulders: 4-5 % of the crop
+        for corner in (alpha[int(0.9 * h):, : w // 5], alpha[int(0.9 * h):, -w // 5:]):
+            assert corner.max() < 0.05, corner.max()
+        lm = v.landmarks.astype(int)
+        face = [1, 10, 152, 234, 454]  # nose tip, forehead top, chin, cheek edges (mediapipe)
+        assert np.all(alpha[lm[face, 1], lm[face, 0]] > 0.9), alpha[lm[face, 1], lm[face, 0]]
+        top = lm[10]  # the hair (or hat) 15 % of the crop above the forehead's top is kept
+        assert alpha[max(top[1] - int(0.15 * h), 0), top[0]] > 0.9
+    with pytest.raises(ValueError, match="differ"):
+        head_alpha(np.ones((4, 4)), np.ones((4, 5), bool))
 
 
 def test_texture_is_not_blank_and_covers_the_face(prepared, head_model):
