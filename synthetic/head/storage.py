@@ -114,10 +114,13 @@ LEGACY_FINGERPRINTS = {
         "47aeac2205b332f3b2904c64cb067ea3c9ed35113070bb842c7a6510f15f623b",
     "4cc5a19330d0d607545e5eac9f116ee4f9b0763a72d0f711bf24ab328b9a8f35":
         "14220a7b4e79ae1063c6d694e33f7a4bc3ab875e10088137963363e51eaba83e",
+    "99072f5ac83b9db3e9a67e73078651650df9af635201cf889721a883aa3a9bd3":
+        "0efe42b0c382308d589715354b34311d4617678640932a841c9b421668a6ad22",
 }
 """Fingerprints written before the landmark table left the fingerprint (every array hashed), or by a build whose
 BLAS was not yet fixed (generator 8 built on two threads, 2026-12-06: the same template, identity-basis values one
-float32 ulp off) -> the geometry fingerprint of the same model. Datasets, priors and avatars made then stay
+float32 ulp off; generator 12 built with numpy's AVX-512 loops, 2026-12-07: the fourth shipped prior was trained on
+it) -> the geometry fingerprint of the same model. Datasets, priors and avatars made then stay
 valid."""
 
 SUPERSEDED_TEMPLATES = {

@@ -20,13 +20,18 @@ from .. import storage
 from ..regions import REGION_NAMES
 
 BLAS_ENV = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1"}
+            "MKL_NUM_THREADS": "1",
+            "NPY_DISABLE_CPU_FEATURES": "AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL "
+                                        "AVX512_ICL"}
 """The BLAS settings every build runs under. Datasets, priors and avatars are tied to the model's exact
 fingerprint, and the identity basis (QR, eigh and products of ``[V*3, S]`` matrices) came out one float32 ulp
 apart in ~1200 values with another OpenBLAS kernel or thread count (measured 2026-12-06: 1 thread against 2, the
 Sandybridge kernel against Zen/Haswell: three different fingerprints from one commit; the template, faces and UVs
 were identical). One kernel (AVX2: x86-64 CPUs since 2013) on one thread makes the build bit-identical across
-machines. OpenBLAS reads these when it loads, so a process without them builds in a child process that has them."""
+machines. numpy's own loops dispatch by CPU too: on a CPU with AVX-512 its float32 ufuncs gave another generator-12
+model (99072f5a... against 0efe42b0..., 2026-12-07), so the build also keeps numpy to its AVX2 paths (a machine
+without AVX-512 only warns about the names). OpenBLAS and numpy read these when they load, so a process without them
+builds in a child process that has them."""
 
 _ROOT = Path(__file__).resolve().parents[3]  # the checkout (the folder holding ``synthetic``)
 
