@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthetic.backproject import head_proxy_vertices
 from synthetic.raster import rasterize_triangles
 from synthetic.rig import project_points
 
@@ -34,8 +35,7 @@ def head_silhouette(model, vertices: np.ndarray, offsets_m: np.ndarray, K: np.nd
                     width: int, height: int) -> np.ndarray:
     """``[H, W]`` bool: pixels covered by the head mesh (every part) moved out along its normals by ``offsets_m``
     (the hair proxy) and projected with ``K`` / ``w2c``."""
-    v = np.asarray(vertices, np.float64)
-    v = v + model.normals(vertices=v) * np.asarray(offsets_m, np.float64)[:, None]
+    v = head_proxy_vertices(model, vertices, offsets_m)
     xy, z = project_points(v, np.asarray(K, np.float64), np.asarray(w2c, np.float64))
     faces = np.asarray(model.faces)
     front = (z[faces] > 1e-6).all(axis=1)

@@ -24,10 +24,10 @@ from synthetic.errors import UserInputError
 from .crop import DEFAULT_SIZE, crop_image, face_crop
 from .fit import FitOptions, LandmarkEvaluator, fit_landmarks
 from .hair_proxy import hair_proxy_offsets
+from .head_alpha import head_alpha, head_silhouette
 from .landmarks import detect_face
 from .overlay import fit_overlay
 from .prepared import PreparedPhotos, PreparedView
-from .head_alpha import head_alpha, head_silhouette
 from .segmentation import foreground_alpha
 
 
