@@ -2,7 +2,8 @@
 
 Renders every frame of the chosen identities (novel expressions and poses for held-out identities) from the
 evaluation cameras, prints the metrics, and writes ``eval_<split>.json`` and a comparison image
-``eval_<split>.png`` (rendered rows above ground-truth rows) into the run folder (or ``--out``). A shell over
+``eval_<split>.png`` (rendered rows above ground-truth rows) into the run folder (or ``--out``; for an exported
+prior file, ``./<file stem>_eval/`` in the working directory, so ``models/`` stays as shipped). A shell over
 :func:`backend.prior.run.evaluate_prior`.
 """
 
@@ -26,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cameras", default="config",
                         help="'config' (the run's eval cameras), 'all', or a comma list of camera names")
     parser.add_argument("--frames", type=int, default=None, help="evenly spaced frames per identity (default all)")
-    parser.add_argument("--out", type=OUT_DIR, default=None, help="folder for the JSON and PNG (default: the run)")
+    parser.add_argument("--out", type=OUT_DIR, default=None, help="folder for the JSON and PNG (default: the run; ./<stem>_eval/ for an exported file)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: as train-prior)")
 

@@ -114,7 +114,7 @@ def evaluate_prior(prior: str | Path, data: str | Path, identities: str = "held-
                    frames: int | None = None, out: str | Path | None = None, device: str = "auto",
                    threads: int | None = None, progress=None) -> PriorEvaluation:
     """L1, PSNR, SSIM and LPIPS of a trained prior on a split of a dataset; writes ``eval_<split>.json`` and
-    ``eval_<split>.png`` into ``out`` (default: the run folder).
+    ``eval_<split>.png`` into ``out`` (default: :func:`default_eval_folder`).
 
     Args:
         prior: run folder or checkpoint file.
@@ -152,11 +152,23 @@ def evaluate_prior(prior: str | Path, data: str | Path, identities: str = "held-
         names = [c.strip() for c in cameras.split(",") if c.strip()]
     res = evaluate(model, dataset, device, names, frames, keep=3, progress=progress)
     renders = res.pop("renders")
-    folder = Path(out) if out is not None else (prior if prior.is_dir() else prior.parent)
+    folder = Path(out) if out is not None else default_eval_folder(prior)
     res.update(split=identities, step=int(ckpt["step"]), checkpoint=ckpt["path"], data=str(data))
     path = write_json_atomic(folder / f"eval_{identities}.json", res)
     image = write_png(folder / f"eval_{identities}.png", comparison_image(renders))
     return PriorEvaluation(res, path, image)
+
+
+def default_eval_folder(prior: Path) -> Path:
+    """Where ``eval-prior`` writes when given no ``--out``: a run folder itself (also for a checkpoint inside its
+    ``checkpoints/``); for an exported prior file (e.g. ``models/reference_prior.pt``), never beside it but
+    ``./<file stem>_eval/`` in the working directory."""
+    if prior.is_dir():
+        return prior
+    run = prior.parent.parent
+    if prior.parent.name == "checkpoints" and (run / "config.json").is_file():
+        return run
+    return Path.cwd() / f"{prior.stem}_eval"
 
 
 def held_out_identities(prior: str | Path) -> list[int]:

@@ -121,7 +121,7 @@ def test_refuses_bad_checkpoints_and_runs(prior_dataset, tmp_path, capsys):
     assert train(prior_dataset, tmp_path / "bad", extra=["model.no_such_flag=1"]) == 2
 
 
-def test_eval_prior_writes_metrics(prior_dataset, tmp_path, capsys):
+def test_eval_prior_writes_metrics(prior_dataset, tmp_path, capsys, monkeypatch):
     run = tmp_path / "run"
     assert train(prior_dataset, run) == 0
     code = backend_main(["eval-prior", "--progress", "none", "--prior", str(run), "--data", str(prior_dataset),
@@ -133,6 +133,17 @@ def test_eval_prior_writes_metrics(prior_dataset, tmp_path, capsys):
     assert (run / "eval_held-out.png").is_file()
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed["psnr"] == pytest.approx(res["psnr"])
+    # an exported file: the metrics go to ./<stem>_eval/, never beside the file (models/ stays as shipped)
+    models, cwd = tmp_path / "models", tmp_path / "work"
+    cwd.mkdir()
+    assert backend_main(["export-prior", "--progress", "none", "--prior", str(run), "--out",
+                         str(models / "shipped.pt")]) == 0
+    monkeypatch.chdir(cwd)
+    code = backend_main(["eval-prior", "--progress", "none", "--prior", str(models / "shipped.pt"), "--data",
+                         str(prior_dataset), "--cameras", "all"])
+    assert code == 0 and sorted(p.name for p in models.iterdir()) == ["shipped.pt"]
+    exported = json.loads((cwd / "shipped_eval" / "eval_held-out.json").read_text())
+    assert exported["images"] == res["images"] and exported["psnr"] == pytest.approx(res["psnr"], abs=0.5)
 
 
 def test_ddp_two_cpu_processes_stay_in_sync(prior_dataset, tmp_path):
