@@ -156,7 +156,7 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
         g0 = avatar.posed(targets.expression, targets.pose)
         pivot = {"weight": cfg.pivot, "names": list(targets.names),
                  "gaussians": {k: g0[k].detach() for k in PIVOT_SCALES},
-                 "unseen": ~seen_gaussians(g0, targets.K, targets.w2c, targets.alpha)}  # fmt: skip
+                 "unseen": ~seen_gaussians(g0, targets.K, targets.w2c, targets.trusted_alpha)}  # fmt: skip
     rates = {"tex_detail": cfg.lr_detail if cfg.detail > 0 else 0.0, "feat_detail": cfg.lr_feat_detail}
     with trained_detail(avatar, rates) as detail_groups:
         s2 = run_stage("invert-stage2", [{"params": set_trainable(avatar, stage2_parameters(avatar))}, *detail_groups],

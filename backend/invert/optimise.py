@@ -83,7 +83,7 @@ def run_stage(stage: str, params: list, forward: Forward, targets: Targets, step
         idx = np.sort(rng.choice(n, size=k, replace=False)) if k < n else np.arange(n)
         sub = targets.subset(idx)
         pred, extra = forward(sub)
-        loss, terms = loss_fn(pred, sub.images)
+        loss, terms = loss_fn(pred, sub.loss_targets(pred))
         total = loss + extra
         opt.zero_grad(set_to_none=True)
         total.backward()

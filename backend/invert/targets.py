@@ -17,7 +17,8 @@ from synthetic.errors import UserInputError
 class Targets:
     """``V`` views: images ``[V, 3, H, W]`` in [0, 1] over ``background``, alpha ``[V, 1, H, W]``, cameras scaled
     to ``H x W`` (``K`` ``[V, 3, 3]`` px, ``w2c`` ``[V, 4, 4]`` OpenCV, m), ``expression`` ``[V, E]``,
-    ``pose`` ``[V, J, 3]`` (rad) and the view names."""
+    ``pose`` ``[V, J, 3]`` (rad), the view names, and ``trust`` ``[V, 1, H, W]`` in [0, 1] (how far the loss
+    trusts each pixel, ``PreparedView.trust``; None = everywhere)."""
 
     images: Float[Tensor, "V 3 H W"]
     alpha: Float[Tensor, "V 1 H W"]
@@ -27,6 +28,7 @@ class Targets:
     pose: Float[Tensor, "V J 3"]
     names: list[str]
     background: float
+    trust: Float[Tensor, "V 1 H W"] | None = None
 
     def __len__(self) -> int:
         return len(self.names)
@@ -38,12 +40,25 @@ class Targets:
 
     def subset(self, index) -> Targets:
         idx = torch.as_tensor(index, dtype=torch.long)
+        trust = None if self.trust is None else self.trust[idx]
         return Targets(self.images[idx], self.alpha[idx], self.K[idx], self.w2c[idx], self.expression[idx],
-                       self.pose[idx], [self.names[i] for i in idx.tolist()], self.background)
+                       self.pose[idx], [self.names[i] for i in idx.tolist()], self.background, trust)
 
     def to(self, device) -> Targets:
         t = [getattr(self, k).to(device) for k in ("images", "alpha", "K", "w2c", "expression", "pose")]
-        return Targets(*t, self.names, self.background)
+        return Targets(*t, self.names, self.background, None if self.trust is None else self.trust.to(device))
+
+    @property
+    def trusted_alpha(self) -> Float[Tensor, "V 1 H W"]:
+        """The foreground the photos vouch for: ``alpha`` times ``trust``."""
+        return self.alpha if self.trust is None else self.alpha * self.trust
+
+    def loss_targets(self, pred: Float[Tensor, "V 3 H W"]) -> Float[Tensor, "V 3 H W"]:
+        """What a photometric loss compares ``pred`` with: the images where trusted, ``pred`` itself (detached, so
+        no gradient and no error) where not."""
+        if self.trust is None:
+            return self.images
+        return self.images * self.trust + pred.detach() * (1.0 - self.trust)
 
 
 def targets_from_views(views, width: int, height: int, background: float = 1.0) -> Targets:
@@ -52,7 +67,7 @@ def targets_from_views(views, width: int, height: int, background: float = 1.0) 
     The intrinsics are scaled per axis by the resize factors. Raises ``UserInputError`` for a view whose
     image is not ``[h, w, 4]``.
     """
-    images, alphas, Ks = [], [], []
+    images, alphas, Ks, trusts = [], [], [], []
     for v in views:
         img = np.asarray(v.image, dtype=np.float32)
         if img.ndim != 3 or img.shape[2] != 4:
@@ -60,11 +75,20 @@ def targets_from_views(views, width: int, height: int, background: float = 1.0) 
         rgb, alpha = premultiplied_resize(torch.as_tensor(img).permute(2, 0, 1), height, width)
         images.append(rgb + (1 - alpha) * background)
         alphas.append(alpha)
+        trust = getattr(v, "trust", None)
+        trust = np.ones(img.shape[:2], np.float32) if trust is None else np.asarray(trust, np.float32)
+        if trust.shape != img.shape[:2]:
+            raise UserInputError(f"{v.name}: trust must be [H, W] like its image, got {trust.shape}")
+        trusts.append(torch.nn.functional.interpolate(torch.as_tensor(trust)[None, None], size=(height, width),
+                                                      mode="area")[0])
         K = torch.as_tensor(np.asarray(v.K), dtype=torch.float32).clone()
         K[0] *= width / img.shape[1]
         K[1] *= height / img.shape[0]
         Ks.append(K)
     f32 = lambda a: torch.as_tensor(np.stack(a), dtype=torch.float32)  # noqa: E731
+    trust = None
+    if any(getattr(v, "trust", None) is not None for v in views):
+        trust = torch.stack(trusts)
     return Targets(torch.stack(images), torch.stack(alphas), torch.stack(Ks), f32([v.w2c for v in views]),
                    f32([v.expression for v in views]), f32([v.pose for v in views]), [v.name for v in views],
-                   float(background))
+                   float(background), trust)

@@ -2,8 +2,10 @@
 
 The fitted mesh is rasterised with :mod:`synthetic.raster` (z-buffered), shaded by the cosine between its
 normal and the view ray and blended over the photo, its silhouette drawn in yellow; detected landmarks are
-green dots, the fitted model's projected landmarks red dots, joined by a line where they differ. The picture
-is drawn at ``scale`` times the image size so a few pixels of error show.
+green dots, the fitted model's projected landmarks red dots, joined by a line where they differ. With ``trust`` the
+photo shows what the inversion fits: what the mask cut away faded towards white, untrusted pixels (clothing over
+the neck, :mod:`.neck_trust`) hatched in magenta. The picture is drawn at ``scale`` times the image size so a few
+pixels of error show.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 from synthetic.raster import rasterize_triangles
 from synthetic.rig import project_points
 
-GREEN, RED, YELLOW = (40, 230, 60), (240, 40, 40), (255, 220, 0)
+GREEN, RED, YELLOW, MAGENTA = (40, 230, 60), (240, 40, 40), (255, 220, 0), (230, 40, 200)
 
 
 def mesh_shading(vertices: np.ndarray, faces: np.ndarray, K: np.ndarray, w2c: np.ndarray,
@@ -47,16 +49,18 @@ def mesh_shading(vertices: np.ndarray, faces: np.ndarray, K: np.ndarray, w2c: np
 
 
 def fit_overlay(image: np.ndarray, vertices: np.ndarray, faces: np.ndarray, K: np.ndarray, w2c: np.ndarray,
-                detected: np.ndarray | None, fitted: np.ndarray | None, scale: int = 2) -> np.ndarray:
+                detected: np.ndarray | None, fitted: np.ndarray | None, scale: int = 2,
+                trust: np.ndarray | None = None) -> np.ndarray:
     """Draw a fit over its photo.
 
     Args:
-        image: ``[H, W, 3|4]`` uint8 or float in [0, 1] (alpha ignored).
+        image: ``[H, W, 3|4]`` uint8 or float in [0, 1] (alpha used only with ``trust``).
         vertices: ``[V, 3]`` fitted mesh (m, world); faces: ``[F, 3]``.
         K: ``[3, 3]``; w2c: ``[4, 4]`` the fitted camera for ``image``.
         detected: ``[L, 2]`` detected landmarks (pixels) or None.
         fitted: ``[L, 2]`` projected model landmarks (pixels, same order as ``detected``) or None.
         scale: the picture is ``scale`` times the image size.
+        trust: ``[H, W]`` in [0, 1] (``PreparedView.trust``) or None: the photo as is.
 
     Returns:
         ``[scale * H, scale * W, 3]`` uint8.
@@ -66,6 +70,13 @@ def fit_overlay(image: np.ndarray, vertices: np.ndarray, faces: np.ndarray, K: n
     img = np.asarray(image)
     rgb = img[..., :3].astype(np.float64) / (255.0 if img.dtype == np.uint8 else 1.0)
     h, w = rgb.shape[:2]
+    if trust is not None:
+        alpha = img[..., 3].astype(np.float64) / (255.0 if img.dtype == np.uint8 else 1.0) if img.shape[-1] == 4 \
+            else np.ones((h, w))
+        rgb = rgb * (0.3 + 0.7 * alpha[..., None]) + 0.7 * (1.0 - alpha[..., None])  # cut away: faded
+        yy, xx = np.mgrid[:h, :w]
+        hatch = ((xx + yy) % 4 < 2) & (np.asarray(trust) < 0.5) & (alpha > 0.5)
+        rgb[hatch] = 0.4 * rgb[hatch] + 0.6 * np.array(MAGENTA) / 255.0
     big = np.repeat(np.repeat(rgb, scale, 0), scale, 1)
     ks = np.diag([scale, scale, 1.0]) @ K
     shade, covered = mesh_shading(vertices, faces, ks, w2c, (w * scale, h * scale))

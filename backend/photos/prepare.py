@@ -26,6 +26,7 @@ from .fit import FitOptions, LandmarkEvaluator, fit_landmarks
 from .hair_proxy import hair_proxy_offsets
 from .head_alpha import head_alpha, head_silhouette
 from .landmarks import detect_face
+from .neck_trust import neck_trust, visible_parts
 from .overlay import fit_overlay
 from .prepared import PreparedPhotos, PreparedView
 from .segmentation import foreground_alpha
@@ -46,9 +47,18 @@ def _named_inputs(paths_or_images) -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
+def trusted_alpha(view: PreparedView) -> np.ndarray:
+    """``[H, W, 4]``: the view's image with its alpha times its trust (what back-projection may sample)."""
+    if view.trust is None:
+        return view.image
+    out = view.image.copy()
+    out[..., 3] *= view.trust
+    return out
+
+
 def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEFAULT_SIZE, texture_size: int = 256,
                    progress=None, fit_options: FitOptions | None = None, hair_proxy: bool = True,
-                   head_only: bool = True) -> PreparedPhotos:
+                   head_only: bool = True, trust_neck: bool = True) -> PreparedPhotos:
     """Detect, segment, crop, fit and back-project photos of one person.
 
     Args:
@@ -59,6 +69,8 @@ def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEF
         hair_proxy: measure a hair proxy from the person masks (:mod:`.hair_proxy`); False: zero offsets.
         head_only: keep each person mask only near the fitted head and its hair proxy (:mod:`.head_alpha`: no
             shoulders or clothes, as in the prior's data); False: the whole person.
+        trust_neck: mark clothing over the neck as untrusted (``PreparedView.trust`` 0, :mod:`.neck_trust`): the
+            inversion neither fits it nor back-projects it into the texture. False: every pixel trusted.
         progress: a :class:`synthetic.progress.Progress` (or None).
         fit_options: :class:`FitOptions` of the landmark fit.
 
@@ -107,12 +119,17 @@ def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEF
             h, w = v.image.shape[:2]
             silhouette = head_silhouette(model, mesh, proxy, v.K, v.w2c, w, h)
             v.image[..., 3] = head_alpha(v.image[..., 3], silhouette)
-    texture, mask = backproject_head(model, meshes, [View(v.image, v.K, v.w2c) for v in views], proxy,
+    if trust_neck:
+        for mesh, v in zip(meshes, views):
+            h, w = v.image.shape[:2]
+            v.trust = neck_trust(v.image, visible_parts(model, mesh, proxy, v.K, v.w2c, w, h))
+    texture, mask = backproject_head(model, meshes, [View(trusted_alpha(v), v.K, v.w2c) for v in views], proxy,
                                      int(texture_size))
     if progress is not None:
         progress.update("texture", 1, 1)
     ids = model.landmark_mediapipe
-    overlays = [fit_overlay(v.image, meshes[i], model.faces, v.K, v.w2c, v.landmarks[ids], fit.projected[i])
+    overlays = [fit_overlay(v.image, meshes[i], model.faces, v.K, v.w2c, v.landmarks[ids], fit.projected[i],
+                            trust=v.trust if v.trust is not None else np.ones(v.image.shape[:2], np.float32))
                 for i, v in enumerate(views)]
     info = {
         "source": "photos",
@@ -124,7 +141,9 @@ def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEF
         "texture_coverage": float(mask.mean()),
         "hair_proxy": proxy_facts,
         "alpha_cover": {"person": [round(c, 4) for c in person_cover],
-                        "kept": [round(float(v.image[..., 3].mean()), 4) for v in views]},
+                        "kept": [round(float(v.image[..., 3].mean()), 4) for v in views],
+                        "untrusted": [round(float((v.image[..., 3] * (1 - v.trust)).mean()), 4)
+                                      if v.trust is not None else 0.0 for v in views]},
         "seconds": {"detect": round(t_detect, 2), "fit": round(t_fit, 2),
                     "total": round(time.perf_counter() - t0, 2)},
     }

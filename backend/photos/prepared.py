@@ -30,6 +30,8 @@ class PreparedView:
         expression: ``[E]`` head-model expression coefficients of this view.
         pose: ``[J, 3]`` axis-angle joint rotations (rad, joints of ``HeadModel.joint_names``).
         landmarks: ``[L, 2]`` detected 2D landmarks in pixels of ``image`` (mediapipe order), or None.
+        trust: ``[H, W]`` float32 in [0, 1], how far the inversion's loss trusts each pixel (0: the photo says
+            nothing there, e.g. a collar over the neck, :mod:`backend.photos.neck_trust`); None: 1 everywhere.
     """
 
     name: str
@@ -39,6 +41,7 @@ class PreparedView:
     expression: np.ndarray
     pose: np.ndarray
     landmarks: np.ndarray | None = None
+    trust: np.ndarray | None = None
 
 
 @dataclass

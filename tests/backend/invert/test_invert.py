@@ -105,6 +105,9 @@ def test_each_stage_draws_its_own_view_order():
             self.seen.append(tuple(int(i) for i in idx))
             return Views(len(idx), [])
 
+        def loss_targets(self, pred):
+            return self.images
+
     w = torch.nn.Parameter(torch.zeros(1))
 
     def forward(sub):
@@ -121,3 +124,40 @@ def test_each_stage_draws_its_own_view_order():
         orders.setdefault(stage, []).append(seen)
     assert orders["invert-stage1"][0] == orders["invert-stage1"][1]  # reproducible
     assert orders["invert-stage1"][0] != orders["invert-stage2"][0]
+
+
+def test_untrusted_pixels_give_no_gradient(head_model, prior):
+    """A view's ``trust`` (a collar over the neck: 0) turns its pixels into the render itself for the loss: no
+    gradient there, full gradient where trusted; resized with the image; an all-untrusted view costs nothing."""
+    from dataclasses import replace
+
+    from backend.invert.targets import targets_from_views
+    from synthetic.errors import UserInputError
+
+    views = teacher_views(head_model, prior, 2)
+    h, w = views[0].image.shape[:2]
+    trust = np.ones((h, w), np.float32)
+    trust[:, : w // 2] = 0.0  # the left half says nothing
+    marked = [replace(views[0], trust=trust), views[1]]
+    targets = targets_from_views(marked, w // 2, h // 2)
+    assert targets.trust.shape == (2, 1, h // 2, w // 2)
+    assert targets.trust[0, 0, :, : w // 4].max() == 0 and targets.trust[0, 0, :, w // 4 :].min() == 1
+    assert targets.trust[1].min() == 1 and targets_from_views(views, w // 2, h // 2).trust is None
+    assert torch.equal(targets.subset([1]).trusted_alpha, targets.alpha[1:])
+    cfg = InvertConfig(**FAST)
+    pred = torch.rand(2, 3, h // 2, w // 2, requires_grad=True)
+    loss, _ = PhotoLoss(cfg, torch.device("cpu"))(pred, targets.loss_targets(pred))
+    loss.backward()
+    g = pred.grad.abs()
+    margin = 8  # SSIM's 11-px window reaches across the border; inside, SSIM(x, x)'s gradient is 0 up to rounding
+    trusted = g[0, :, :, w // 4 + margin :]
+    assert g[0, :, :, : w // 4 - margin].max() < 1e-4 * trusted.mean() and trusted.min() > 0
+    assert g[1].min() > 0
+    try:
+        targets_from_views([replace(views[0], trust=trust[:-1])], w, h)
+        raise AssertionError("a trust map of another size was accepted")
+    except UserInputError as e:
+        assert "trust must be [H, W]" in str(e)
+    blind = replace(targets, trust=torch.zeros_like(targets.alpha))
+    nothing, _ = PhotoLoss(cfg, torch.device("cpu"))(pred, blind.loss_targets(pred))
+    assert abs(float(nothing)) < 1e-5  # all untrusted: nothing to fit

@@ -57,6 +57,25 @@ def test_the_mask_keeps_the_head_and_hair_and_drops_the_shoulders(prepared, head
         head_alpha(np.ones((4, 4)), np.ones((4, 5), bool))
 
 
+def test_clothing_over_the_neck_is_untrusted(prepared):
+    """The astronaut's black turtleneck and Grace Hopper's white collar and dark lapels lie inside the neck's
+    silhouette: trust 0 there (the loss ignores them), 1 on the face and on Hopper's bare neck."""
+    cover = prepared.info["alpha_cover"]["untrusted"]
+    assert all(0.01 < c < 0.06 for c in cover), cover
+    for v in prepared.views:
+        t = v.trust
+        assert t.shape == v.image.shape[:2] and t.dtype == np.float32 and 0 <= t.min() and t.max() <= 1
+        lm = v.landmarks.astype(int)
+        face = [1, 10, 152, 234, 454]
+        assert np.all(t[lm[face, 1], lm[face, 0]] == 1.0)
+    h, w = prepared.views[0].trust.shape
+    (ax, ay), (gx, gy) = prepared.views[0].landmarks[152].astype(int), prepared.views[1].landmarks[152].astype(int)
+    assert prepared.views[0].trust[ay + int(0.12 * h), ax] < 0.05  # the astronaut's turtleneck below the chin
+    hopper = prepared.views[1].trust
+    assert hopper[gy + int(0.08 * h), gx] > 0.95  # her neck
+    assert hopper[gy + int(0.12 * h), gx - int(0.1 * w)] < 0.05 and hopper[gy + int(0.12 * h), gx + int(0.1 * w)] < 0.05
+
+
 def test_texture_is_not_blank_and_covers_the_face(prepared, head_model):
     tex, mask = prepared.texture, prepared.texture_mask
     assert tex.shape == (128, 128, 3) and mask.shape == (128, 128)
