@@ -15,6 +15,8 @@ from pathlib import Path
 
 from synthetic.cli_support import IN_DIR, IN_FILE, OUT_FILE
 
+PHOTO_MASK_NAMES = ("head", "head-all", "person")
+"""The keys of :data:`backend.photos.prepare.PHOTO_MASKS` (not imported here: it loads scipy for every command)."""
 NAME = "invert"
 HELP = "few-shot inversion (two-stage pivotal tuning) of a trained prior on photos or dataset views -> avatar"
 
@@ -27,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--identity", type=int, default=None, help="dataset identity index (with --data)")
     parser.add_argument("--views", default="0:cam_00", help="comma list of frame:camera input views (with --data)")
     parser.add_argument("--out", type=OUT_FILE, required=True, help="avatar file to write (e.g. me.avatar.pt)")
+    parser.add_argument("--photo-mask", choices=PHOTO_MASK_NAMES, default="head",
+                        help="head: the head and neck, clothing over the neck ignored (default); head-all: the same "
+                             "cut, every pixel fitted; person: the whole person mask")
     parser.add_argument("--texture-size", type=int, default=256, help="back-projected texture resolution (texels)")
     parser.add_argument("--config", default="default", metavar="PRESET|FILE.json",
                         help="inversion settings: a preset (default, eval) or a JSON file of InvertConfig fields")
@@ -40,7 +45,8 @@ def run(args: argparse.Namespace, progress) -> int:
     from backend.invert.run import invert_to_file
 
     res = invert_to_file(args.prior, args.out, args.images, args.data, args.identity, args.views, args.texture_size,
-                         args.overrides, args.device, args.threads, progress, args.config)  # fmt: skip
+                         args.overrides, args.device, args.threads, progress, args.config,
+                         args.photo_mask)  # fmt: skip
     s = res.summary
     after = (s.get("identity") or {}).get("csim_after") or {}
     csim = f"; CSIM {after['csim']:.3f} (dlib distance {after['distance']:.3f})" if after.get("csim") is not None else ""

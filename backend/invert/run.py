@@ -55,21 +55,26 @@ def output_paths(out: str | Path) -> tuple[Path, Path]:
 
 def prepare_inputs(head, images: Sequence[str | Path] | None = None, data: str | Path | None = None,
                    identity: int | None = None, views: str = "0:cam_00", texture_size: int = 256, progress=None,
-                   aspect: float = 1.5):
+                   aspect: float = 1.5, photo_mask: str = "head"):
     """PreparedPhotos from ``images`` (cropped 256 pixels high at ``aspect`` = width / height, the prior's render
-    aspect, so a photo is framed as the prior's training views were), or from ``views`` of dataset ``identity``
-    under ``data``; and a name."""
+    aspect, so a photo is framed as the prior's training views were; masked as ``photo_mask`` says, a key of
+    :data:`backend.photos.prepare.PHOTO_MASKS`), or from ``views`` of dataset ``identity`` under ``data``; and a
+    name."""
     if (images is None) == (data is None):
         raise UserInputError("give either --images or --data (with --identity and --views)")
     if images is not None:
         from backend.photos import prepare_photos
+        from backend.photos.prepare import PHOTO_MASKS
 
+        if photo_mask not in PHOTO_MASKS:
+            raise UserInputError(f"unknown photo mask {photo_mask!r}; choose one of {', '.join(PHOTO_MASKS)}")
         images = [Path(p) for p in images]
         missing = [str(p) for p in images if not p.is_file()]
         if missing:
             raise UserInputError(f"{missing[0]}: no such image file")
         size = (int(round(256 * aspect)), 256)
-        return prepare_photos(images, head, size=size, texture_size=texture_size, progress=progress), \
+        return prepare_photos(images, head, size=size, texture_size=texture_size, progress=progress,
+                              **PHOTO_MASKS[photo_mask]), \
             "+".join(p.stem for p in images)
     from backend.photos import prepare_synthetic
 
@@ -82,7 +87,8 @@ def prepare_inputs(head, images: Sequence[str | Path] | None = None, data: str |
 def invert_to_file(prior: str | Path | None, out: str | Path, images: Sequence[str | Path] | None = None,
                    data: str | Path | None = None, identity: int | None = None, views: str = "0:cam_00",
                    texture_size: int = 256, overrides: list[str] | None = None, device: str = "auto",
-                   threads: int | None = None, progress=None, config: str | None = None) -> AvatarRun:
+                   threads: int | None = None, progress=None, config: str | None = None,
+                   photo_mask: str = "head") -> AvatarRun:
     """Invert a trained prior on photos (``images``) or dataset views (``data``, ``identity``, ``views``) and write
     the avatar file ``out`` with its preview and log beside it (:func:`output_paths`).
 
@@ -92,6 +98,8 @@ def invert_to_file(prior: str | Path | None, out: str | Path, images: Sequence[s
         texture_size: back-projected texture resolution (texels).
         overrides: :class:`~backend.invert.InvertConfig` settings ``key=value``.
         config: an :data:`~backend.invert.config.PRESETS` name or a JSON file, applied before ``overrides``.
+        photo_mask: how photos are masked (:data:`backend.photos.prepare.PHOTO_MASKS`: ``head``, ``head-all``,
+            ``person``).
     """
     from backend.avatar import save_avatar
     from backend.devices import resolve_device, set_threads
@@ -107,7 +115,7 @@ def invert_to_file(prior: str | Path | None, out: str | Path, images: Sequence[s
     head = HeadModel.load()
     model, _, ckpt = load_prior(prior_or_shipped(prior), resolve_device(device), head)
     aspect = model.cfg.data.render_width / model.cfg.data.render_height
-    prepared, name = prepare_inputs(head, images, data, identity, views, texture_size, progress, aspect)
+    prepared, name = prepare_inputs(head, images, data, identity, views, texture_size, progress, aspect, photo_mask)
     result = invert(model, prepared, cfg, head, progress, name)
     provenance = {"prior": ckpt["path"], "prior_step": int(ckpt["step"]), "name": name,
                   "inputs": result.summary["inputs"], "prepared_info": _jsonable(prepared.info),

@@ -47,6 +47,11 @@ def _named_inputs(paths_or_images) -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
+PHOTO_MASKS = {"head": {"head_only": True, "trust_neck": True}, "head-all": {"head_only": True, "trust_neck": False},
+               "person": {"head_only": False, "trust_neck": False}}
+"""``prepare_photos`` keyword settings by the name a user picks (``invert --photo-mask``)."""
+
+
 def trusted_alpha(view: PreparedView) -> np.ndarray:
     """``[H, W, 4]``: the view's image with its alpha times its trust (what back-projection may sample)."""
     if view.trust is None:

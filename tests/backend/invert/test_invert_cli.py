@@ -61,3 +61,18 @@ def test_parse_views_and_output_paths(tmp_path):
         parse_views("cam_00")
     preview, log = output_paths(tmp_path / "me.avatar.pt")
     assert preview.name == "me.preview.png" and log.name == "me.log.json"
+
+
+def test_photo_masks_named_alike_in_cli_and_prepare(tmp_path, capsys, head_model):
+    from backend.cli.invert import PHOTO_MASK_NAMES
+    from backend.invert.run import prepare_inputs
+    from backend.photos.prepare import PHOTO_MASKS
+
+    assert PHOTO_MASK_NAMES == tuple(PHOTO_MASKS)
+    photo = tmp_path / "me.png"
+    Image.new("RGB", (8, 8)).save(photo)
+    with pytest.raises(UserInputError, match="unknown photo mask 'body'"):
+        prepare_inputs(head_model, [photo], photo_mask="body")
+    with pytest.raises(SystemExit):  # argparse refuses it before anything runs
+        main(["invert", "--images", str(photo), "--out", str(tmp_path / "x.pt"), "--photo-mask", "body"])
+    assert "--photo-mask" in capsys.readouterr().err
