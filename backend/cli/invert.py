@@ -4,7 +4,8 @@ Inputs are photos (``--images A.jpg B.jpg``: detection, segmentation, head-model
 by :func:`backend.photos.prepare_photos`) or views of a synthetic dataset identity (``--data ROOT --identity I
 --views 0:cam_00,5:cam_06``; texture back-projected from those views only). Writes ``--out AVATAR`` (a torch
 file :func:`backend.avatar.load_avatar` reads), ``<AVATAR stem>.preview.png`` (one row per input: input |
-untuned prior | tuned avatar | error x4) and ``<AVATAR stem>.log.json`` (summary and per-step losses). A shell over
+untuned prior | tuned avatar | error x4), ``<AVATAR stem>.log.json`` (summary and per-step losses) and, for
+photos, ``<AVATAR stem>.fit.png`` (the head-model fit on each photo; faded: cut away, hatched: ignored). A shell over
 :func:`backend.invert.run.invert_to_file`.
 """
 

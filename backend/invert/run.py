@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from synthetic.errors import UserInputError
 
 
@@ -48,9 +50,13 @@ def parse_views(text: str) -> list[tuple[int, str]]:
 
 def output_paths(out: str | Path) -> tuple[Path, Path]:
     """Preview PNG and JSON log beside the avatar file ``out``."""
+    return beside(out, "preview.png"), beside(out, "log.json")
+
+
+def beside(out: str | Path, suffix: str) -> Path:
+    """``<avatar stem>.<suffix>`` next to the avatar file ``out`` (``me.avatar.pt`` -> ``me.<suffix>``)."""
     out = Path(out)
-    stem = out.name.removesuffix(".pt").removesuffix(".avatar")
-    return out.with_name(f"{stem}.preview.png"), out.with_name(f"{stem}.log.json")
+    return out.with_name(f"{out.name.removesuffix('.pt').removesuffix('.avatar')}.{suffix}")
 
 
 def prepare_inputs(head, images: Sequence[str | Path] | None = None, data: str | Path | None = None,
@@ -90,7 +96,8 @@ def invert_to_file(prior: str | Path | None, out: str | Path, images: Sequence[s
                    threads: int | None = None, progress=None, config: str | None = None,
                    photo_mask: str = "head") -> AvatarRun:
     """Invert a trained prior on photos (``images``) or dataset views (``data``, ``identity``, ``views``) and write
-    the avatar file ``out`` with its preview and log beside it (:func:`output_paths`).
+    the avatar file ``out`` with its preview and log beside it (:func:`output_paths`), and for photos their fit
+    pictures side by side (``<stem>.fit.png``, :func:`backend.photos.overlay.fit_overlay`).
 
     Args:
         prior: prior run folder or checkpoint file; None: the shipped prior (:mod:`backend.prior.shipped`).
@@ -125,6 +132,8 @@ def invert_to_file(prior: str | Path | None, out: str | Path, images: Sequence[s
     path = save_avatar(result.avatar, out, provenance)
     preview_path, log_path = output_paths(out)
     write_png(preview_path, preview_grid(result.targets.images, result.after, result.before))
+    if prepared.overlays:  # photos: the fit and what the inversion fitted (faded: cut away; hatched: ignored)
+        write_png(beside(out, "fit.png"), np.concatenate(prepared.overlays, axis=1))
     summary = {**result.summary, "prior": ckpt["path"]}
     save_log(log_path, summary, result.log)
     return AvatarRun(path, preview_path, log_path, summary, cfg.to_dict())

@@ -10,7 +10,7 @@ from PIL import Image
 
 from backend.avatar import Avatar, save_avatar
 from backend.cli import main
-from backend.invert.run import output_paths, parse_views
+from backend.invert.run import beside, output_paths, parse_views
 from synthetic.errors import UserInputError
 from tests.backend.avatar.avatar_fixture import flat_prepared
 
@@ -61,6 +61,7 @@ def test_parse_views_and_output_paths(tmp_path):
         parse_views("cam_00")
     preview, log = output_paths(tmp_path / "me.avatar.pt")
     assert preview.name == "me.preview.png" and log.name == "me.log.json"
+    assert beside(tmp_path / "you.pt", "fit.png").name == "you.fit.png"
 
 
 def test_photo_masks_named_alike_in_cli_and_prepare(tmp_path, capsys, head_model):
