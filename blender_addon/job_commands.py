@@ -96,6 +96,14 @@ class TrainPriorSettings:
                 "--out", os.path.abspath(self.out_dir), "--progress", "json"]  # fmt: skip
 
 
+PHOTO_MASK_ITEMS = (
+    ("head", "Head", "The head and neck; clothing over the neck is ignored, not fitted"),
+    ("head-all", "Head, Every Pixel", "The head and neck, collars and all"),
+    ("person", "Whole Person", "The whole person mask, shoulders and clothes included"),
+)
+"""``invert --photo-mask`` choices as Blender enum items (the backend's ``backend.photos.prepare.PHOTO_MASKS``)."""
+
+
 @dataclass
 class InvertSettings:
     prior_path: str
@@ -103,10 +111,14 @@ class InvertSettings:
     out_path: str
     """The avatar file to write."""
     images: list[str] = field(default_factory=list)
+    photo_mask: str = "head"
+    """``invert --photo-mask``: head (clothing over the neck ignored), head-all, person."""
 
     def args(self) -> list[str]:
         if not self.out_path:
             raise _error("Invert from Photos: choose the avatar file to write")
+        if self.photo_mask not in [key for key, _, _ in PHOTO_MASK_ITEMS]:
+            raise _error(f"Invert from Photos: unknown photo mask {self.photo_mask!r}")
         if not self.images:
             raise _error("Invert from Photos: choose at least one photo")
         missing = [p for p in self.images if not os.path.isfile(p)]
@@ -116,7 +128,7 @@ class InvertSettings:
             raise _error(f"Invert from Photos: prior not found: {self.prior_path} (leave it empty for the shipped one)")
         images = [os.path.abspath(p) for p in self.images]
         prior = ["--prior", os.path.abspath(self.prior_path)] if self.prior_path else []
-        return ["-m", "backend", "invert", *prior, "--images", *images,
+        return ["-m", "backend", "invert", *prior, "--images", *images, "--photo-mask", self.photo_mask,
                 "--out", os.path.abspath(self.out_path), "--progress", "json"]  # fmt: skip
 
 

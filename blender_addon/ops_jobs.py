@@ -188,7 +188,7 @@ class SCENE_OT_synthheads_invert(_JobOperator, bpy.types.Operator):
         b = context.scene.synthheads.backend
         images = [bpy.path.abspath(p.path) for p in b.photos]
         prior = bpy.path.abspath(b.invert_prior) if b.invert_prior else ""
-        s = InvertSettings(prior, bpy.path.abspath(b.avatar_path), images)
+        s = InvertSettings(prior, bpy.path.abspath(b.avatar_path), images, b.photo_mask)
         return job_spec(self.kind, backend(context), s.args(), log_dir(), s.out_path)
 
 

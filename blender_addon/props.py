@@ -13,6 +13,8 @@ from bpy.props import (
     StringProperty,
 )
 
+from .job_commands import PHOTO_MASK_ITEMS
+
 TEXTURE_SIZES = [(s, s, f"{s} x {s} texels") for s in ("256", "512", "1024", "2048")]
 HAIR_QUALITY = [("preview", "Preview", "About 5,000 scalp strands (fast)"),
                 ("render", "Render", "About 60,000 scalp strands")]  # fmt: skip
@@ -62,6 +64,8 @@ class SynthHeadsBackendSettings(bpy.types.PropertyGroup):
     invert_prior: StringProperty(name="Prior", subtype="FILE_PATH", default="",
                                  description="Prior run folder or checkpoint that Invert from Photos uses; empty: the "
                                              "prior shipped with the backend (models/reference_prior.pt)")
+    photo_mask: EnumProperty(name="Photo Mask", items=PHOTO_MASK_ITEMS, default="head",
+                             description="What of each photo Invert from Photos fits")
     avatar_path: StringProperty(name="Avatar", subtype="FILE_PATH", default="//avatar.pt",
                                  description="Avatar file that Invert from Photos writes and Distill GEM reads")
     gem_path: StringProperty(name="GEM File", subtype="FILE_PATH", default="//avatar.gem")

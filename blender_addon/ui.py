@@ -130,6 +130,7 @@ class VIEW3D_PT_synthheads_backend(_Panel, bpy.types.Panel):
         draw_job(box, "train-prior")
         box = layout.box()
         box.prop(b, "invert_prior", placeholder="shipped reference prior")
+        box.prop(b, "photo_mask")
         box.prop(b, "avatar_path")
         row = box.row()
         row.operator("scene.synthheads_choose_photos", icon="IMAGE_DATA")

@@ -213,6 +213,14 @@ def test_backend_command_lines(tmp_path):
     assert inv[inv.index("--prior") + 1] == str(tmp_path / "prior")
     shipped = job_commands.InvertSettings("", str(tmp_path / "av"), [str(photo)]).args()
     assert "--prior" not in shipped  # the backend's shipped prior
+    assert shipped[shipped.index("--photo-mask") + 1] == "head"
+    from backend.photos.prepare import PHOTO_MASKS
+
+    assert [key for key, _, _ in job_commands.PHOTO_MASK_ITEMS] == list(PHOTO_MASKS)  # the backend's names
+    person = job_commands.InvertSettings("", "av", [str(photo)], "person").args()
+    assert person[person.index("--photo-mask") + 1] == "person"
+    with pytest.raises(UserInputError, match="unknown photo mask"):
+        job_commands.InvertSettings("", "av", [str(photo)], "body").args()
     with pytest.raises(UserInputError, match="prior not found"):
         job_commands.InvertSettings(str(tmp_path / "nope"), "a", [str(photo)]).args()
     with pytest.raises(UserInputError, match="photo not found"):
