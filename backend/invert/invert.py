@@ -169,8 +169,8 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
     identity = {"csim_before": csim_before, "csim_after": csim_views(id_model, avatar, views, faces, cfg.background)
                 if faces else None, "loss_last": id_loss.last if id_loss else None}  # fmt: skip
     summary = {"inputs": targets.names, "selected": chosen, "render_size": list(targets.size),
-               "stage1": s1, "stage2": s2, "psnr_inputs_before": mean_psnr(before, targets.images),
-               "psnr_inputs_after": mean_psnr(after, targets.images), "identity_loss": note,
+               "stage1": s1, "stage2": s2, "psnr_inputs_before": mean_psnr(before, targets.images, targets.trust),
+               "psnr_inputs_after": mean_psnr(after, targets.images, targets.trust), "identity_loss": note,
                "identity": identity, "config": cfg.to_dict(), "n_gaussians": avatar.n_gaussians,
                "unseen_fraction": float(pivot["unseen"].float().mean()),
                "detail_rms": {k: float(getattr(avatar, k).pow(2).mean().sqrt()) for k in ("tex_detail", "feat_detail")}}

@@ -117,5 +117,7 @@ def render_targets(g: dict[str, Tensor], sub: Targets, background: float) -> Ten
     return render_gaussians(g, sub.K[:, None], sub.w2c[:, None], w, h, bg)[:, 0]
 
 
-def mean_psnr(pred: Tensor, target: Tensor) -> float:
-    return float(psnr(pred, target).mean())
+def mean_psnr(pred: Tensor, target: Tensor, weight: Tensor | None = None) -> float:
+    """Mean PSNR (dB) of ``[V, 3, H, W]`` renders; with ``weight`` ``[V, 1, H, W]`` (a view's trust) over the
+    pixels it weights (what the inversion was asked to fit)."""
+    return float(psnr(pred, target, weight).mean())

@@ -131,7 +131,8 @@ def invert_to_file(prior: str | Path | None, out: str | Path, images: Sequence[s
                   "identity": _jsonable(result.summary["identity"]), "invert_config": cfg.to_dict()}
     path = save_avatar(result.avatar, out, provenance)
     preview_path, log_path = output_paths(out)
-    write_png(preview_path, preview_grid(result.targets.images, result.after, result.before))
+    write_png(preview_path, preview_grid(result.targets.images, result.after, result.before,
+                                         trust=result.targets.trust))
     if prepared.overlays:  # photos: the fit and what the inversion fitted (faded: cut away; hatched: ignored)
         write_png(beside(out, "fit.png"), np.concatenate(prepared.overlays, axis=1))
     summary = {**result.summary, "prior": ckpt["path"]}

@@ -8,7 +8,7 @@ says nothing about that pixel (the inversion's loss sees its own render there, :
 and the neck keeps what the prior puts there.
 
 Which pixels: only those whose visible surface of the fitted head is the neck (or, outside the head, whose nearest
-head pixel is neck), and of those the ones whose colour is not the face's skin: chromaticity more than
+head pixel is neck or that lie below the rest of the head in their column), and of those the ones whose colour is not the face's skin: chromaticity more than
 ``chroma_sigma`` robust deviations from the face's median, saturation under ``min_saturation`` of the face's, or
 luminance outside ``[dark, bright]`` times the face's median. The face's colour is measured on the visible ``face`` region of the same photo.
 
@@ -53,7 +53,8 @@ class NeckTrustOptions:
 @dataclass(frozen=True)
 class VisibleParts:
     """``[H, W]`` bool masks of a fitted head's visible surface in one photo: ``face`` (the face region), ``neck``
-    (the neck region or, outside the head, nearer to the neck than to the rest), ``head`` (any part)."""
+    (the neck region or, outside the head, nearer to the neck than to the rest or below the rest of the head in
+    its column: a collar beside the jaw), ``head`` (any part)."""
 
     face: np.ndarray
     neck: np.ndarray
@@ -76,10 +77,12 @@ def visible_parts(model, vertices: np.ndarray, offsets_m: np.ndarray, K: np.ndar
     face = region == model.region_index("face")
     neck_in = region == model.region_index("neck")
     rest = head & ~neck_in
-    if neck_in.any() and rest.any():  # outside the head: the nearer part
-        neck = neck_in | (~head & (distance_transform_edt(~neck_in) < distance_transform_edt(~rest)))
-    else:
-        neck = neck_in
+    neck = neck_in.copy()
+    if neck_in.any() and rest.any():  # outside the head: the nearer part, or below the rest of the head's column
+        neck |= ~head & (distance_transform_edt(~neck_in) < distance_transform_edt(~rest))
+        rows = np.arange(ids.shape[0])[:, None]
+        lowest = np.where(rest.any(axis=0), (rows * rest).max(axis=0), ids.shape[0])  # [W] the rest's bottom row
+        neck |= ~head & (rows > lowest[None, :])
     return VisibleParts(face, neck, head)
 
 

@@ -161,3 +161,17 @@ def test_untrusted_pixels_give_no_gradient(head_model, prior):
     blind = replace(targets, trust=torch.zeros_like(targets.alpha))
     nothing, _ = PhotoLoss(cfg, torch.device("cpu"))(pred, blind.loss_targets(pred))
     assert abs(float(nothing)) < 1e-5  # all untrusted: nothing to fit
+
+
+def test_preview_marks_untrusted_pixels():
+    from backend.invert.report import preview_grid
+
+    inputs, renders = torch.zeros(1, 3, 4, 6), torch.ones(1, 3, 4, 6)
+    trust = torch.ones(1, 1, 4, 6)
+    trust[..., :3] = 0
+    grid = preview_grid(inputs, renders, zoom=1, trust=trust)  # input | render | error
+    assert grid.shape == (4, 18, 3)
+    err = grid[:, 12:]
+    assert np.all(err[:, 3:] == 255)  # trusted: |1 - 0| x 4, clamped
+    assert np.all(err[:, :3] == [26, 51, 153])  # untrusted: blue, whatever the difference
+    assert np.all(preview_grid(inputs, renders, zoom=1)[:, 12:] == 255)
