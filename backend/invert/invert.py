@@ -24,7 +24,7 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -146,6 +146,8 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
     steps1, steps2 = cfg.steps(len(targets))
     log: list[dict] = []
     before = render_all(avatar_forward(avatar, cfg.background, 2), targets)
+    if targets.trust is not None:  # untrusted pixels (a collar over the neck) keep the untuned prior's guess
+        targets = replace(targets, fill=before)
     s1 = run_stage("invert-stage1", set_trainable(avatar, stage1_parameters(avatar)),
                    with_identity(avatar_forward(avatar, cfg.background, 1), id_loss, cfg.identity), targets, steps1,
                    cfg.lr_stage1, cfg, loss_fn, progress, log)

@@ -17,8 +17,10 @@ from synthetic.errors import UserInputError
 class Targets:
     """``V`` views: images ``[V, 3, H, W]`` in [0, 1] over ``background``, alpha ``[V, 1, H, W]``, cameras scaled
     to ``H x W`` (``K`` ``[V, 3, 3]`` px, ``w2c`` ``[V, 4, 4]`` OpenCV, m), ``expression`` ``[V, E]``,
-    ``pose`` ``[V, J, 3]`` (rad), the view names, and ``trust`` ``[V, 1, H, W]`` in [0, 1] (how far the loss
-    trusts each pixel, ``PreparedView.trust``; None = everywhere)."""
+    ``pose`` ``[V, J, 3]`` (rad), the view names, ``trust`` ``[V, 1, H, W]`` in [0, 1] (how far the loss
+    trusts each pixel, ``PreparedView.trust``; None = everywhere) and ``fill`` ``[V, 3, H, W]`` (what the loss
+    sees where it does not trust the image: the untuned prior's render, set by the inversion; None = the render
+    being fitted itself, i.e. no constraint)."""
 
     images: Float[Tensor, "V 3 H W"]
     alpha: Float[Tensor, "V 1 H W"]
@@ -29,6 +31,7 @@ class Targets:
     names: list[str]
     background: float
     trust: Float[Tensor, "V 1 H W"] | None = None
+    fill: Float[Tensor, "V 3 H W"] | None = None
 
     def __len__(self) -> int:
         return len(self.names)
@@ -40,13 +43,14 @@ class Targets:
 
     def subset(self, index) -> Targets:
         idx = torch.as_tensor(index, dtype=torch.long)
-        trust = None if self.trust is None else self.trust[idx]
+        trust, fill = (None if x is None else x[idx] for x in (self.trust, self.fill))
         return Targets(self.images[idx], self.alpha[idx], self.K[idx], self.w2c[idx], self.expression[idx],
-                       self.pose[idx], [self.names[i] for i in idx.tolist()], self.background, trust)
+                       self.pose[idx], [self.names[i] for i in idx.tolist()], self.background, trust, fill)
 
     def to(self, device) -> Targets:
         t = [getattr(self, k).to(device) for k in ("images", "alpha", "K", "w2c", "expression", "pose")]
-        return Targets(*t, self.names, self.background, None if self.trust is None else self.trust.to(device))
+        trust, fill = (None if x is None else x.to(device) for x in (self.trust, self.fill))
+        return Targets(*t, self.names, self.background, trust, fill)
 
     @property
     def trusted_alpha(self) -> Float[Tensor, "V 1 H W"]:
@@ -54,11 +58,12 @@ class Targets:
         return self.alpha if self.trust is None else self.alpha * self.trust
 
     def loss_targets(self, pred: Float[Tensor, "V 3 H W"]) -> Float[Tensor, "V 3 H W"]:
-        """What a photometric loss compares ``pred`` with: the images where trusted, ``pred`` itself (detached, so
-        no gradient and no error) where not."""
+        """What a photometric loss compares ``pred`` with: the images where trusted; where not, ``fill`` (the
+        untuned prior's guess) or, without it, ``pred`` itself (detached: no gradient, no error)."""
         if self.trust is None:
             return self.images
-        return self.images * self.trust + pred.detach() * (1.0 - self.trust)
+        other = pred.detach() if self.fill is None else self.fill
+        return self.images * self.trust + other * (1.0 - self.trust)
 
 
 def targets_from_views(views, width: int, height: int, background: float = 1.0) -> Targets:

@@ -4,8 +4,8 @@
 the neck stays inside that silhouette; fitted, it painted the avatar's neck white or black and left streaks under
 the back of the head. Cutting those pixels out of the mask would be wrong too: the loss would then ask for
 background where the avatar's neck is. Instead they get a third state, *untrusted*: trust 0 means the photo
-says nothing about that pixel (the inversion's loss sees its own render there, :mod:`backend.invert.optimise`),
-and the neck keeps what the prior puts there.
+says nothing about that pixel; the inversion's loss compares with the untuned prior's render there
+(``backend.invert.targets.Targets.loss_targets``), so the neck keeps what the prior puts there.
 
 Which pixels: only those whose visible surface of the fitted head is the neck (or, outside the head, whose nearest
 head pixel is neck or that lie below the rest of the head in their column), and of those the ones whose colour is not the face's skin: chromaticity more than

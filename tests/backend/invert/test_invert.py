@@ -128,7 +128,8 @@ def test_each_stage_draws_its_own_view_order():
 
 def test_untrusted_pixels_give_no_gradient(head_model, prior):
     """A view's ``trust`` (a collar over the neck: 0) turns its pixels into the render itself for the loss: no
-    gradient there, full gradient where trusted; resized with the image; an all-untrusted view costs nothing."""
+    gradient there, full gradient where trusted; resized with the image; an all-untrusted view costs nothing; with
+    a ``fill`` (the untuned prior's render) the loss sees that instead."""
     from dataclasses import replace
 
     from backend.invert.targets import targets_from_views
@@ -160,7 +161,12 @@ def test_untrusted_pixels_give_no_gradient(head_model, prior):
         assert "trust must be [H, W]" in str(e)
     blind = replace(targets, trust=torch.zeros_like(targets.alpha))
     nothing, _ = PhotoLoss(cfg, torch.device("cpu"))(pred, blind.loss_targets(pred))
-    assert abs(float(nothing)) < 1e-5  # all untrusted: nothing to fit
+    assert abs(float(nothing)) < 1e-5  # all untrusted, no fill: nothing to fit
+    guess = torch.full_like(pred, 0.25)  # the untuned prior's render, as invert() sets it
+    filled = replace(targets, fill=guess).subset([0])
+    mixed = filled.loss_targets(pred[:1])
+    assert torch.equal(mixed[..., : w // 4], guess[:1, ..., : w // 4])
+    assert torch.equal(mixed[..., w // 4 :], targets.images[:1, ..., w // 4 :])
 
 
 def test_preview_marks_untrusted_pixels():
