@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cameras", default="config",
                         help="'config' (the run's eval cameras), 'all', or a comma list of camera names")
     parser.add_argument("--frames", type=int, default=None, help="evenly spaced frames per identity (default all)")
-    parser.add_argument("--out", type=OUT_DIR, default=None, help="folder for the JSON and PNG (default: the run; ./<stem>_eval/ for an exported file)")
+    parser.add_argument("--out", type=OUT_DIR, default=None,
+                        help="folder for the JSON and PNG (default: the run; ./<stem>_eval/ for an exported file)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: as train-prior)")
 

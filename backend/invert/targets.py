@@ -80,8 +80,7 @@ def targets_from_views(views, width: int, height: int, background: float = 1.0) 
         rgb, alpha = premultiplied_resize(torch.as_tensor(img).permute(2, 0, 1), height, width)
         images.append(rgb + (1 - alpha) * background)
         alphas.append(alpha)
-        trust = getattr(v, "trust", None)
-        trust = np.ones(img.shape[:2], np.float32) if trust is None else np.asarray(trust, np.float32)
+        trust = np.ones(img.shape[:2], np.float32) if v.trust is None else np.asarray(v.trust, np.float32)
         if trust.shape != img.shape[:2]:
             raise UserInputError(f"{v.name}: trust must be [H, W] like its image, got {trust.shape}")
         trusts.append(torch.nn.functional.interpolate(torch.as_tensor(trust)[None, None], size=(height, width),
@@ -91,9 +90,7 @@ def targets_from_views(views, width: int, height: int, background: float = 1.0) 
         K[1] *= height / img.shape[0]
         Ks.append(K)
     f32 = lambda a: torch.as_tensor(np.stack(a), dtype=torch.float32)  # noqa: E731
-    trust = None
-    if any(getattr(v, "trust", None) is not None for v in views):
-        trust = torch.stack(trusts)
+    trust = torch.stack(trusts) if any(v.trust is not None for v in views) else None
     return Targets(torch.stack(images), torch.stack(alphas), torch.stack(Ks), f32([v.w2c for v in views]),
                    f32([v.expression for v in views]), f32([v.pose for v in views]), [v.name for v in views],
                    float(background), trust)

@@ -31,16 +31,20 @@ class HeadAlphaOptions:
     """...then falls linearly to 0 over this much more."""
 
 
-def head_silhouette(model, vertices: np.ndarray, offsets_m: np.ndarray, K: np.ndarray, w2c: np.ndarray,
+def visible_regions(model, vertices: np.ndarray, offsets_m: np.ndarray, K: np.ndarray, w2c: np.ndarray,
                     width: int, height: int) -> np.ndarray:
-    """``[H, W]`` bool: pixels covered by the head mesh (every part) moved out along its normals by ``offsets_m``
-    (the hair proxy) and projected with ``K`` / ``w2c``."""
+    """``[H, W]`` int64: the region index (``model.region_names``) of the nearest surface of the head mesh (every
+    part) moved out along its normals by ``offsets_m`` (the hair proxy) and projected with ``K`` / ``w2c``; -1 where
+    the head does not cover the pixel. ``>= 0`` is the head's silhouette."""
     v = head_proxy_vertices(model, vertices, offsets_m)
     xy, z = project_points(v, np.asarray(K, np.float64), np.asarray(w2c, np.float64))
     faces = np.asarray(model.faces)
-    front = (z[faces] > 1e-6).all(axis=1)
-    ids = rasterize_triangles(xy[faces[front]], int(width), int(height))[0]
-    return ids >= 0
+    front = np.flatnonzero((z[faces] > 1e-6).all(axis=1))
+    ids = rasterize_triangles(xy[faces[front]], int(width), int(height), z[faces[front]])[0]
+    regions = np.full(ids.shape, -1, np.int64)
+    covered = ids >= 0
+    regions[covered] = np.asarray(model.face_regions)[front[ids[covered]]]
+    return regions
 
 
 def head_alpha(person_alpha: np.ndarray, silhouette: np.ndarray,

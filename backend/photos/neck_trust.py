@@ -7,13 +7,13 @@ background where the avatar's neck is. Instead they get a third state, *untruste
 says nothing about that pixel; the inversion's loss compares with the untuned prior's render there
 (``backend.invert.targets.Targets.loss_targets``), so the neck keeps what the prior puts there.
 
-Which pixels: only those whose visible surface of the fitted head is the neck (or, outside the head, whose nearest
-head pixel is neck or that lie below the rest of the head in their column), and of those the ones whose colour is not the face's skin: chromaticity more than
-``chroma_sigma`` robust deviations from the face's median, saturation under ``min_saturation`` of the face's, or
-luminance outside ``[dark, bright]`` times the face's median. The face's colour is measured on the visible ``face`` region of the same photo.
+Which pixels: only those whose visible surface of the fitted head is the neck (or, outside the head, whose
+nearest head pixel is neck or that lie below the rest of the head in their column), and of those the ones whose
+colour is not the face's skin: chromaticity more than ``chroma_sigma`` robust deviations from the face's median,
+saturation under ``min_saturation`` of the face's, or luminance outside ``[dark, bright]`` times the face's median.
+The face's colour is measured on the visible ``face`` region of the same photo.
 
-Units: metres for geometry, pixels for images. Shapes: ``[V, 3]`` vertices, ``[V]`` offsets, ``[3, 3]`` K,
-``[4, 4]`` OpenCV w2c, ``[H, W]`` masks, ``[H, W, 3]`` RGB in [0, 1].
+Shapes: ``[H, W]`` masks and region maps (:func:`.head_alpha.visible_regions`), ``[H, W, 3]`` RGB in [0, 1].
 """
 
 from __future__ import annotations
@@ -21,10 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from synthetic.backproject import head_proxy_vertices
-from synthetic.raster import rasterize_triangles
-from synthetic.rig import project_points
 
 
 @dataclass(frozen=True)
@@ -54,36 +50,27 @@ class NeckTrustOptions:
 class VisibleParts:
     """``[H, W]`` bool masks of a fitted head's visible surface in one photo: ``face`` (the face region), ``neck``
     (the neck region or, outside the head, nearer to the neck than to the rest or below the rest of the head in
-    its column: a collar beside the jaw), ``head`` (any part)."""
+    its column: a collar beside the jaw)."""
 
     face: np.ndarray
     neck: np.ndarray
-    head: np.ndarray
 
 
-def visible_parts(model, vertices: np.ndarray, offsets_m: np.ndarray, K: np.ndarray, w2c: np.ndarray,
-                  width: int, height: int) -> VisibleParts:
-    """Z-buffered regions of the head mesh (moved out by the hair proxy ``offsets_m``) seen through ``K``/``w2c``."""
+def visible_parts(model, regions: np.ndarray) -> VisibleParts:
+    """The face and neck parts of a region map ``regions`` ``[H, W]`` (:func:`.head_alpha.visible_regions`)."""
     from scipy.ndimage import distance_transform_edt
 
-    v = head_proxy_vertices(model, vertices, offsets_m)
-    xy, z = project_points(v, np.asarray(K, np.float64), np.asarray(w2c, np.float64))
-    faces = np.asarray(model.faces)
-    front = np.flatnonzero((z[faces] > 1e-6).all(axis=1))
-    ids = rasterize_triangles(xy[faces[front]], int(width), int(height), z[faces[front]])[0]
-    head = ids >= 0
-    region = np.full(ids.shape, -1, np.int64)
-    region[head] = np.asarray(model.face_regions)[front[ids[head]]]
-    face = region == model.region_index("face")
-    neck_in = region == model.region_index("neck")
+    head = regions >= 0
+    face = regions == model.region_index("face")
+    neck_in = regions == model.region_index("neck")
     rest = head & ~neck_in
     neck = neck_in.copy()
     if neck_in.any() and rest.any():  # outside the head: the nearer part, or below the rest of the head's column
         neck |= ~head & (distance_transform_edt(~neck_in) < distance_transform_edt(~rest))
-        rows = np.arange(ids.shape[0])[:, None]
-        lowest = np.where(rest.any(axis=0), (rows * rest).max(axis=0), ids.shape[0])  # [W] the rest's bottom row
+        rows = np.arange(regions.shape[0])[:, None]
+        lowest = np.where(rest.any(axis=0), (rows * rest).max(axis=0), regions.shape[0])  # [W] the rest's bottom
         neck |= ~head & (rows > lowest[None, :])
-    return VisibleParts(face, neck, head)
+    return VisibleParts(face, neck)
 
 
 def skin_like(rgb: np.ndarray, face: np.ndarray, opt: NeckTrustOptions | None = None) -> np.ndarray | None:

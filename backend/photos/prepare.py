@@ -24,7 +24,7 @@ from synthetic.errors import UserInputError
 from .crop import DEFAULT_SIZE, crop_image, face_crop
 from .fit import FitOptions, LandmarkEvaluator, fit_landmarks
 from .hair_proxy import hair_proxy_offsets
-from .head_alpha import head_alpha, head_silhouette
+from .head_alpha import head_alpha, visible_regions
 from .landmarks import detect_face
 from .neck_trust import neck_trust, visible_parts
 from .overlay import fit_overlay
@@ -119,15 +119,13 @@ def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEF
         proxy, proxy_facts = hair_proxy_offsets(model, meshes, [v.K for v in views], [v.w2c for v in views],
                                                 [v.image[..., 3] for v in views])
     person_cover = [float(v.image[..., 3].mean()) for v in views]
-    if head_only:
-        for mesh, v in zip(meshes, views):
-            h, w = v.image.shape[:2]
-            silhouette = head_silhouette(model, mesh, proxy, v.K, v.w2c, w, h)
-            v.image[..., 3] = head_alpha(v.image[..., 3], silhouette)
-    if trust_neck:
-        for mesh, v in zip(meshes, views):
-            h, w = v.image.shape[:2]
-            v.trust = neck_trust(v.image, visible_parts(model, mesh, proxy, v.K, v.w2c, w, h))
+    for mesh, v in zip(meshes, views):
+        if head_only or trust_neck:
+            regions = visible_regions(model, mesh, proxy, v.K, v.w2c, v.image.shape[1], v.image.shape[0])
+        if head_only:
+            v.image[..., 3] = head_alpha(v.image[..., 3], regions >= 0)
+        if trust_neck:
+            v.trust = neck_trust(v.image, visible_parts(model, regions))
     texture, mask = backproject_head(model, meshes, [View(trusted_alpha(v), v.K, v.w2c) for v in views], proxy,
                                      int(texture_size))
     if progress is not None:

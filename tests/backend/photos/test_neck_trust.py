@@ -20,7 +20,7 @@ def drawn(collar_rgb) -> tuple[np.ndarray, VisibleParts]:
     face[:40] = True
     neck = np.zeros((80, 60), bool)
     neck[40:] = True  # the neck region and, outside the head, what is nearer to it
-    return img, VisibleParts(face, neck, face | neck)
+    return img, VisibleParts(face, neck)
 
 
 def test_collars_of_any_colour_are_untrusted_and_skin_is_not():
@@ -36,7 +36,7 @@ def test_collars_of_any_colour_are_untrusted_and_skin_is_not():
 
 def test_no_face_or_too_little_trusts_everything():
     img, parts = drawn((0.95, 0.95, 0.97))
-    none = VisibleParts(np.zeros_like(parts.face), parts.neck, parts.neck)
+    none = VisibleParts(np.zeros_like(parts.face), parts.neck)
     assert skin_like(img[..., :3], none.face) is None
     assert np.all(neck_trust(img, none) == 1.0)
 
