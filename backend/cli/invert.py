@@ -52,7 +52,8 @@ def run(args: argparse.Namespace, progress) -> int:
     after = (s.get("identity") or {}).get("csim_after") or {}
     csim = f"; CSIM {after['csim']:.3f} (dlib distance {after['distance']:.3f})" if after.get("csim") is not None else ""
     progress.message(f"invert: {res.avatar} ({s['n_gaussians']} Gaussians); input PSNR {s['psnr_inputs_before']:.2f} "
-                     f"-> {s['psnr_inputs_after']:.2f} dB{csim}; {res.preview}, {res.log}")
+                     f"-> {s['psnr_inputs_after']:.2f} dB{csim}; {res.preview}, {res.log}"
+                     + (f", {res.fit}" if res.fit else ""))
     progress.done(avatar=str(res.avatar), preview=str(res.preview), log=str(res.log),
                   psnr_before=s["psnr_inputs_before"], psnr_after=s["psnr_inputs_after"])
     return 0

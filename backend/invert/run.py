@@ -35,6 +35,8 @@ class AvatarRun:
     """Gaussians, input PSNR before/after, per-stage steps and times, unseen fraction, identity loss."""
     config: dict[str, Any]
     """The resolved :class:`~backend.invert.InvertConfig` (also stored in the avatar's provenance)."""
+    fit: Path | None = None
+    """``<stem>.fit.png`` for photos: the head-model fit on each (faded: cut away; hatched: untrusted); else None."""
 
 
 def parse_views(text: str) -> list[tuple[int, str]]:
@@ -133,11 +135,10 @@ def invert_to_file(prior: str | Path | None, out: str | Path, images: Sequence[s
     preview_path, log_path = output_paths(out)
     write_png(preview_path, preview_grid(result.targets.images, result.after, result.before,
                                          trust=result.targets.trust))
-    if prepared.overlays:  # photos: the fit and what the inversion fitted (faded: cut away; hatched: ignored)
-        write_png(beside(out, "fit.png"), np.concatenate(prepared.overlays, axis=1))
+    fit = write_png(beside(out, "fit.png"), np.concatenate(prepared.overlays, axis=1)) if prepared.overlays else None
     summary = {**result.summary, "prior": ckpt["path"]}
     save_log(log_path, summary, result.log)
-    return AvatarRun(path, preview_path, log_path, summary, cfg.to_dict())
+    return AvatarRun(path, preview_path, log_path, summary, cfg.to_dict(), fit)
 
 
 def _jsonable(value):

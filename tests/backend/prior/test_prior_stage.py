@@ -40,6 +40,7 @@ def test_invert_to_file_returns_what_the_avatar_stages_report(prior_dataset, tmp
     run = invert_to_file(prior, tmp_path / "x.avatar.pt", data=prior_dataset, identity=held_out_identities(prior)[0],
                          views="0:cam_00,0:cam_05", overrides=quick, device="cpu")  # fmt: skip
     assert run.avatar.is_file() and run.preview.name == "x.preview.png" and run.log.name == "x.log.json"
+    assert run.fit is None and not (tmp_path / "x.fit.png").exists()  # dataset views: no photo fit to draw
     assert run.config["stage2_min_steps"] == 2 and len(run.summary["inputs"]) == 2
     facts = inversion_facts(run.summary)
     assert facts["stage1"].startswith("2/2 steps") and facts["Gaussians"] > 100
