@@ -60,11 +60,11 @@ class Progress:
         width = 30
         fill = int(round(frac * width))
         elapsed = now - start
-        eta = elapsed / done * (total - done) if done else float("nan")
+        eta = f"{elapsed / done * (total - done):6.1f}s" if done else "     ?"  # unknown before the first unit
         info = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in extra.items())
         line = (
             f"{stage:<14} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} "
-            f"{elapsed:6.1f}s elapsed, eta {eta:6.1f}s {info}"
+            f"{elapsed:6.1f}s elapsed, eta {eta} {info}"
         )
         if tty:
             self._bar.write("\r" + line + ("\n" if final else ""))

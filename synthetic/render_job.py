@@ -214,7 +214,7 @@ def render_dataset(req: DatasetRequest, progress: Progress | None = None) -> Dat
                     samples=req.samples, device=req.device, seed_base=req.seed, cameras=cameras,
                     texture_size=req.texture_size, quality=req.hair_quality, hair_lod=req.hair_lod,
                     overwrite=req.overwrite, threads=worker_threads(n_workers),
-                    dataset=settings.to_json(), passes=list(passes))  # fmt: skip
+                    dataset=ds.settings.to_json(), passes=list(passes))  # fmt: skip
     install_sigterm_handler()
     logs = [_log_path(out, req.shard, k, n_workers) for k in range(n_workers)]
     tally = WorkerTally(progress, len(todo) * req.frames * n_cams)

@@ -41,6 +41,10 @@ class DataConfig:
     """x_exp (expression offset) is divided by this (m)."""
     held_out_fraction: float = 0.2
     """Last fraction of the identities (by index, at least one when there are two or more) never trained on."""
+    held_out_identities: list = field(default_factory=list)
+    """Identity indices never trained on, ints or ``"a-b"`` ranges (``--set data.held_out_identities=115-127``);
+    when given it replaces ``held_out_fraction`` (a grown dataset keeps the held-out set its priors were measured
+    on)."""
     random_background: bool = True
     """Composite targets over a random colour per camera in training (forces correct alpha); eval uses white."""
     eval_cameras: list[str] = field(default_factory=lambda: ["cam_00", "cam_03", "cam_06", "cam_09", "cam_16",

@@ -36,9 +36,31 @@ from .inputs import UVInputs
 SPLITS = ("train", "held-out", "all")
 
 
-def split_identities(identities: list[int], held_out_fraction: float) -> tuple[list[int], list[int]]:
-    """Deterministic split: the last ``fraction`` of the sorted identities (>= 1 when there are >= 2) is held out."""
+def parse_identity_list(items, where: str = "data.held_out_identities") -> list[int]:
+    """Sorted unique identity indices from ints, digit strings and ``"a-b"`` ranges (both ends included)."""
+    out: set[int] = set()
+    for item in items:
+        text = str(item).strip()
+        lo, _, hi = text.partition("-")
+        try:
+            a, b = int(lo), int(hi or lo)
+        except ValueError:
+            raise UserInputError(f"{where}: {text!r} is neither an identity index nor a range a-b") from None
+        if a < 0 or b < a:
+            raise UserInputError(f"{where}: {text!r} is not a range of identity indices (0 <= a <= b)")
+        out.update(range(a, b + 1))
+    return sorted(out)
+
+
+def split_identities(identities: list[int], held_out_fraction: float,
+                     held_out: list | None = None) -> tuple[list[int], list[int]]:
+    """Deterministic split (train, held out). ``held_out`` (indices or ``"a-b"`` ranges, see
+    :func:`parse_identity_list`) names the held-out identities; without it the last ``held_out_fraction`` of the
+    sorted identities (>= 1 when there are >= 2) is held out."""
     ids = sorted(identities)
+    if held_out:
+        named = set(parse_identity_list(held_out))
+        return [i for i in ids if i not in named], [i for i in ids if i in named]
     n_out = int(round(len(ids) * held_out_fraction))
     if len(ids) >= 2 and held_out_fraction > 0:
         n_out = max(1, n_out)
@@ -67,13 +89,17 @@ class PriorDataset(Dataset):
         self.disk = DiskDataset(root)
         if not model.matches(self.disk.head_model_fingerprint):
             raise UserInputError(model.mismatch(self.disk.head_model_fingerprint, str(root)))
-        train_ids, held = split_identities(self.disk.identities, cfg.held_out_fraction)
+        train_ids, held = split_identities(self.disk.identities, cfg.held_out_fraction, cfg.held_out_identities)
         self.identities = {"train": train_ids, "held-out": held, "all": sorted(train_ids + held)}[split]
         if identities is not None:
             missing = sorted(set(identities) - set(self.disk.identities))
             if missing:
                 raise UserInputError(f"{root}: identities {missing} of the {split} split are not complete here")
             self.identities = sorted(identities)
+        else:
+            missing = sorted(set(parse_identity_list(cfg.held_out_identities)) - set(self.disk.identities))
+            if missing:
+                raise UserInputError(f"{root}: data.held_out_identities {missing} are not complete identities here")
         if not self.identities:
             raise UserInputError(f"{root}: no complete identities in split {split!r} "
                                  f"({len(self.disk.identities)} complete in total)")

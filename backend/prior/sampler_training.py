@@ -210,7 +210,7 @@ def fit_sampler(data: str | Path, out: str | Path, prior: str | Path | None = No
     ids = sorted(people)
     held = set((ckpt.get("split") or {}).get("held-out", [])) & set(ids)
     if not held:
-        held = set(split_identities(ids, cfg.data.held_out_fraction)[1])
+        held = set(split_identities(ids, cfg.data.held_out_fraction, cfg.data.held_out_identities)[1])
     train_ids, val_ids = [i for i in ids if i not in held], sorted(held)
     if len(train_ids) < 2:
         raise UserInputError(f"{data}: {len(train_ids)} identities outside the prior's held-out split; the sampler "

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..cli_support import main as _main
-from . import preview, render, validate
+from . import landmarks, preview, render, validate
 
-COMMANDS = [render, validate, preview]
+COMMANDS = [render, validate, preview, landmarks]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -282,7 +282,8 @@ def validate_dataset(root: str | Path, head_model=None, partial: bool = False, m
     elif (head_model is not None and manifest.get("landmark_fingerprint")
           and manifest["landmark_fingerprint"] != head_model.landmark_fingerprint()):
         out.add(root / layout.DATASET_JSON, "landmark_fingerprint differs from the loaded head model's landmark "
-                "table (recalibrated since); landmark check skipped (render the dataset again for new landmarks)")
+                "table (recalibrated since); landmark check skipped (`python -m synthetic landmarks ROOT` "
+                "re-projects them)")
         head_model = None
     folders = {}
     for p in sorted(root.iterdir()):

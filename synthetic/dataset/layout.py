@@ -110,6 +110,11 @@ def stamp(content: str, body: dict) -> dict:
     return {"format": FORMAT, "version": VERSION, "content": content, "synthetic_version": __version__, **body}
 
 
+def unstamp(data: dict) -> dict:
+    """``data`` without the format header that :func:`stamp` puts first (what two writers compare)."""
+    return {k: v for k, v in data.items() if k not in ("format", "version", "content", "synthetic_version")}
+
+
 def is_complete(identity_path: str | Path) -> bool:
     """True when the identity folder has its ``done.json`` (the last file written)."""
     return (Path(identity_path) / DONE_JSON).is_file()

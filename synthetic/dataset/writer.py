@@ -14,20 +14,24 @@ A render job (any shard) does::
         w.finish()                                         # checks every expected file, writes done.json
 
 Several shards may share one root: ``dataset.json`` is identical for all of them (no timestamps) and
-a shard whose settings differ is refused.
+a shard whose settings differ is refused. A dataset may grow: settings that differ from the recorded ones only
+by a larger ``n_identities`` (identity ``i``'s seed depends on ``(seed_base, i)`` alone, so the identities already
+there stay what they are) rewrite ``dataset.json`` with the new count. A recorded head-model fingerprint in its
+legacy form (:data:`~synthetic.head.storage.LEGACY_FINGERPRINTS`) counts as the same model and is kept.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from .. import camera_convert
 from ..errors import UserInputError
+from ..head.storage import LEGACY_FINGERPRINTS
 from ..rig import RigCamera, RigSettings
 from . import layout
 from .files import json_roundtrip, read_json, write_json, write_png
@@ -79,6 +83,19 @@ class DatasetSettings:
         }
 
 
+def _same_model(recorded: str | None, current: str | None) -> bool:
+    """Whether two head-model fingerprints name the same geometry (either may be in its legacy form)."""
+    return LEGACY_FINGERPRINTS.get(recorded, recorded) == LEGACY_FINGERPRINTS.get(current, current)
+
+
+def write_landmarks_file(identity_dir: Path, frame: int, view) -> Path:
+    """``identity_dir/frame_XXXX/landmarks.json`` from a :class:`~synthetic.dataset.landmarks.ViewLandmarks`
+    (one compact line; written atomically)."""
+    body = {"frame": int(frame), **view.to_json()}
+    return write_json(Path(identity_dir) / layout.frame_dir(frame) / layout.LANDMARKS_JSON, "landmarks", body,
+                      indent=None)
+
+
 class DatasetWriter:
     """Writes (or, when it exists with the same settings, adopts) the dataset at ``root``."""
 
@@ -91,12 +108,20 @@ class DatasetWriter:
         body = settings.to_json()
         if path.exists():
             old = read_json(path, "dataset")
-            old_body = {k: v for k, v in old.items() if k not in ("format", "version", "content", "synthetic_version")}
+            old_body = layout.unstamp(old)
             new_body = json_roundtrip(body)
-            if old_body != new_body:
-                diff = sorted(k for k in set(old_body) | set(new_body) if old_body.get(k) != new_body.get(k))
+            diff = sorted(k for k in set(old_body) | set(new_body) if old_body.get(k) != new_body.get(k))
+            if "head_model_fingerprint" in diff and _same_model(old_body.get("head_model_fingerprint"),
+                                                                new_body.get("head_model_fingerprint")):
+                # the recorded (legacy) form of the same model stays
+                self.settings = replace(self.settings, head_model_fingerprint=old_body["head_model_fingerprint"])
+                diff.remove("head_model_fingerprint")
+            grows = diff == ["n_identities"] and int(new_body["n_identities"]) > int(old_body["n_identities"])
+            if grows:
+                write_json(path, "dataset", self.settings.to_json())
+            elif diff:
                 raise UserInputError(f"{path}: exists with different settings ({', '.join(diff)}); "
-                                     "use a new dataset root or the same settings")
+                                     "use a new dataset root or the same settings (only --identities may grow)")
         else:
             write_json(path, "dataset", body)
 
@@ -188,8 +213,7 @@ class IdentityWriter:
             raise ValueError(f"frame {frame} outside 0..{self.n_frames - 1}")
         if self.cameras is not None and tuple(view.cameras) != tuple(self.cameras):
             raise ValueError(f"write_landmarks: cameras {view.cameras} differ from cameras.json {self.cameras}")
-        body = {"frame": int(frame), **view.to_json()}
-        return write_json(self.path / layout.frame_dir(frame) / layout.LANDMARKS_JSON, "landmarks", body, indent=None)
+        return write_landmarks_file(self.path, frame, view)
 
     def image_path(self, frame: int, camera: str) -> Path:
         return self.path / layout.frame_dir(frame) / layout.image_file(camera)

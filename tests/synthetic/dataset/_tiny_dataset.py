@@ -4,7 +4,7 @@ coverage), so the model's landmarks fall inside the masks.
 
 ``TinyHead`` offers exactly the members of ``synthetic.head.model.HeadModel`` that the dataset
 checks use (``n_shape``, ``faces``, ``landmark_faces``, ``vertices``, ``landmarks``,
-``fingerprint``), so these tests do not depend on how the full model file is laid out.
+``fingerprint``, ``matches``, ``mismatch``), so these tests do not depend on how the full model file is laid out.
 """
 
 from __future__ import annotations
@@ -75,6 +75,9 @@ class TinyHead:
 
     def matches(self, fingerprint):
         return fingerprint == self.fingerprint()
+
+    def mismatch(self, fingerprint, source, made="rendered", redo="re-render it"):
+        return f"{source}: {made} with another head model (fingerprint {str(fingerprint)[:12]})"
 
     def sample_shape(self, rng, sex=None, age=None):
         return rng.standard_normal(2) * self.shape_std

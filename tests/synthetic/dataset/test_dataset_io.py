@@ -20,6 +20,7 @@ from synthetic.dataset import (
     identity_seed,
     layout,
 )
+from synthetic.dataset.files import read_json
 from synthetic.errors import UserInputError
 from synthetic.rig import build_rig
 
@@ -151,3 +152,25 @@ def test_reader_rejects_an_image_of_the_wrong_size(tiny_dataset, tmp_path):
     write_png(ident / "frame_0000" / "cam_01.png", np.zeros((10, 12, 4)))
     with pytest.raises(UserInputError, match=r"cam_01.png: image is 12x10, cameras.json says 64x48"):
         Dataset(root).identity(0).image(0, "cam_01")
+
+
+def test_a_dataset_grows_and_keeps_its_recorded_model_fingerprint(tmp_path):
+    """More identities with otherwise equal settings extend dataset.json; fewer, or other settings, are refused.
+    A fingerprint recorded in its legacy form counts as the same model and stays as recorded."""
+    from synthetic.head.storage import LEGACY_FINGERPRINTS
+
+    legacy, current = next(iter(LEGACY_FINGERPRINTS.items()))
+    DatasetWriter(tmp_path, DatasetSettings(3, 1, 2, legacy, rig=TINY_RIG))
+    same = DatasetWriter(tmp_path, DatasetSettings(3, 1, 2, current, rig=TINY_RIG))
+    assert same.settings.head_model_fingerprint == legacy
+    grown = DatasetWriter(tmp_path, DatasetSettings(5, 1, 2, current, rig=TINY_RIG))
+    manifest = read_json(tmp_path / "dataset.json", "dataset")
+    assert manifest["n_identities"] == 5 and manifest["head_model_fingerprint"] == legacy
+    assert grown.settings.n_identities == 5 and grown.identity(4).index == 4
+    with pytest.raises(UserInputError, match="n_identities"):
+        DatasetWriter(tmp_path, DatasetSettings(4, 1, 2, current, rig=TINY_RIG))
+    with pytest.raises(UserInputError, match="frames_per_identity, n_identities"):
+        DatasetWriter(tmp_path, DatasetSettings(6, 2, 2, current, rig=TINY_RIG))
+    with pytest.raises(UserInputError, match="head_model_fingerprint"):
+        DatasetWriter(tmp_path, DatasetSettings(5, 1, 2, "abc", rig=TINY_RIG))
+    assert read_json(tmp_path / "dataset.json", "dataset")["n_identities"] == 5
