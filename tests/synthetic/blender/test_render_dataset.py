@@ -67,8 +67,22 @@ def test_resume_skips_complete_identities_and_refuses_overwrite(dataset):
 
 
 def test_different_settings_are_refused(dataset):
-    proc = synthetic_cli("render", "--identities", 3, "--frames", 2, "--out", dataset, "--resume", *TINY, check=False)
-    assert proc.returncode == 2 and "dataset.json" in proc.stderr
+    proc = synthetic_cli("render", "--identities", 2, "--frames", 3, "--out", dataset, "--resume", *TINY, check=False)
+    assert proc.returncode == 2 and "dataset.json" in proc.stderr and "frames_per_identity" in proc.stderr
+
+
+def test_a_dataset_grows_by_the_new_identities_only(dataset, tmp_path):
+    """--resume with a larger --identities renders only the new ones; the old ones are left as they were."""
+    import shutil
+
+    out = tmp_path / "data"
+    shutil.copytree(dataset, out)
+    stamp = (out / "id_00001" / "done.json").stat().st_mtime_ns
+    proc = synthetic_cli("render", "--identities", 3, "--frames", 2, "--out", out, "--resume", *TINY)
+    assert "rendering 1 of 3" in proc.stderr and "identity 2 done" in proc.stderr
+    assert (out / "id_00001" / "done.json").stat().st_mtime_ns == stamp
+    assert json.loads((out / "dataset.json").read_text())["n_identities"] == 3
+    assert "valid, 3 complete identities" in (lambda p: p.stdout + p.stderr)(synthetic_cli("validate", out))
 
 
 def test_a_failing_identity_is_reported_and_the_rest_continue(tmp_path):
