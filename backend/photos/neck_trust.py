@@ -11,6 +11,8 @@ Which pixels: only those whose visible surface of the fitted head is the neck (o
 nearest head pixel is neck or that lie below the rest of the head in their column), and of those the ones whose
 colour is not the face's skin: chromaticity more than ``chroma_sigma`` robust deviations from the face's median,
 saturation under ``min_saturation`` of the face's, or luminance outside ``[dark, bright]`` times the face's median.
+From there the clothing reaches up to ``grow_px`` further into connected non-skin pixels of its colour (a collar's
+rim beside the jaw).
 The face's colour is measured on the visible ``face`` region of the same photo.
 
 Shapes: ``[H, W]`` masks and region maps (:func:`.head_alpha.visible_regions`), ``[H, W, 3]`` RGB in [0, 1].
@@ -42,6 +44,14 @@ class NeckTrustOptions:
     """Fewer visible face pixels than this: no measurement, everything trusted."""
     min_blob: float = 0.0015
     """Untrusted areas smaller than this fraction of the image (after a 3x3 opening) are noise: trusted."""
+    grow_px: int = 12
+    """Clothing found over the neck reaches this many pixels further through connected pixels that are not skin
+    and within ``grow_colour`` of its median colour: a collar's rim beside the jaw, higher than the neck's own
+    pixels (and, where the hair proxy widened the head's silhouette over it, inside the head), which the fit would
+    otherwise paint onto the jaw as a dark or white speck. Hair of the collar's colour within this distance of it
+    goes too (the prior fills it with its own hair)."""
+    grow_colour: float = 0.15
+    """Largest RGB distance (in [0, 1] units) from the clothing's median colour of a pixel it grows into."""
     edge_px: float = 1.5
     """Gaussian sigma of the trust's edge (pixels)."""
 
@@ -98,7 +108,7 @@ def skin_like(rgb: np.ndarray, face: np.ndarray, opt: NeckTrustOptions | None = 
 def neck_trust(rgba: np.ndarray, parts: VisibleParts, opt: NeckTrustOptions | None = None) -> np.ndarray:
     """``[H, W]`` float32 trust in [0, 1] of a photo crop ``rgba`` ``[H, W, 4]`` (straight alpha): 0 on clothing
     over or beside the neck (see the module docstring), 1 elsewhere, soft over ``edge_px``."""
-    from scipy.ndimage import binary_opening, gaussian_filter, label
+    from scipy.ndimage import binary_dilation, binary_opening, gaussian_filter, label
 
     opt = opt or NeckTrustOptions()
     rgba = np.asarray(rgba, np.float32)
@@ -106,11 +116,16 @@ def neck_trust(rgba: np.ndarray, parts: VisibleParts, opt: NeckTrustOptions | No
     skin = skin_like(rgba[..., :3], parts.face & (rgba[..., 3] > 0.5), opt)
     if skin is None:
         return np.ones((h, w), np.float32)
-    cloth = parts.neck & (rgba[..., 3] > 0.05) & ~skin
+    present = rgba[..., 3] > 0.05
+    cloth = parts.neck & present & ~skin
     cloth = binary_opening(cloth, np.ones((3, 3), bool))
     blobs, n = label(cloth)
     if n:
         sizes = np.bincount(blobs.ravel(), minlength=n + 1)
         cloth = (sizes >= opt.min_blob * h * w)[blobs] & (blobs > 0)
+    if cloth.any() and opt.grow_px > 0:  # the same cloth beside the head, connected to it
+        colour = np.median(rgba[..., :3][cloth], axis=0)
+        alike = np.linalg.norm(rgba[..., :3] - colour, axis=-1) <= opt.grow_colour
+        cloth = binary_dilation(cloth, iterations=opt.grow_px, mask=cloth | (present & ~skin & alike))
     trust = 1.0 - gaussian_filter(cloth.astype(np.float32), opt.edge_px)
     return np.clip(np.where(cloth, 0.0, trust), 0.0, 1.0).astype(np.float32)

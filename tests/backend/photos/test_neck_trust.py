@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from backend.photos.neck_trust import VisibleParts, neck_trust, skin_like
+from backend.photos.neck_trust import NeckTrustOptions, VisibleParts, neck_trust, skin_like
 
 SKIN = np.array([0.80, 0.60, 0.48], np.float32)
 
@@ -45,3 +45,17 @@ def test_specks_are_not_clothing():
     img, parts = drawn(SKIN)
     img[50:52, 30:32, :3] = 0.0  # a mole: 4 px, below the blob threshold
     assert np.all(neck_trust(img, parts) == 1.0)
+
+
+def test_a_collar_rim_beside_the_jaw_goes_with_the_collar_and_hair_does_not():
+    """A black collar whose rim rises beside the jaw (above the neck's rows): the rim is the collar's colour and
+    connected to it, so it is untrusted too; the brown hair beside the face is not."""
+    img, parts = drawn((0.05, 0.05, 0.06))
+    img[33:, 3:10, :3] = 0.05  # the collar's rim: rows 33-39 beside the face, rows 40-79 beside the neck
+    img[33:, 3:10, 3] = 1.0
+    t = neck_trust(img, parts)
+    assert np.all(t[34:40, 4:9] == 0.0)  # the rim above the neck rows
+    assert np.all(t[:27, :9] == 1.0)  # the hair beside the face
+    assert np.all(t[:26, 12:] == 1.0) and np.all(t[:40, 16:] > 0.99)  # the face, up to the rim's soft edge
+    no_grow = neck_trust(img, parts, NeckTrustOptions(grow_px=0))
+    assert np.all(no_grow[34:37, 4:9] > 0.5)  # without the growth the rim stayed trusted (the speck it left)
