@@ -21,6 +21,7 @@ CASES = [
     ("synthetic", "render --identities 1 --out {file}/sub"),
     ("synthetic", "validate {file}"),
     ("synthetic", "validate {dir} --head-model {dir}"),
+    ("synthetic", "landmarks {file}"),
     ("synthetic", "preview --out {file}"),
     ("synthetic", "preview --out {dir}/sheet --head-model {dir}"),
     ("backend", "main --out {file}"),
