@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import UserInputError
 from . import layout
-from .files import read_json, write_json
+from .files import write_json
 from .landmarks import project_frame
 from .reader import Dataset
 from .writer import write_landmarks_file
@@ -53,9 +53,7 @@ def reproject_landmarks(root: str | Path, model, progress=None) -> tuple[int, in
             view = project_frame(model.landmarks(verts), model.landmark_mediapipe, verts, model.faces, cameras)
             write_landmarks_file(ident.path, f, view)
             n_frames += 1
-    path = ds.root / layout.DATASET_JSON
-    manifest = read_json(path, "dataset")
-    body = layout.unstamp(manifest)
+    body = layout.unstamp(ds.manifest)  # read once by Dataset; nothing else writes it meanwhile
     body["landmark_fingerprint"] = model.landmark_fingerprint()
-    write_json(path, "dataset", body)
+    write_json(ds.root / layout.DATASET_JSON, "dataset", body)
     return len(identities), n_frames

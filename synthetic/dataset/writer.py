@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import camera_convert
 from ..errors import UserInputError
-from ..head.storage import LEGACY_FINGERPRINTS
+from ..head.storage import geometry_fingerprint
 from ..rig import RigCamera, RigSettings
 from . import layout
 from .files import json_roundtrip, read_json, write_json, write_png
@@ -85,7 +85,7 @@ class DatasetSettings:
 
 def _same_model(recorded: str | None, current: str | None) -> bool:
     """Whether two head-model fingerprints name the same geometry (either may be in its legacy form)."""
-    return LEGACY_FINGERPRINTS.get(recorded, recorded) == LEGACY_FINGERPRINTS.get(current, current)
+    return geometry_fingerprint(recorded) == geometry_fingerprint(current)
 
 
 def write_landmarks_file(identity_dir: Path, frame: int, view) -> Path:

@@ -139,7 +139,7 @@ class HeadModel:
                 f"loaded {self._fingerprint[:12]})")
         if not self.supersedes(fingerprint):
             return head
-        era = storage.SUPERSEDED_TEMPLATES[storage.LEGACY_FINGERPRINTS.get(fingerprint, fingerprint)].split(" (")[0]
+        era = storage.SUPERSEDED_TEMPLATES[storage.geometry_fingerprint(fingerprint)].split(" (")[0]
         return (f"{head}: it is of an earlier template, {era}; {redo} with this checkout, or set {storage.ENV_VAR} to "
                 f"a head model built by that generator's checkout")
 
@@ -147,7 +147,7 @@ class HeadModel:
         """Whether a file's ``head_model_fingerprint`` is an earlier template that this model replaces
         (:data:`~synthetic.head.storage.SUPERSEDED_TEMPLATES`, also in its legacy form): a prior trained on it
         still runs here. Datasets and avatars need :meth:`matches`."""
-        geometry = storage.LEGACY_FINGERPRINTS.get(fingerprint, fingerprint)
+        geometry = storage.geometry_fingerprint(fingerprint)
         return geometry in storage.SUPERSEDED_TEMPLATES and geometry != self._fingerprint
 
     def landmark_fingerprint(self) -> str:

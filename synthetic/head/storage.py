@@ -123,6 +123,12 @@ float32 ulp off; generator 12 built with numpy's AVX-512 loops, 2026-12-07: the 
 it) -> the geometry fingerprint of the same model. Datasets, priors and avatars made then stay
 valid."""
 
+
+def geometry_fingerprint(fingerprint: str | None) -> str | None:
+    """The geometry fingerprint a recorded one stands for (its :data:`LEGACY_FINGERPRINTS` mapping, else itself)."""
+    return LEGACY_FINGERPRINTS.get(fingerprint, fingerprint)
+
+
 SUPERSEDED_TEMPLATES = {
     "47aeac2205b332f3b2904c64cb067ea3c9ed35113070bb842c7a6510f15f623b":
         "the first template (2026-11-20 to 2026-12-05): wider nose, flat cheeks, square jaw, lips without a bow",
