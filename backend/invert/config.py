@@ -52,6 +52,12 @@ class InvertConfig:
     pivot: float = 0.01
     """Weight of the stage-2 locality term keeping Gaussians no input view saw at the stage-1 pivot
     (:mod:`backend.invert.pivot`); 0 turns it off."""
+    pivot_view_colour: float = 0.1
+    """Weight of the stage-2 term holding every Gaussian's view-dependent colour (SH bands >= 1) at the stage-1
+    pivot (:func:`backend.invert.pivot.view_colour_loss`): a few views cannot say how colour changes with
+    direction, and left free, one photo's colours went into those bands and painted the sides of the head green
+    and purple (bench/RESULTS.md). 0 turns it off; 1 moves the photo's detail into the DC colour at ~1.5 dB of
+    input-view PSNR."""
     detail: float = 0.0
     """Scale of the photo detail added to the avatar's colour after stage 1: the back-projected texture's residual
     over the decoded one where a view saw it (:mod:`backend.invert.detail`); 0 (default) turns it off. Opt-in:

@@ -8,7 +8,8 @@
     stage 2: q_id fixed; D_feat, D_id, D_exp, the face and hair regressors (R_color, R_gauss) train (and, opt-in,
              the avatar's detail maps tex_detail and feat_detail),
              plus the prior's L2 regularisers so the tuned decoders stay near the prior, and a locality term
-             that holds the Gaussians no input saw at the stage-1 pivot (backend.invert.pivot)
+             that holds the Gaussians no input saw at the stage-1 pivot (backend.invert.pivot) and every
+             Gaussian's view-dependent colour (SH bands >= 1) at the pivot's
 
 Both stages minimise ``l1 * L1 + ssim * (1 - SSIM) + lpips * LPIPS`` between renders of the input views
 (each with its own expression, joint pose and camera) and the segmented inputs over a flat background,
@@ -38,7 +39,7 @@ from .config import InvertConfig
 from .detail import photo_detail, trained_detail
 from .identity import IdentityLoss, csim_views, view_faces
 from .optimise import PhotoLoss, identity_loss_note, mean_psnr, render_all, render_targets, run_stage, set_trainable
-from .pivot import PIVOT_SCALES, pivot_loss, seen_gaussians
+from .pivot import PIVOT_SCALES, pivot_loss, seen_gaussians, view_colour_loss
 from .select import select_frames
 from .targets import Targets, targets_from_views
 
@@ -69,18 +70,21 @@ def stage2_parameters(avatar: Avatar) -> list[torch.nn.Parameter]:
 
 def avatar_forward(avatar: Avatar, background: float, stage: int, reg: float = 0.0, pivot: dict | None = None):
     """Closure rendering target subsets: stage 1 through the live E_id code, stage 2 with the frozen q_id
-    (plus ``reg`` times the prior's L2 regularisers and, with ``pivot`` = {"weight", "unseen", "names",
-    "gaussians"}, the locality term of :mod:`backend.invert.pivot`)."""
+    (plus ``reg`` times the prior's L2 regularisers and, with ``pivot`` = {"weight", "view_colour", "unseen",
+    "names", "gaussians"}, the locality and view-colour terms of :mod:`backend.invert.pivot`)."""
 
     def forward(sub: Targets) -> tuple[Tensor, Tensor]:
         q_id = avatar.encode_identity() if stage == 1 else None
         g = avatar.posed(sub.expression, sub.pose, q_id=q_id)
         pred = render_targets(g, sub, background)
         extra = reg * sum(g["reg"].values()) if stage == 2 and reg else pred.new_zeros(())
-        if stage == 2 and pivot is not None and pivot["weight"] > 0:
+        if stage == 2 and pivot is not None:
             rows = [pivot["names"].index(n) for n in sub.names]
             ref = {k: v[rows] for k, v in pivot["gaussians"].items()}
-            extra = extra + pivot["weight"] * pivot_loss(g, ref, pivot["unseen"])
+            if pivot["weight"] > 0:
+                extra = extra + pivot["weight"] * pivot_loss(g, ref, pivot["unseen"])
+            if pivot["view_colour"] > 0:
+                extra = extra + pivot["view_colour"] * view_colour_loss(g, ref)
         return pred, extra
 
     return forward
@@ -156,7 +160,7 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
         avatar.tex_detail.copy_(photo_detail(avatar, cfg.detail_feather, cfg.detail))
     with torch.no_grad():
         g0 = avatar.posed(targets.expression, targets.pose)
-        pivot = {"weight": cfg.pivot, "names": list(targets.names),
+        pivot = {"weight": cfg.pivot, "view_colour": cfg.pivot_view_colour, "names": list(targets.names),
                  "gaussians": {k: g0[k].detach() for k in PIVOT_SCALES},
                  "unseen": ~seen_gaussians(g0, targets.K, targets.w2c, targets.trusted_alpha)}  # fmt: skip
     rates = {"tex_detail": cfg.lr_detail if cfg.detail > 0 else 0.0, "feat_detail": cfg.lr_feat_detail}

@@ -9,6 +9,10 @@ Gaussians no input view saw are pulled towards it in stage 2 while the seen ones
 A Gaussian counts as seen when, in at least one input view, its centre projects inside the image onto the
 person's mask (alpha > 0.5) and is not behind the rendered surface there (its camera depth is at most the
 rendered expected depth plus ``tolerance_m``).
+
+A second term holds *every* Gaussian's view-dependent colour (its SH bands >= 1) at the pivot's
+(:func:`view_colour_loss`): the views say how a Gaussian looks from where they were taken, not how its colour
+changes with direction.
 """
 
 from __future__ import annotations
@@ -59,3 +63,13 @@ def pivot_loss(g: dict[str, Tensor], pivot: dict[str, Tensor], unseen: Bool[Tens
             a, b = a[:, :, 0], b[:, :, 0]  # the DC colour; higher bands are regularised by the prior's L2 term
         total = total + (((a - b) / unit) ** 2).mean()
     return total
+
+
+def view_colour_loss(g: dict[str, Tensor], pivot: dict[str, Tensor]) -> Tensor:
+    """Mean normalised squared distance of *every* Gaussian's view-dependent colour (SH bands >= 1, ``sh`` ``[B, N,
+    C, 3]``) from the pivot's. A few views say next to nothing about how a Gaussian's colour changes with direction;
+    left free, stage 2 writes one photo's colours into those bands, and the views the photo did not see turn green,
+    purple or orange. 0 when the avatar has only the DC band."""
+    if g["sh"].shape[2] < 2:
+        return g["means"].new_zeros(())
+    return (((g["sh"][:, :, 1:] - pivot["sh"][:, :, 1:]) / PIVOT_SCALES["sh"]) ** 2).mean()

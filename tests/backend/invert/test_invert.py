@@ -181,3 +181,33 @@ def test_preview_marks_untrusted_pixels():
     assert np.all(err[:, 3:] == 255)  # trusted: |1 - 0| x 4, clamped
     assert np.all(err[:, :3] == [26, 51, 153])  # untrusted: blue, whatever the difference
     assert np.all(preview_grid(inputs, renders, zoom=1)[:, 12:] == 255)
+
+
+def test_view_colour_term_keeps_stage2_out_of_the_higher_sh_bands(head_model, prior):
+    """One photo's colours must not go into SH bands >= 1 (they paint the unseen sides): with the term on, stage 2
+    moves those bands far less from the stage-1 pivot than without it, while the DC colour stays free to fit."""
+    import copy
+
+    from backend.invert.pivot import PIVOT_SCALES, seen_gaussians
+
+    avatar, targets, cfg = _setup(head_model, prior)
+    loss = PhotoLoss(cfg, torch.device("cpu"))
+    run_stage("s1", set_trainable(avatar, stage1_parameters(avatar)), avatar_forward(avatar, 1.0, 1), targets, 3,
+              1e-3, cfg, loss)
+    avatar.freeze_identity()
+    with torch.no_grad():
+        g0 = avatar.posed(targets.expression, targets.pose)
+    moved = {}
+    for weight in (0.0, 10.0):
+        a = copy.deepcopy(avatar)
+        pivot = {"weight": 0.0, "view_colour": weight, "names": list(targets.names),
+                 "gaussians": {k: g0[k].detach() for k in PIVOT_SCALES},
+                 "unseen": ~seen_gaussians(g0, targets.K, targets.w2c, targets.trusted_alpha)}  # fmt: skip
+        run_stage("s2", set_trainable(a, stage2_parameters(a)), avatar_forward(a, 1.0, 2, 0.0, pivot), targets, 12,
+                  3e-3, cfg, loss)
+        with torch.no_grad():
+            sh = a.posed(targets.expression, targets.pose)["sh"]
+        moved[weight] = {"rest": float((sh[:, :, 1:] - g0["sh"][:, :, 1:]).pow(2).mean().sqrt()),
+                         "dc": float((sh[:, :, :1] - g0["sh"][:, :, :1]).pow(2).mean().sqrt())}
+    assert moved[0.0]["rest"] > 0 and moved[10.0]["rest"] < 0.5 * moved[0.0]["rest"], moved
+    assert moved[10.0]["dc"] > 0.2 * moved[0.0]["dc"], moved

@@ -2,7 +2,7 @@
 
 import torch
 
-from backend.invert.pivot import pivot_loss, seen_gaussians
+from backend.invert.pivot import pivot_loss, seen_gaussians, view_colour_loss
 from backend.splat import Cameras
 
 
@@ -32,3 +32,15 @@ def test_pivot_loss_pulls_only_unseen_gaussians():
     moved["means"][0, 1, 0] += 0.005  # the unseen one moves 5 mm = one unit
     assert abs(float(pivot_loss(moved, pivot, unseen)) - 1.0 / 3.0) < 1e-5  # mean over x, y, z
     assert float(pivot_loss(moved, pivot, torch.tensor([False, False]))) == 0.0
+
+
+def test_view_colour_loss_holds_every_gaussians_higher_bands_only():
+    pivot = _gaussians([[0.0, 0.0, 0.0], [0.0, 0.1, 0.0]])
+    pivot["sh"] = torch.zeros(1, 2, 4, 3)  # degree 1: DC + 3 bands
+    moved = {k: v.clone() for k, v in pivot.items()}
+    moved["sh"][0, :, 0] += 0.3  # the DC colour of both: free (the photos say it)
+    assert float(view_colour_loss(moved, pivot)) == 0.0
+    moved["sh"][0, 0, 1, 0] += 0.1  # one coefficient of a band >= 1 moves one unit, seen or not
+    assert abs(float(view_colour_loss(moved, pivot)) - 1.0 / (2 * 3 * 3)) < 1e-6  # mean over N, bands, RGB
+    dc_only = _gaussians([[0.0, 0.0, 0.0]])
+    assert float(view_colour_loss(dc_only, dc_only)) == 0.0
