@@ -70,8 +70,8 @@ def stage2_parameters(avatar: Avatar) -> list[torch.nn.Parameter]:
 
 def avatar_forward(avatar: Avatar, background: float, stage: int, reg: float = 0.0, pivot: dict | None = None):
     """Closure rendering target subsets: stage 1 through the live E_id code, stage 2 with the frozen q_id
-    (plus ``reg`` times the prior's L2 regularisers and, with ``pivot`` = {"weight", "view_colour", "unseen",
-    "names", "gaussians"}, the locality and view-colour terms of :mod:`backend.invert.pivot`)."""
+    (plus ``reg`` times the prior's L2 regularisers and, with a ``pivot`` of :func:`stage2_pivot`, the locality
+    and view-colour terms of :mod:`backend.invert.pivot`)."""
 
     def forward(sub: Targets) -> tuple[Tensor, Tensor]:
         q_id = avatar.encode_identity() if stage == 1 else None
@@ -88,6 +88,16 @@ def avatar_forward(avatar: Avatar, background: float, stage: int, reg: float = 0
         return pred, extra
 
     return forward
+
+
+@torch.no_grad()
+def stage2_pivot(avatar: Avatar, targets: Targets, weight: float, view_colour: float) -> dict:
+    """The ``pivot`` of :func:`avatar_forward`: the avatar's posed Gaussians for every target view now (after stage
+    1), which of them no view sees, and the two terms' weights."""
+    g0 = avatar.posed(targets.expression, targets.pose)
+    return {"weight": weight, "view_colour": view_colour, "names": list(targets.names),
+            "gaussians": {k: g0[k].detach() for k in PIVOT_SCALES},
+            "unseen": ~seen_gaussians(g0, targets.K, targets.w2c, targets.trusted_alpha)}  # fmt: skip
 
 
 def with_identity(forward, loss: IdentityLoss | None, weight: float):
@@ -158,11 +168,7 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
     avatar.freeze_identity()
     if cfg.detail > 0:
         avatar.tex_detail.copy_(photo_detail(avatar, cfg.detail_feather, cfg.detail))
-    with torch.no_grad():
-        g0 = avatar.posed(targets.expression, targets.pose)
-        pivot = {"weight": cfg.pivot, "view_colour": cfg.pivot_view_colour, "names": list(targets.names),
-                 "gaussians": {k: g0[k].detach() for k in PIVOT_SCALES},
-                 "unseen": ~seen_gaussians(g0, targets.K, targets.w2c, targets.trusted_alpha)}  # fmt: skip
+    pivot = stage2_pivot(avatar, targets, cfg.pivot, cfg.pivot_view_colour)
     rates = {"tex_detail": cfg.lr_detail if cfg.detail > 0 else 0.0, "feat_detail": cfg.lr_feat_detail}
     with trained_detail(avatar, rates) as detail_groups:
         s2 = run_stage("invert-stage2", [{"params": set_trainable(avatar, stage2_parameters(avatar))}, *detail_groups],

@@ -60,7 +60,7 @@ def pivot_loss(g: dict[str, Tensor], pivot: dict[str, Tensor], unseen: Bool[Tens
         if key == "scales":
             a, b = a.clamp(min=1e-8).log(), b.clamp(min=1e-8).log()
         if key == "sh":
-            a, b = a[:, :, 0], b[:, :, 0]  # the DC colour; higher bands are regularised by the prior's L2 term
+            a, b = a[:, :, 0], b[:, :, 0]  # the DC colour; every Gaussian's higher bands: view_colour_loss
         total = total + (((a - b) / unit) ** 2).mean()
     return total
 

@@ -188,21 +188,18 @@ def test_view_colour_term_keeps_stage2_out_of_the_higher_sh_bands(head_model, pr
     moves those bands far less from the stage-1 pivot than without it, while the DC colour stays free to fit."""
     import copy
 
-    from backend.invert.pivot import PIVOT_SCALES, seen_gaussians
+    from backend.invert.invert import stage2_pivot
 
     avatar, targets, cfg = _setup(head_model, prior)
     loss = PhotoLoss(cfg, torch.device("cpu"))
     run_stage("s1", set_trainable(avatar, stage1_parameters(avatar)), avatar_forward(avatar, 1.0, 1), targets, 3,
               1e-3, cfg, loss)
     avatar.freeze_identity()
-    with torch.no_grad():
-        g0 = avatar.posed(targets.expression, targets.pose)
+    g0 = stage2_pivot(avatar, targets, 0.0, 0.0)["gaussians"]
     moved = {}
     for weight in (0.0, 10.0):
         a = copy.deepcopy(avatar)
-        pivot = {"weight": 0.0, "view_colour": weight, "names": list(targets.names),
-                 "gaussians": {k: g0[k].detach() for k in PIVOT_SCALES},
-                 "unseen": ~seen_gaussians(g0, targets.K, targets.w2c, targets.trusted_alpha)}  # fmt: skip
+        pivot = stage2_pivot(a, targets, 0.0, weight)
         run_stage("s2", set_trainable(a, stage2_parameters(a)), avatar_forward(a, 1.0, 2, 0.0, pivot), targets, 12,
                   3e-3, cfg, loss)
         with torch.no_grad():
