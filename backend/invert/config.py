@@ -61,8 +61,9 @@ class InvertConfig:
     detail: float = 0.0
     """Scale of the photo detail added to the avatar's colour after stage 1: the back-projected texture's residual
     over the decoded one where a view saw it (:mod:`backend.invert.detail`); 0 (default) turns it off. Opt-in:
-    at the ``eval`` budgets it improves every split a little, at the default budgets it cost novel-view SSIM on
-    the identity measured (bench/RESULTS.md)."""
+    at the ``eval`` budgets (sixth prior, 5 held-out identities) it sharpens the inputs and novel expressions on
+    every identity and leaves novel views as they were; at the default budgets it cost novel-view SSIM on the one
+    identity measured, and on a photo it carried grazing-angle colour round the cheek (bench/RESULTS.md)."""
     detail_feather: int = 1
     """Texels over which the photo detail fades out at the edge of what the views saw."""
     lr_detail: float = 3e-3
