@@ -5,6 +5,7 @@ shell over :func:`evaluate_inversion`). The protocol is :mod:`backend.invert.eva
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,13 +174,17 @@ def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,
     cfg = InvertConfig.load(config, overrides)
     head = HeadModel.load()
     model, _, ckpt = load_prior(prior, resolve_device(device), head)
-    ids = held_out(ckpt, Dataset(data).identities, identities)
+    dataset = Dataset(data)
+    ids = held_out(ckpt, dataset.identities, identities)
     out = Path(out) if out is not None else (prior if prior.is_dir() else prior.parent) / "eval_inversion"
     import hashlib
 
     digest = hashlib.sha256(Path(ckpt["path"]).read_bytes()).hexdigest()[:16]  # the weights, not only their path
     settings = {"prior": str(ckpt["path"]), "prior_sha256": digest, "data": str(data.resolve()),
                 "config": cfg.to_dict(), "novel_frames": novel_frames, "baseline": baseline}
+    note = unscored_expressions({i: dataset.identity(i).n_frames for i in ids}, ks, novel_frames)
+    if note:
+        print(note, file=sys.stderr)
     partial = out / "eval_inversion.rows.json"
     rows = resume_rows(partial, settings)
     done = {(r["identity"], r["k"], r.get("seed", 0)) for r in rows}
@@ -202,12 +207,30 @@ def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,
     wanted = set(runs)  # rows of an earlier, larger call with the same settings stay in the rows file only
     rows = [r for r in rows if (r["identity"], r["k"], r.get("seed", 0)) in wanted]
     table = summarise(rows, ks, baseline)
-    md = markdown(table)
+    md = markdown(table) + (f"\n{note}\n" if note else "")
     write_atomic(out / "eval_inversion.md", lambda p: p.write_text(md))
     js = write_json_atomic(out / "eval_inversion.json", {**settings, "identities": ids, "seeds": seed_list,
                                                          "table": table, "rows": rows})
     examples = examples or sorted(out.glob("examples_k*.png"))
     return InversionEvaluation(out, table, md, js, plot(out / "eval_inversion.png", table), examples)
+
+
+def unscored_expressions(n_frames: dict[int, int], ks: list[int], novel_frames: int) -> str | None:
+    """A line saying which K leave no frame for the novel-expression split (K inputs take K distinct frames, or
+    every frame when an identity has no more: :func:`backend.invert.evaluate.split_views`), or None.
+
+    Args:
+        n_frames: frames per evaluated identity, ``{identity: N}``.
+        ks: the input-view counts asked for.
+        novel_frames: frames scored as novel expressions.
+    """
+    short = [k for k in ks if any(k >= n for n in n_frames.values())]
+    if not short:
+        return None
+    few = sorted({n for n in n_frames.values() if n <= max(short)})
+    return (f"eval-inversion: K = {', '.join(map(str, short))} take every frame of identities with "
+            f"{' / '.join(map(str, few))} frames, so novel expressions are not scored there (render those "
+            f"identities with --frames {max(ks) + novel_frames} or more to score them)")
 
 
 def parse_seeds(text: str) -> list[int]:

@@ -115,3 +115,15 @@ def test_eval_inversion_over_seeds_resumes_and_guards_its_rows(prior_dataset, tm
     assert checkpoint.is_file() and backend_main(cmd) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "other prior_sha256" in err[0]
+
+
+def test_a_k_that_takes_every_frame_is_named():
+    """K = 8 and 13 on the prior preset's 6 frames leave no frame for novel expressions; the evaluation says so
+    (its rows simply had no such split before) and names the frame count that would score them."""
+    from backend.invert.eval_run import unscored_expressions
+
+    assert unscored_expressions({115: 16, 116: 16}, [1, 2, 3, 5, 8, 13], 3) is None
+    line = unscored_expressions({115: 6, 116: 16}, [1, 5, 6, 8, 13], 3)
+    assert line is not None and "\n" not in line
+    assert "K = 6, 8, 13 take every frame" in line and "with 6 frames" in line and "--frames 16" in line
+    assert "with 6 / 16 frames" in unscored_expressions({115: 6, 116: 16}, [16], 3)
