@@ -228,7 +228,8 @@ def unscored_expressions(n_frames: dict[int, int], ks: list[int], novel_frames: 
     if not short:
         return None
     few = sorted({n for n in n_frames.values() if n <= max(short)})
-    return (f"eval-inversion: K = {', '.join(map(str, short))} take every frame of identities with "
+    verb = "take" if len(short) > 1 else "takes"
+    return (f"eval-inversion: K = {', '.join(map(str, short))} {verb} every frame of identities with "
             f"{' / '.join(map(str, few))} frames, so novel expressions are not scored there (render those "
             f"identities with --frames {max(ks) + novel_frames} or more to score them)")
 
