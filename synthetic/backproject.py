@@ -218,7 +218,7 @@ def _smooth(a: np.ndarray) -> np.ndarray:
 
 
 def backproject(vertices, faces, uv_coords, uv_faces, views: Sequence[View], resolution: int = 512,
-                options: BackprojectOptions | None = None) -> tuple[np.ndarray, np.ndarray]:
+                options: BackprojectOptions | None = None, with_weight: bool = False) -> tuple[np.ndarray, ...]:
     """Back-project ``views`` onto the mesh's UV texture.
 
     Args:
@@ -227,18 +227,21 @@ def backproject(vertices, faces, uv_coords, uv_faces, views: Sequence[View], res
         views: calibrated RGBA images (:class:`View`).
         resolution: texture size R (texels, square).
         options: :class:`BackprojectOptions` (defaults when None).
+        with_weight: also return how squarely the best view saw each texel.
 
     Returns:
         ``texture`` ``[R, R, 3]`` float in the images' encoding (row 0 = top, v = 1), and ``mask``
-        ``[R, R]`` bool, True where at least one view contributed.
+        ``[R, R]`` bool, True where at least one view contributed; with ``with_weight`` also ``weight``
+        ``[R, R]`` float in [0, 1], the largest blending weight ``cos ** cos_power * alpha`` any one view gave the
+        texel (0 where none saw it; 1 = seen head-on): how far its colour can be trusted.
     """
     v = np.asarray(vertices, dtype=np.float64)
-    return backproject_posed([v] * len(views), faces, uv_coords, uv_faces, views, resolution, options)
+    return backproject_posed([v] * len(views), faces, uv_coords, uv_faces, views, resolution, options, with_weight)
 
 
 def backproject_posed(meshes: Sequence[np.ndarray], faces, uv_coords, uv_faces, views: Sequence[View],
-                      resolution: int = 512,
-                      options: BackprojectOptions | None = None) -> tuple[np.ndarray, np.ndarray]:
+                      resolution: int = 512, options: BackprojectOptions | None = None,
+                      with_weight: bool = False) -> tuple[np.ndarray, ...]:
     """:func:`backproject` with one mesh pose per view (``meshes[i]`` ``[V, 3]`` is the surface ``views[i]``
     saw, e.g. the head in that frame's expression); all meshes share ``faces`` and the UV layout, so every
     view lands in the same texels. The same array object passed for several views is rasterised once."""
@@ -246,7 +249,7 @@ def backproject_posed(meshes: Sequence[np.ndarray], faces, uv_coords, uv_faces, 
         raise ValueError(f"backproject_posed: {len(meshes)} meshes for {len(views)} views")
     opts = options or BackprojectOptions()
     surfaces: dict[int, TexelSurface] = {}
-    acc = wsum = None
+    acc = wsum = best = None
     rows = cols = None
     for mesh, view in zip(meshes, views):
         if id(mesh) not in surfaces:
@@ -254,20 +257,22 @@ def backproject_posed(meshes: Sequence[np.ndarray], faces, uv_coords, uv_faces, 
         surface = surfaces[id(mesh)]
         if acc is None:  # texel rows/cols depend on the UV layout only, the same for every mesh
             rows, cols = surface.rows, surface.cols
-            acc, wsum = np.zeros((len(rows), 3)), np.zeros(len(rows))
+            acc, wsum, best = np.zeros((len(rows), 3)), np.zeros(len(rows)), np.zeros(len(rows))
         idx, rgb, w = visible_samples(surface, mesh, faces, view, opts)
         wsum[idx] += w  # idx has no duplicates, so fancy-index accumulation is exact
+        best[idx] = np.maximum(best[idx], w)
         acc[idx] += rgb * w[:, None]
     color = np.zeros((resolution, resolution, 3))
     weight = np.zeros((resolution, resolution))
     if acc is not None:
         covered = wsum > 0
         color[rows[covered], cols[covered]] = acc[covered] / wsum[covered, None]
-        weight[rows[covered], cols[covered]] = 1.0
+        weight[rows[covered], cols[covered]] = best[covered]
     mask = weight > 0
     if opts.fill:
-        color = push_pull(color, weight)
-    return np.clip(color, 0.0, 1.0), mask
+        color = push_pull(color, mask.astype(np.float64))
+    color = np.clip(color, 0.0, 1.0)
+    return (color, mask, np.clip(weight, 0.0, 1.0)) if with_weight else (color, mask)
 
 
 def head_proxy_vertices(model, vertices: np.ndarray, proxy_offsets_m: np.ndarray | None) -> np.ndarray:
@@ -288,7 +293,7 @@ def head_proxy_vertices(model, vertices: np.ndarray, proxy_offsets_m: np.ndarray
 
 
 def backproject_head(model, vertices, views: Sequence[View], proxy_offsets_m: np.ndarray | None = None,
-                     resolution: int = 512, options: BackprojectOptions | None = None):
+                     resolution: int = 512, options: BackprojectOptions | None = None, with_weight: bool = False):
     """Back-project views onto the head model's UV atlas through the posed mesh plus hair proxy.
 
     The dataset renderer (``backprojected.png``) and photo preparation (few-shot inversion's texture)
@@ -301,9 +306,10 @@ def backproject_head(model, vertices, views: Sequence[View], proxy_offsets_m: np
         proxy_offsets_m: ``[V]`` hair/beard proxy offsets (m) along the posed vertex normals, or None.
         resolution: texture size R.
         options: :class:`BackprojectOptions`.
+        with_weight: also return the best view's weight per texel, as :func:`backproject`.
 
     Returns:
-        ``texture`` ``[R, R, 3]`` (row 0 = top) and ``mask`` ``[R, R]`` bool, as :func:`backproject`.
+        ``texture`` ``[R, R, 3]`` (row 0 = top) and ``mask`` ``[R, R]`` bool (and ``weight``), as :func:`backproject`.
     """
     shared = isinstance(vertices, np.ndarray) and vertices.ndim == 2
     if shared:
@@ -317,4 +323,5 @@ def backproject_head(model, vertices, views: Sequence[View], proxy_offsets_m: np
             if id(v) not in cache:
                 cache[id(v)] = head_proxy_vertices(model, v, proxy_offsets_m)
         meshes = [cache[id(v)] for v in vertices]
-    return backproject_posed(meshes, model.faces, model.uv_coords, model.uv_faces, views, resolution, options)
+    return backproject_posed(meshes, model.faces, model.uv_coords, model.uv_faces, views, resolution, options,
+                             with_weight)

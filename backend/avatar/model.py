@@ -4,8 +4,9 @@
 
     Avatar = SynShotPrior weights (decoders/regressors fine-tuned by inversion stage 2)
            + identity inputs x_tex, x_verts, masks (UV maps, [1, 3, S, S]), shape [S_id]
-           + tex_detail [1, 3, S, S], feat_detail [1, F, S, S]: the person's own colour and regressor-feature detail
-             over the decoded maps (inversion stage 2, backend.invert.detail; zeros otherwise)
+           + tex_detail [1, 3, D, D], feat_detail [1, F, D, D]: the person's own colour and regressor-feature detail
+             over the decoded maps (inversion stage 2, backend.invert.detail; zeros otherwise; D = S unless
+             inversion chose finer maps)
            + joint regressors (rest joints = joint_base + joint_expr @ e), expression maps (x_exp = e @ exp_maps)
            + q_id [1, n_id, h, w]: the quantised (and transformed) identity code, frozen after inversion stage 1
 
@@ -113,6 +114,14 @@ class Avatar(nn.Module):
     def encode_identity(self) -> Float[Tensor, "1 n h w"]:
         """The identity code from the (possibly being tuned) E_id: inversion stage 1 differentiates this."""
         return self.prior.encode_identity(self.x_tex, self.x_verts, self.masks)[0]
+
+    @torch.no_grad()
+    def reset_detail(self, size: int) -> None:
+        """Zero detail maps (``tex_detail``, ``feat_detail``) of ``size x size`` texels in place of the current
+        ones; the Gaussians sample them at their grids whatever their size (:meth:`SynShotPrior.decode_gaussians`)."""
+        dev, f = self.tex_detail.device, self.feat_detail.shape[1]
+        self.tex_detail = torch.zeros(1, 3, size, size, device=dev)
+        self.feat_detail = torch.zeros(1, f, size, size, device=dev)
 
     @torch.no_grad()
     def freeze_identity(self) -> None:

@@ -64,6 +64,13 @@ class InvertConfig:
     at the ``eval`` budgets (sixth prior, 5 held-out identities) it sharpens the inputs and novel expressions on
     every identity and leaves novel views as they were; at the default budgets it cost novel-view SSIM on the one
     identity measured, and on a photo it carried grazing-angle colour round the cheek (bench/RESULTS.md)."""
+    detail_full_weight: float = 0.0
+    """The back-projection view weight (``cos ** 3`` of the angle the best view saw a texel at) from which the photo
+    detail is taken whole; less is faded linearly to 0 (:func:`backend.invert.detail.view_trust`); 0 takes it whole
+    on every seen texel."""
+    detail_size: int = 0
+    """UV texels (square) of the avatar's detail maps when ``detail`` or ``lr_feat_detail`` turns them on; 0: the
+    prior's map size (64 for the shipped prior, coarser than its 87 x 96 face grid)."""
     detail_feather: int = 1
     """Texels over which the photo detail fades out at the edge of what the views saw."""
     lr_detail: float = 3e-3

@@ -8,25 +8,34 @@ Gaussian shares. A from-scratch fit of the same Gaussians, every parameter free,
 of its own, zero unless inversion turns them on (``InvertConfig.detail``, ``lr_feat_detail``; off by default,
 see bench/RESULTS.md for what they trade):
 
-    tex_detail  = feather(tex_mask) * (x_tex - D_id(q_id)_tex)     [1, 3, S, S], texture units ([-1, 1]), set after
+    tex_detail  = feather(tex_mask) * trust * (x_tex - D_id(q_id)_tex)
+                                                                   [1, 3, S, S], texture units ([-1, 1]), set after
                   stage 1: the back-projected photo texture's residual over the decoded one where a view saw the
-                  texel, faded out over the edge of what was seen (back-projection smears at grazing angles; the
-                  UV islands' own borders are not such an edge)
+                  texel, faded out over the edge of what was seen (the UV islands' own borders are not such an
+                  edge) and by ``trust``, how squarely the best view saw the texel (back-projection smears colour
+                  along the surface at grazing angles: a front photo's cheek edge is stretched round the side)
     feat_detail = 0                                                [1, F, S, S], added to D_feat's map
 
 and stage 2 trains both (own learning rates) with the decoders, their gradients masked to the texels a view saw:
 texels no photo saw keep the prior's colour and Gaussians. UV maps rather than per-Gaussian values, so an avatar
-resampled to another Gaussian count keeps them.
+resampled to another Gaussian count keeps them. Their size D need not be the decoded maps' S: each is sampled at
+the Gaussians' grid on its own (``InvertConfig.detail_size``; the shipped prior's S = 64 is coarser than its face
+grid of 87 x 96 samples, so a D = 128 map lets every Gaussian take its own colour from the photo).
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from jaxtyping import Float
 from torch import Tensor
+
+from backend.prior.inputs import resize_texture
+from backend.prior.uv_raster import UVRasterizer
 
 
 def feather(mask: Float[Tensor, "1 1 S S"], texels: int) -> Float[Tensor, "1 1 S S"]:
@@ -39,31 +48,83 @@ def feather(mask: Float[Tensor, "1 1 S S"], texels: int) -> Float[Tensor, "1 1 S
     return F.avg_pool2d(eroded, k, stride=1, padding=texels, count_include_pad=False) * mask
 
 
+def view_trust(texture_weight: np.ndarray | None, size: int, full_weight: float) -> Float[Tensor, "1 1 S S"] | None:
+    """How far each texel's back-projected colour is trusted: the best view's weight (``PreparedPhotos.
+    texture_weight``, ``[R, R]`` in [0, 1], ``cos ** 3`` of the angle it was seen at) area-resampled to ``size`` and
+    ramped linearly from 0 to 1 at ``full_weight`` (cos 0.6: 0.216). None (trust every seen texel alike) when there is
+    no weight or ``full_weight`` <= 0."""
+    if texture_weight is None or full_weight <= 0:
+        return None
+    w = torch.as_tensor(np.asarray(texture_weight, dtype=np.float32))[None, None]
+    return (F.interpolate(w, size=(size, size), mode="area") / full_weight).clamp(0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class PhotoTexture:
+    """The back-projected photo texture at the detail maps' size D: ``x_tex`` ``[1, 3, D, D]`` (texture units,
+    [-1, 1]), ``seen`` ``[1, 1, D, D]`` (1 where a view saw the texel), ``atlas`` ``[1, 1, D, D]`` (1 on the UV
+    atlas)."""
+
+    x_tex: Tensor
+    seen: Tensor
+    atlas: Tensor
+
+    @staticmethod
+    def of(avatar, prepared=None, size: int | None = None) -> PhotoTexture:
+        """The avatar's own identity inputs when ``size`` is theirs (or None), else resampled from ``prepared``'s
+        texture (``PreparedPhotos``, area resampling) and the head model's atlas rasterised at ``size``."""
+        s = avatar.x_tex.shape[-1]
+        if size is None or size == s:
+            return PhotoTexture(avatar.x_tex, avatar.tex_mask[:, :1], avatar.masks[:, :1])
+        if prepared is None:
+            raise ValueError(f"PhotoTexture.of: the photos' texture is needed for detail maps of {size} texels")
+        dev = avatar.x_tex.device
+        atlas = UVRasterizer.for_head_model(avatar.head_model, size).mask.float()[None, None].to(dev)
+        seen = resize_texture(np.asarray(prepared.texture_mask, dtype=np.float32), size)[None].to(dev)
+        x_tex = resize_texture(prepared.texture, size)[None].to(dev) * 2.0 - 1.0
+        return PhotoTexture(x_tex, (seen > 0.5).float() * atlas, atlas)
+
+
 @torch.no_grad()
-def photo_detail(avatar, feather_texels: int = 1, scale: float = 1.0) -> Float[Tensor, "1 3 S S"]:
+def photo_detail(avatar, feather_texels: int = 1, scale: float = 1.0, trust: Float[Tensor, "1 1 D D"] | None = None,
+                 photo: PhotoTexture | None = None) -> Float[Tensor, "1 3 D D"]:
     """The avatar's ``tex_detail`` from its back-projected texture and its (frozen) identity code (module docstring).
 
     Args:
         avatar: a ``backend.avatar.Avatar`` after inversion stage 1 (``q_id`` frozen).
         feather_texels: width of the fade at the edge of the seen texels (0: a hard edge).
         scale: multiplies the residual (0: no detail).
+        trust: :func:`view_trust` of the texels (None: 1 on every seen texel).
+        photo: the photo texture at the detail's size D (None: the avatar's own, D = S); the decoded texture is
+            upsampled bilinearly to D (as the Gaussians' grids sample it).
     """
+    photo = photo or PhotoTexture.of(avatar)
+    size = photo.x_tex.shape[-1]
     tex = avatar.prior.D_id(avatar.q_id)[:, :3].float()
-    seen, off_atlas = avatar.tex_mask[:, :1], 1.0 - avatar.masks[:, :1]
+    if tex.shape[-1] != size:
+        tex = F.interpolate(tex, size=(size, size), mode="bilinear", align_corners=False)
+    seen, off_atlas = photo.seen, 1.0 - photo.atlas
     weight = feather((seen + off_atlas).clamp(max=1.0), feather_texels) * seen  # fade at what was seen, not at seams
-    return scale * weight * (avatar.x_tex - tex)
+    if trust is not None:
+        weight = weight * trust.to(weight.device)
+    return scale * weight * (photo.x_tex - tex)
 
 
 @contextmanager
-def trained_detail(avatar, rates: dict[str, float]) -> Iterator[list[dict]]:
+def trained_detail(avatar, rates: dict[str, float], seen: Float[Tensor, "1 1 D D"] | None = None
+                   ) -> Iterator[list[dict]]:
     """Adam parameter groups training the avatar's detail buffers named in ``rates`` (``tex_detail``,
-    ``feat_detail``) at those learning rates (0: left alone), their gradients masked to the texels a view saw so
-    what no photo saw stays the prior's; on exit the buffers are plain buffers again."""
-    seen = (avatar.tex_mask > 0).float()
+    ``feat_detail``) at those learning rates (0: left alone), their gradients masked to the texels a view saw
+    (``seen`` at the maps' size; None: the avatar's ``tex_mask``) so what no photo saw stays the prior's; on exit
+    the buffers are plain buffers again."""
+    seen = (avatar.tex_mask[:, :1] > 0).float() if seen is None else (seen > 0).float()
     groups, hooks, buffers = [], [], []
     for name, lr in rates.items():
         if lr > 0:
             buf = getattr(avatar, name).requires_grad_(True)
+            if buf.shape[-2:] != seen.shape[-2:]:
+                raise ValueError(f"trained_detail: {name} is {tuple(buf.shape[-2:])}, the seen mask "
+                                 f"{tuple(seen.shape[-2:])}")
             hooks.append(buf.register_hook(lambda grad: grad * seen))
             groups.append({"params": [buf], "lr": lr})
             buffers.append(buf)

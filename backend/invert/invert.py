@@ -36,7 +36,7 @@ from backend.identity import IdentityModel
 from backend.prior.model import SynShotPrior
 
 from .config import InvertConfig
-from .detail import photo_detail, trained_detail
+from .detail import PhotoTexture, photo_detail, trained_detail, view_trust
 from .identity import IdentityLoss, csim_views, view_faces
 from .optimise import PhotoLoss, identity_loss_note, mean_psnr, render_all, render_targets, run_stage, set_trainable
 from .pivot import PIVOT_SCALES, pivot_loss, seen_gaussians, view_colour_loss
@@ -166,11 +166,18 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
                    with_identity(avatar_forward(avatar, cfg.background, 1), id_loss, cfg.identity), targets, steps1,
                    cfg.lr_stage1, cfg, loss_fn, progress, log)
     avatar.freeze_identity()
+    photo = None
+    if cfg.detail > 0 or cfg.lr_feat_detail > 0:
+        size = cfg.detail_size or avatar.x_tex.shape[-1]
+        if size != avatar.tex_detail.shape[-1]:
+            avatar.reset_detail(size)
+        photo = PhotoTexture.of(avatar, prepared, size)
     if cfg.detail > 0:
-        avatar.tex_detail.copy_(photo_detail(avatar, cfg.detail_feather, cfg.detail))
+        trust = view_trust(prepared.texture_weight, photo.seen.shape[-1], cfg.detail_full_weight)
+        avatar.tex_detail.copy_(photo_detail(avatar, cfg.detail_feather, cfg.detail, trust, photo))
     pivot = stage2_pivot(avatar, targets, cfg.pivot, cfg.pivot_view_colour)
     rates = {"tex_detail": cfg.lr_detail if cfg.detail > 0 else 0.0, "feat_detail": cfg.lr_feat_detail}
-    with trained_detail(avatar, rates) as detail_groups:
+    with trained_detail(avatar, rates, photo.seen if photo is not None else None) as detail_groups:
         s2 = run_stage("invert-stage2", [{"params": set_trainable(avatar, stage2_parameters(avatar))}, *detail_groups],
                        with_identity(avatar_forward(avatar, cfg.background, 2, cfg.reg, pivot), id_loss, cfg.identity),
                        targets, steps2, cfg.lr_stage2, cfg, loss_fn, progress, log)

@@ -126,8 +126,8 @@ def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEF
             v.image[..., 3] = head_alpha(v.image[..., 3], regions >= 0)
         if trust_neck:
             v.trust = neck_trust(v.image, visible_parts(model, regions))
-    texture, mask = backproject_head(model, meshes, [View(trusted_alpha(v), v.K, v.w2c) for v in views], proxy,
-                                     int(texture_size))
+    texture, mask, weight = backproject_head(model, meshes, [View(trusted_alpha(v), v.K, v.w2c) for v in views],
+                                             proxy, int(texture_size), with_weight=True)
     if progress is not None:
         progress.update("texture", 1, 1)
     ids = model.landmark_mediapipe
@@ -151,4 +151,5 @@ def prepare_photos(paths_or_images: Sequence, model, size: tuple[int, int] = DEF
                     "total": round(time.perf_counter() - t0, 2)},
     }
     return PreparedPhotos(views=views, shape=fit.shape, proxy_offsets_m=proxy,
-                          texture=texture.astype(np.float32), texture_mask=mask, overlays=overlays, info=info)
+                          texture=texture.astype(np.float32), texture_mask=mask, overlays=overlays, info=info,
+                          texture_weight=weight.astype(np.float32))

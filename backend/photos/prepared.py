@@ -57,6 +57,8 @@ class PreparedPhotos:
         texture_mask: ``[R, R]`` bool, texels a view actually saw.
         overlays: fit pictures (``[h, w, 3]`` uint8), one per view, for reports; may be empty.
         info: free-form numbers for reports (fit residuals in pixels, timings).
+        texture_weight: ``[R, R]`` float in [0, 1], how squarely the best view saw each texel (the back-projection's
+            largest view weight ``cos ** 3 * alpha``, :func:`synthetic.backproject.backproject`); None = the mask.
     """
 
     views: list[PreparedView]
@@ -66,3 +68,4 @@ class PreparedPhotos:
     texture_mask: np.ndarray
     overlays: list[np.ndarray] = field(default_factory=list)
     info: dict = field(default_factory=dict)
+    texture_weight: np.ndarray | None = None

@@ -79,8 +79,9 @@ def prepare_synthetic(root: str | Path, identity: int, views: Sequence[tuple[int
                                 pose=fr.pose.copy(), landmarks=None))
         meshes.append(posed[frame])
         bp_views.append(View(image, cams.K[c], cams.w2c[c]))
-    texture, mask = backproject_head(model, meshes, bp_views, offsets, int(texture_size))
+    texture, mask, weight = backproject_head(model, meshes, bp_views, offsets, int(texture_size), with_weight=True)
     info = {"source": "synthetic", "root": str(ds.root), "identity": int(identity),
             "views": [[int(f), str(c)] for f, c in views], "texture_coverage": float(mask.mean())}
     return PreparedPhotos(views=out, shape=shape.copy(), proxy_offsets_m=offsets, texture=texture.astype(np.float32),
-                          texture_mask=mask, overlays=[], info=info)
+                          texture_mask=mask, overlays=[], info=info,
+                          texture_weight=weight.astype(np.float32))

@@ -190,9 +190,10 @@ class SynShotPrior(nn.Module):
                          tex_detail: Tensor | None = None, feat_detail: Tensor | None = None) -> dict[str, Tensor]:
         """Decoded maps and rest-pose Gaussians from the two codes.
 
-        An inverted avatar's own detail (:mod:`backend.invert.detail`): ``tex_detail`` ``[1 or B, 3, S, S]``
+        An inverted avatar's own detail (:mod:`backend.invert.detail`): ``tex_detail`` ``[1 or B, 3, D, D]``
         (texture units, [-1, 1] scale) is added to the decoded texture where the Gaussians take their colour, and
-        ``feat_detail`` ``[1 or B, F, S, S]`` to the decoded feature map the regressors read; the returned maps
+        ``feat_detail`` ``[1 or B, F, D, D]`` to the decoded feature map the regressors read, each sampled at the
+        Gaussians' grid on its own, so D may differ from the decoded maps' S (finer detail); the returned maps
         stay the decoders'.
 
         Returns:
@@ -204,17 +205,18 @@ class SynShotPrior(nn.Module):
         with torch.autocast(dev.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
             feat, tex, verts, exp = self.decode(q_id, q_exp)
             per_part = {}
-            regressed = feat if feat_detail is None else feat + feat_detail
             for name in self.parts:
-                fs = sample_grid(regressed, getattr(self, f"part_{name}_grid"))
+                grid = getattr(self, f"part_{name}_grid")
+                fs = sample_grid(feat, grid)
+                if feat_detail is not None:  # sampled on its own: the detail may be finer than the decoded map
+                    fs = fs + sample_grid(feat_detail, grid)
                 per_part[name] = (self.R_color[name](fs), self.R_gauss[name](fs))
         feat, tex, verts, exp = feat.float(), tex.float(), verts.float(), exp.float()
         d = self.cfg.data
         offset = verts * d.verts_scale_m + exp * d.exp_scale_m  # m, [B, 3, S, S]
         du_map, dv_map = uv_derivatives(offset)
-        colour = tex if tex_detail is None else tex + tex_detail
-        outs = [self._gaussians(self._part(n), offset, du_map, dv_map, colour, *[t.float() for t in per_part[n]])
-                for n in self.parts]
+        outs = [self._gaussians(self._part(n), offset, du_map, dv_map, tex, *[t.float() for t in per_part[n]],
+                                tex_detail) for n in self.parts]
         cat = {k: torch.cat([o[k] for o in outs], 1) for k in outs[0]}
         reg = {k: (cat[k] ** 2).mean() for k in ("d_pos", "d_scale", "d_opacity")}
         reg["sh_rest"] = (cat["sh"][:, :, 1:] ** 2).mean() if self.n_sh > 1 else offset.new_zeros(())
@@ -236,8 +238,9 @@ class SynShotPrior(nn.Module):
         return means, quaternion_multiply(matrix_to_quaternion(r), F.normalize(quats, dim=-1))
 
     def _gaussians(self, part: PartGrid, offset: Tensor, du_map: Tensor, dv_map: Tensor, tex: Tensor,
-                   color: Tensor, gauss: Tensor) -> dict[str, Tensor]:
-        """Gaussians of one part from the decoded maps and its two regressor outputs (grids ``[B, C, Hs, Ws]``)."""
+                   color: Tensor, gauss: Tensor, tex_detail: Tensor | None = None) -> dict[str, Tensor]:
+        """Gaussians of one part from the decoded maps and its two regressor outputs (grids ``[B, C, Hs, Ws]``);
+        ``tex_detail`` (any square size) is sampled on its own and added to the decoded texture's samples."""
         m = self.cfg.model
         b = offset.shape[0]
         pos_grid = sample_grid(offset, part.grid)  # [B, 3, Hs, Ws]
@@ -253,7 +256,10 @@ class SynShotPrior(nn.Module):
         g = gather_valid(gauss, part.index)
         d_pos, d_rot, d_scale, d_opacity = g.split([3, 4, 3, 1], dim=-1)
         base = m.scale_factor * nn_dist[..., None] * torch.tensor([1.0, 1.0, m.normal_scale_ratio], device=pos.device)
-        rgb = gather_valid(sample_grid(tex, part.grid), part.index) * 0.5 + 0.5
+        tex_grid = sample_grid(tex, part.grid)
+        if tex_detail is not None:
+            tex_grid = tex_grid + sample_grid(tex_detail, part.grid)
+        rgb = gather_valid(tex_grid, part.index) * 0.5 + 0.5
         sh = gather_valid(color, part.index).reshape(b, -1, self.n_sh, 3)
         sh = torch.cat([rgb_to_sh_dc(rgb)[:, :, None] + sh[:, :, :1], sh[:, :, 1:]], 2)
         logit0 = math.log(m.init_opacity / (1 - m.init_opacity))

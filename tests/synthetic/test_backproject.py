@@ -166,3 +166,22 @@ def test_depth_scale_does_not_change_coverage_much(scale):
     _, ref = backproject(verts, faces, uv, faces, views, RES, BackprojectOptions(depth_scale=1.0))
     _, got = backproject(verts, faces, uv, faces, views, RES, BackprojectOptions(depth_scale=scale))
     assert np.mean(ref != got) < 0.01
+
+
+def test_weight_is_the_best_views_cosine_cubed_and_zero_where_unseen():
+    verts, faces, uv = uv_sphere((0.0, 0.0, 0.0), 0.1)
+    tex = known_texture(RES)
+    cams = cameras_around((0, 0, 0), [0.0, 90.0], pitch_deg=0.0)
+    views = [View(render(verts, faces, uv, tex, K, w2c), K, w2c) for K, w2c in cams]
+    out, mask, weight = backproject(verts, faces, uv, faces, views, RES, with_weight=True)
+    ref_out, ref_mask = backproject(verts, faces, uv, faces, views, RES)
+    np.testing.assert_array_equal(mask, ref_mask)  # asking for the weight changes nothing else
+    np.testing.assert_allclose(out, ref_out)
+    assert np.all(weight[~mask] == 0) and np.all(weight[mask] > 0) and weight.max() <= 1.0
+    surf = texel_surface(verts, faces, uv, faces, RES)
+    cos = np.max([np.einsum("nc,nc->n", surf.normals, (-w2c[:3, :3].T @ w2c[:3, 3]) - surf.points)
+                  / np.linalg.norm((-w2c[:3, :3].T @ w2c[:3, 3]) - surf.points, axis=1) for _, w2c in cams], axis=0)
+    got = weight[surf.rows, surf.cols]
+    seen = mask[surf.rows, surf.cols] & (cos > 0.2)
+    np.testing.assert_allclose(got[seen], cos[seen] ** 3, atol=0.02)  # texel normals vs the mesh's: a small gap
+    assert got[seen & (cos > 0.95)].min() > 0.8 and got[seen & (cos < 0.4)].max() < 0.1

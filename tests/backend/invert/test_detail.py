@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from backend.avatar import Avatar, load_avatar, save_avatar
 from backend.invert import InvertConfig, invert
-from backend.invert.detail import feather, photo_detail
+from backend.invert.detail import PhotoTexture, feather, photo_detail, view_trust
 from backend.splat.gaussians import rgb_to_sh_dc
 from tests.backend.avatar.avatar_fixture import flat_prepared, teacher_views, tiny_prior
 
@@ -37,10 +38,14 @@ def test_photo_detail_is_the_texture_residual_where_seen_and_zero_elsewhere(head
     assert torch.equal(photo_detail(avatar, scale=0.0), torch.zeros_like(detail))
 
 
-def test_detail_shifts_every_gaussians_colour_by_half_its_value(head_model, prior):
+@pytest.mark.parametrize("finer", [1, 3])
+def test_detail_shifts_every_gaussians_colour_by_half_its_value(head_model, prior, finer):
     avatar = Avatar.from_prior(prior, flat_prepared(head_model), head_model)
     e = torch.zeros(1, avatar.n_expression)
     before = avatar.canonical(e)["sh"][0, :, 0]
+    if finer > 1:  # maps of any size are sampled at the Gaussians' grids on their own
+        avatar.reset_detail(avatar.x_tex.shape[-1] * finer)
+        assert avatar.tex_detail.shape[-1] == avatar.feat_detail.shape[-1] == avatar.x_tex.shape[-1] * finer
     with torch.no_grad():
         avatar.tex_detail.fill_(0.2)  # texture units: +0.1 in [0, 1] colour
     after = avatar.canonical(e)["sh"][0, :, 0]
@@ -82,3 +87,49 @@ def test_avatar_files_keep_the_detail_and_older_files_load_without_it(head_model
         assert torch.equal(getattr(old, key), torch.zeros_like(getattr(avatar, key))), key
     e = torch.zeros(1, avatar.n_expression)
     assert not torch.equal(loaded.canonical(e)["means"], old.canonical(e)["means"])  # the feature detail moves them
+
+
+def test_view_trust_ramps_the_best_view_weight_and_fades_grazing_detail(head_model, prior):
+    import numpy as np
+
+    weight = np.zeros((64, 64), np.float32)
+    weight[:, 16:32], weight[:, 32:48], weight[:, 48:] = 0.05, 0.2, 0.9  # grazing, oblique, head-on
+    trust = view_trust(weight, 32, 0.2)
+    assert trust.shape == (1, 1, 32, 32)
+    assert torch.all(trust[..., :8] == 0) and torch.allclose(trust[..., 8:16], torch.tensor(0.25))
+    assert torch.all(trust[..., 16:] == 1)
+    assert view_trust(None, 32, 0.2) is None and view_trust(weight, 32, 0.0) is None
+    avatar = Avatar.from_prior(prior, flat_prepared(head_model, (0.8, 0.4, 0.3)), head_model)
+    s = avatar.tex_detail.shape[-1]
+    ramp = torch.linspace(0, 1, s).expand(1, 1, s, s)  # trust growing from left to right
+    whole, faded = photo_detail(avatar), photo_detail(avatar, trust=ramp)
+    assert whole.abs().sum() > 0
+    assert torch.allclose(faded, whole * ramp, atol=1e-6)
+
+
+def test_finer_detail_maps_take_the_photo_at_their_own_size_and_survive_a_file(head_model, prior, tmp_path):
+    prepared = flat_prepared(head_model, views=teacher_views(head_model, tiny_prior(head_model, seed=1), 2), size=64)
+    prepared.texture[:, 32:] = (0.9, 0.2, 0.2)  # the right half of the atlas red at the photo's 64 texels
+    prepared.texture_mask[:, :32] = False  # the left half unseen
+    fast = dict(stage1_min_steps=3, stage2_min_steps=6, stage1_steps_per_input=1, stage2_steps_per_input=1,
+                lpips=0.0, warmup=100, identity=0.0)
+    s = Avatar.from_prior(prior, prepared, head_model).x_tex.shape[-1]
+    cfg = InvertConfig(**fast, detail=1.0, lr_detail=0.0, lr_feat_detail=1e-2, detail_size=2 * s)
+    avatar = invert(prior, prepared, cfg, head_model).avatar
+    assert avatar.tex_detail.shape == (1, 3, 2 * s, 2 * s) and avatar.feat_detail.shape[-1] == 2 * s
+    photo = PhotoTexture.of(avatar, prepared, 2 * s)
+    assert torch.all(photo.seen <= photo.atlas) and photo.seen[..., : s - 1].sum() == 0
+    assert photo.seen[..., s + 1:].sum() > 0.5 * photo.atlas[..., s + 1:].sum()
+    red = photo.seen[0, 0] > 0  # the photo's red reaches the decoded colour through the detail
+    decoded = torch.nn.functional.interpolate(avatar.prior.D_id(avatar.q_id)[:, :3], size=(2 * s, 2 * s),
+                                              mode="bilinear", align_corners=False)
+    colour = (decoded + avatar.tex_detail)[0, :, red]
+    assert torch.allclose(colour[0].median(), torch.tensor(0.8), atol=0.05)  # 0.9 in [0, 1] -> 0.8 in texture units
+    for key in ("tex_detail", "feat_detail"):
+        d = getattr(avatar, key)
+        assert d.abs().max() > 0 and torch.all(d[..., : s - 1] == 0), key  # nothing where no photo saw
+    path = save_avatar(avatar, tmp_path / "fine.avatar.pt")
+    loaded = load_avatar(path, head_model=head_model)
+    e = torch.zeros(1, avatar.n_expression)
+    assert loaded.tex_detail.shape == avatar.tex_detail.shape
+    assert torch.allclose(loaded.canonical(e)["sh"], avatar.canonical(e)["sh"], atol=1e-6)

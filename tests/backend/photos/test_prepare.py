@@ -81,6 +81,8 @@ def test_texture_is_not_blank_and_covers_the_face(prepared, head_model):
     assert tex.shape == (128, 128, 3) and mask.shape == (128, 128)
     assert 0.1 < mask.mean() < 0.5, mask.mean()
     assert tex[mask].std() > 0.05
+    w = prepared.texture_weight  # seen head-on somewhere, only at grazing angles elsewhere
+    assert w.shape == mask.shape and np.array_equal(w > 0, mask) and w.max() > 0.8 and np.median(w[mask]) < 0.8
     face = head_model.texel_mask("face", 128) if "face" in head_model.region_names else None
     if face is not None:
         assert mask[face].mean() > 0.5

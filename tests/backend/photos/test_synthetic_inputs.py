@@ -32,6 +32,8 @@ def test_texture_only_from_the_given_views(tiny_dataset, head_model):
     m1, m2, m3 = one.texture_mask.mean(), two.texture_mask.mean(), three.texture_mask.mean()
     assert 0.02 < m1 < m2 < m3, (m1, m2, m3)
     assert np.all(two.texture_mask[one.texture_mask])  # more views only add texels
+    w1, w2 = one.texture_weight, two.texture_weight  # the best view's weight: only grows with more views
+    assert np.array_equal(w1 > 0, one.texture_mask) and np.all(w2 >= w1 - 1e-6) and w1.max() > 0.8
     # every camera of the neutral frame = what the renderer back-projected (same code path)
     ident = Dataset(tiny_dataset).identity(0)
     ref_mask = ident.texture("backprojected_mask.png") > 0.5
