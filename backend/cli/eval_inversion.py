@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma list; each seed picks other input cameras and seeds the optimisation (default 0)")
     parser.add_argument("--novel-frames", type=int, default=3, help="frames not among the inputs to score")
     parser.add_argument("--no-baseline", action="store_true", help="skip the from-scratch baseline")
+    parser.add_argument("--baseline-from", type=IN_DIR, default=None, metavar="DIR",
+                        help="take the baseline's rows from an earlier evaluation's folder (same data, prior, inputs "
+                             "and baseline settings) instead of fitting it again: sweeps of the prior's settings")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="InvertConfig field, applied after --config")
     parser.add_argument("--config", default="eval", metavar="PRESET|FILE.json",
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace, progress) -> int:
 
     res = evaluate_inversion(args.prior, args.data, args.k, args.identities, args.novel_frames, not args.no_baseline,
                              args.overrides, args.out, args.device, args.threads, progress, args.config,
-                             args.seeds)  # fmt: skip
+                             args.seeds, args.baseline_from)  # fmt: skip
     print(res.markdown)
     progress.message(f"eval-inversion: {res.out}")
     progress.done(out=str(res.out), plot=str(res.plot), table=json.loads(json.dumps(res.table)))

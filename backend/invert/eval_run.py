@@ -132,10 +132,19 @@ def plot(path: Path, table: list[dict]) -> Path:
     return path
 
 
+BASELINE_CONFIG = ("stage1_steps_per_input", "stage1_min_steps", "stage2_steps_per_input", "stage2_min_steps",
+                   "warmup", "ema_decay", "patience", "min_delta", "l1", "ssim", "lpips", "views_per_step",
+                   "max_inputs", "render_width", "render_height", "background")
+"""The :class:`~backend.invert.InvertConfig` fields the from-scratch baseline depends on (its targets, step budget,
+loss and stopping; the seed is the run's). It starts from the prior's untuned identity inputs and grids, never from
+the tuned decoders, so two evaluations that differ only in other fields fit the same baseline."""
+
+
 def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,13", identities: str = "first",
                        novel_frames: int = 3, baseline: bool = True, overrides: list[str] | None = None,
                        out: str | Path | None = None, device: str = "auto", threads: int | None = None,
-                       progress=None, config: str = "eval", seeds: str = "0") -> InversionEvaluation:
+                       progress=None, config: str = "eval", seeds: str = "0",
+                       baseline_from: str | Path | None = None) -> InversionEvaluation:
     """Invert the prior from K views of held-out identities for each K and seed, and score novel views and
     expressions. Resumable: every finished (identity, K, seed) run is kept in ``out/eval_inversion.rows.json``; a
     second call with the same prior, data and settings skips them (other settings there: one error line, nothing
@@ -154,6 +163,9 @@ def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,
         overrides: :class:`~backend.invert.InvertConfig` settings after ``config``.
         config: an inversion preset (default ``eval``: shorter step budgets) or a JSON file.
         out: output folder (default ``<prior run>/eval_inversion``).
+        baseline_from: an earlier evaluation's folder whose baseline rows are taken instead of fitting the baseline
+            again, for every run it has (same data, prior weights, novel frames and :data:`BASELINE_CONFIG`, and
+            the same input views; else one error line); the others fit it as usual.
     """
     import torch
 
@@ -182,6 +194,7 @@ def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,
     digest = hashlib.sha256(Path(ckpt["path"]).read_bytes()).hexdigest()[:16]  # the weights, not only their path
     settings = {"prior": str(ckpt["path"]), "prior_sha256": digest, "data": str(data.resolve()),
                 "config": cfg.to_dict(), "novel_frames": novel_frames, "baseline": baseline}
+    reused = reusable_baselines(Path(baseline_from), settings) if baseline and baseline_from is not None else {}
     note = unscored_expressions({i: dataset.identity(i).n_frames for i in ids}, ks, novel_frames)
     if note:
         print(note, file=sys.stderr)
@@ -193,7 +206,15 @@ def evaluate_inversion(prior: str | Path, data: str | Path, k: str = "1,2,3,5,8,
     for n, (identity, kk, sd) in enumerate(runs):
         if (identity, kk, sd) in done:
             continue
-        row = evaluate_identity(model, head, data, identity, kk, cfg, novel_frames, baseline, None, sd)
+        earlier = reused.get((identity, kk, sd))
+        row = evaluate_identity(model, head, data, identity, kk, cfg, novel_frames, baseline and earlier is None,
+                                None, sd)
+        if earlier is not None:
+            if earlier["inputs"] != row["inputs"]:
+                raise UserInputError(f"--baseline-from {baseline_from}: identity {identity}, K = {kk}, seed {sd} "
+                                     f"had inputs {earlier['inputs']}, this run {row['inputs']}")
+            row.update({key: earlier[key] for key in ("baseline", "baseline_steps", "baseline_seconds")},
+                       baseline_from=str(Path(baseline_from).resolve()))
         renders = row.pop("renders")
         if identity == ids[0] and sd == seed_list[0] and "novel_views" in renders["gt"]:
             cols = [renders["gt"]["novel_views"][:4], renders["prior"]["novel_views"][:4]]
@@ -243,6 +264,27 @@ def parse_seeds(text: str) -> list[int]:
     if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
         raise UserInputError(f"--seeds {text!r}: seeds must be distinct and >= 0")
     return seeds
+
+
+def reusable_baselines(folder: Path, settings: dict) -> dict[tuple[int, int, int], dict]:
+    """The baseline rows of the evaluation in ``folder`` (its ``eval_inversion.rows.json``) by (identity, K,
+    seed), after checking it fitted the baseline this evaluation would (:data:`BASELINE_CONFIG`); one error line
+    otherwise."""
+    import json
+
+    path = folder / "eval_inversion.rows.json"
+    if not path.is_file():
+        raise UserInputError(f"--baseline-from {folder}: no eval_inversion.rows.json there")
+    try:
+        old = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UserInputError(f"{path}: not readable JSON") from None
+    differs = [key for key in ("data", "prior_sha256", "novel_frames") if old.get(key) != settings[key]]
+    differs += [key for key in BASELINE_CONFIG if (old.get("config") or {}).get(key) != settings["config"][key]]
+    if differs or not old.get("baseline"):
+        why = f"other {', '.join(differs)}" if differs else "no baseline"
+        raise UserInputError(f"--baseline-from {folder}: an evaluation with {why}; its baseline is not this one's")
+    return {(r["identity"], r["k"], r.get("seed", 0)): r for r in old.get("rows", []) if "baseline" in r}
 
 
 def resume_rows(path: Path, settings: dict) -> list[dict]:

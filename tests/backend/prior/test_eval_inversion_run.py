@@ -96,6 +96,22 @@ def test_eval_inversion_over_seeds_resumes_and_guards_its_rows(prior_dataset, tm
 
     import backend.invert.evaluate as evaluate
 
+    # a sweep of the prior's settings takes the baseline's rows instead of fitting it again
+    def no_baseline_fit(*a, **k):
+        raise AssertionError("the baseline was fitted again")
+
+    with monkeypatch.context() as m:
+        m.setattr(evaluate, "fit_baseline", no_baseline_fit)
+        swept = [*cmd[:cmd.index("--out")], "--out", str(tmp_path / "swept"), *cmd[cmd.index("--out") + 2:]]
+        assert backend_main([*swept, "--set", "pivot=0.05", "--baseline-from", str(out)]) == 0, capsys.readouterr().err
+        rows = json.loads((tmp_path / "swept" / "eval_inversion.json").read_text())["rows"]
+        assert [r["baseline"] for r in rows] == [r["baseline"] for r in result["rows"]]
+        assert all(r["baseline_from"] == str(out.resolve()) for r in rows)
+        capsys.readouterr()
+        assert backend_main([*swept, "--set", "lpips=0.3", "--baseline-from", str(out)]) == 2  # another baseline
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "other lpips" in err[0] and "--baseline-from" in err[0]
+
     def must_not_run(*a, **k):
         raise AssertionError("a finished run was computed again")
 
