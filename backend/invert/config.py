@@ -27,7 +27,9 @@ class InvertConfig:
     lr_stage1: float = 3e-4
     """Adam learning rate of E_id in stage 1."""
     lr_stage2: float = 2e-4
-    """Adam learning rate of the decoders (D_feat, D_id, D_exp) and the per-part regressors in stage 2."""
+    """Adam learning rate of the decoders (D_feat, D_id, D_exp) and the per-part regressors in stage 2. With the
+    detail maps on, 1e-4 fits every split better at the ``eval`` budgets (5 held-out identities, every run) and
+    4e-4 worse (bench/RESULTS.md); the default without them was not re-measured."""
     warmup: int = 30
     """Steps per stage before early stopping may trigger."""
     ema_decay: float = 0.9
@@ -63,7 +65,11 @@ class InvertConfig:
     over the decoded one where a view saw it (:mod:`backend.invert.detail`); 0 (default) turns it off. Opt-in:
     at the ``eval`` budgets (sixth prior, 5 held-out identities) it sharpens the inputs and novel expressions on
     every identity and leaves novel views as they were; at the default budgets it cost novel-view SSIM on the one
-    identity measured, and on a photo it carried grazing-angle colour round the cheek (bench/RESULTS.md)."""
+    identity measured, and on a photo it carried grazing-angle colour round the cheek (bench/RESULTS.md). The
+    best measured: ``detail=1 lr_feat_detail=0.02 detail_full_weight=0.216 lr_stage2=1e-4 detail_size=128``
+    (with it the prior beats the from-scratch baseline on PSNR and LPIPS at every K <= 5, novel views and
+    expressions, 5 identities x 2 seeds; on Grace Hopper's photo stage 2 streaks her glasses' red round the cheeks
+    in side views, so still opt-in)."""
     detail_full_weight: float = 0.0
     """The back-projection view weight (``cos ** 3`` of the angle the best view saw a texel at) from which the photo
     detail is taken whole; less is faded linearly to 0 (:func:`backend.invert.detail.view_trust`); 0 takes it whole
