@@ -34,6 +34,7 @@ from torch import Tensor
 from backend.avatar import Avatar
 from backend.identity import IdentityModel
 from backend.prior.model import SynShotPrior
+from synthetic.errors import UserInputError
 
 from .config import InvertConfig
 from .detail import PhotoTexture, photo_detail, trained_detail, view_trust
@@ -141,6 +142,9 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
         PSNR before and after, the identity-loss note and the RMS of the avatar's detail maps.
     """
     cfg = cfg or InvertConfig()
+    if cfg.detail_size and not 8 <= cfg.detail_size <= 4096:  # before stage 1, not after it
+        raise UserInputError(f"invert: detail_size must be 0 (the prior's map size) or 8..4096 texels, "
+                             f"got {cfg.detail_size}")
     avatar = Avatar.from_prior(prior, prepared, head_model, name)
     dev = avatar.device
     targets, chosen = prepare_targets(prepared, cfg, prior)

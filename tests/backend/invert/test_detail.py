@@ -9,6 +9,7 @@ from backend.avatar import Avatar, load_avatar, save_avatar
 from backend.invert import InvertConfig, invert
 from backend.invert.detail import PhotoTexture, feather, photo_detail, view_trust
 from backend.splat.gaussians import rgb_to_sh_dc
+from synthetic.errors import UserInputError
 from tests.backend.avatar.avatar_fixture import flat_prepared, teacher_views, tiny_prior
 
 
@@ -128,6 +129,8 @@ def test_finer_detail_maps_take_the_photo_at_their_own_size_and_survive_a_file(h
     for key in ("tex_detail", "feat_detail"):
         d = getattr(avatar, key)
         assert d.abs().max() > 0 and torch.all(d[..., : s - 1] == 0), key  # nothing where no photo saw
+    with pytest.raises(UserInputError, match="detail_size must be 0 .* got -3"):
+        invert(prior, prepared, InvertConfig(**fast, detail=1.0, detail_size=-3), head_model)
     path = save_avatar(avatar, tmp_path / "fine.avatar.pt")
     loaded = load_avatar(path, head_model=head_model)
     e = torch.zeros(1, avatar.n_expression)
