@@ -9,12 +9,12 @@ of its own, zero unless inversion turns them on (``InvertConfig.detail``, ``lr_f
 see bench/RESULTS.md for what they trade):
 
     tex_detail  = feather(tex_mask) * trust * (x_tex - D_id(q_id)_tex)
-                                                                   [1, 3, S, S], texture units ([-1, 1]), set after
+                                                                   [1, 3, D, D], texture units ([-1, 1]), set after
                   stage 1: the back-projected photo texture's residual over the decoded one where a view saw the
                   texel, faded out over the edge of what was seen (the UV islands' own borders are not such an
                   edge) and by ``trust``, how squarely the best view saw the texel (back-projection smears colour
                   along the surface at grazing angles: a front photo's cheek edge is stretched round the side)
-    feat_detail = 0                                                [1, F, S, S], added to D_feat's map
+    feat_detail = 0                                                [1, F, D, D], added to D_feat's map
 
 and stage 2 trains both (own learning rates) with the decoders, their gradients masked to the texels a view saw:
 texels no photo saw keep the prior's colour and Gaussians. UV maps rather than per-Gaussian values, so an avatar
