@@ -74,6 +74,12 @@ class BackprojectOptions:
     # under the cornea) are not told apart: texels there take the colour of whichever is in front.
     fill: bool = True
     """Fill texels no view saw by push-pull (the mask is unaffected)."""
+    trust_edge_px: float = 8.0
+    """Image pixels inside the foreground's outline (alpha >= ``alpha_min``) over which a view's trust in a texel
+    (the ``weight`` ``with_weight`` returns, not the blending or the mask) ramps up linearly, from 1 / px on the
+    outline pixel (a seen texel keeps some weight): colour there mixes the fit's error with the background and
+    whatever lies beside the head (a photo's hair proxy is fitted to the person's outline, and its folds there took
+    a flag's stripes and glasses' arms). 0: no ramp."""
 
 
 @dataclass(frozen=True)
@@ -129,8 +135,24 @@ def _seen_faces(buf_face: np.ndarray, q: np.ndarray) -> np.ndarray:
     return buf_face[rows, cols]
 
 
+def inside_steps(inside: np.ndarray, steps: int) -> np.ndarray:
+    """How many 3x3 erosions each pixel of the bool mask ``inside`` ``[H, W]`` survives, capped at ``steps``:
+    ``[H, W]`` int, 0 outside, 1 on the outline, ``k`` about ``k`` pixels (Chebyshev) inside it."""
+    depth = np.zeros(inside.shape, np.int64)
+    cur = inside.copy()
+    for _ in range(steps):
+        if not cur.any():
+            break
+        depth += cur
+        p = np.pad(cur, 1, constant_values=False)
+        h, w = cur.shape
+        cur = np.logical_and.reduce([p[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)])
+    return depth
+
+
 def visible_samples(surface: TexelSurface, vertices, faces, view: View, opts: BackprojectOptions):
-    """Which texels ``view`` sees and how well: returns ``(index [M], rgb [M, 3], weight [M])``."""
+    """Which texels ``view`` sees and how well: returns ``(index [M], rgb [M, 3], weight [M], edge [M])``, edge in
+    [0, 1] ramping up from the foreground's outline in this view (:attr:`BackprojectOptions.trust_edge_px`)."""
     v = np.asarray(vertices, dtype=np.float64)
     faces = np.asarray(faces, dtype=np.int64)
     h, w = view.image.shape[:2]
@@ -182,7 +204,13 @@ def visible_samples(surface: TexelSurface, vertices, faces, view: View, opts: Ba
     fg = alpha >= opts.alpha_min
     idx, rgba = idx[fg], rgba[fg]
     weight = np.maximum(cos[idx], 0.0) ** opts.cos_power * rgba[:, 3]
-    return idx, rgba[:, :3], weight
+    edge = np.ones(len(idx))
+    steps = int(round(opts.trust_edge_px))
+    if steps > 0:
+        depth = inside_steps(img[..., 3] >= opts.alpha_min, steps)
+        px = np.floor(xy[idx]).astype(np.int64)
+        edge = np.maximum(depth[px[:, 1].clip(0, h - 1), px[:, 0].clip(0, w - 1)], 1) / steps  # > 0: seen
+    return idx, rgba[:, :3], weight, edge
 
 
 def push_pull(color: np.ndarray, weight: np.ndarray, levels: int = 12) -> np.ndarray:
@@ -227,13 +255,14 @@ def backproject(vertices, faces, uv_coords, uv_faces, views: Sequence[View], res
         views: calibrated RGBA images (:class:`View`).
         resolution: texture size R (texels, square).
         options: :class:`BackprojectOptions` (defaults when None).
-        with_weight: also return how squarely the best view saw each texel.
+        with_weight: also return how squarely, and how far inside the mesh's outline, the best view saw each texel.
 
     Returns:
         ``texture`` ``[R, R, 3]`` float in the images' encoding (row 0 = top, v = 1), and ``mask``
         ``[R, R]`` bool, True where at least one view contributed; with ``with_weight`` also ``weight``
         ``[R, R]`` float in [0, 1], the largest blending weight ``cos ** cos_power * alpha`` any one view gave the
-        texel (0 where none saw it; 1 = seen head-on): how far its colour can be trusted.
+        texel times that view's ramp up from the mesh's outline (``options.trust_edge_px``; 0 where none saw it,
+        1 = seen head-on well inside the outline): how far its colour can be trusted.
     """
     v = np.asarray(vertices, dtype=np.float64)
     return backproject_posed([v] * len(views), faces, uv_coords, uv_faces, views, resolution, options, with_weight)
@@ -258,9 +287,9 @@ def backproject_posed(meshes: Sequence[np.ndarray], faces, uv_coords, uv_faces, 
         if acc is None:  # texel rows/cols depend on the UV layout only, the same for every mesh
             rows, cols = surface.rows, surface.cols
             acc, wsum, best = np.zeros((len(rows), 3)), np.zeros(len(rows)), np.zeros(len(rows))
-        idx, rgb, w = visible_samples(surface, mesh, faces, view, opts)
+        idx, rgb, w, edge = visible_samples(surface, mesh, faces, view, opts)
         wsum[idx] += w  # idx has no duplicates, so fancy-index accumulation is exact
-        best[idx] = np.maximum(best[idx], w)
+        best[idx] = np.maximum(best[idx], w * edge)
         acc[idx] += rgb * w[:, None]
     color = np.zeros((resolution, resolution, 3))
     weight = np.zeros((resolution, resolution))
@@ -268,7 +297,10 @@ def backproject_posed(meshes: Sequence[np.ndarray], faces, uv_coords, uv_faces, 
         covered = wsum > 0
         color[rows[covered], cols[covered]] = acc[covered] / wsum[covered, None]
         weight[rows[covered], cols[covered]] = best[covered]
-    mask = weight > 0
+        mask = np.zeros((resolution, resolution), bool)
+        mask[rows[covered], cols[covered]] = True
+    else:
+        mask = np.zeros((resolution, resolution), bool)
     if opts.fill:
         color = push_pull(color, mask.astype(np.float64))
     color = np.clip(color, 0.0, 1.0)

@@ -26,10 +26,10 @@ class InvertConfig:
     """Stage 2 runs at least this many steps (before early stopping)."""
     lr_stage1: float = 3e-4
     """Adam learning rate of E_id in stage 1."""
-    lr_stage2: float = 2e-4
+    lr_stage2: float = 1e-4
     """Adam learning rate of the decoders (D_feat, D_id, D_exp) and the per-part regressors in stage 2. With the
-    detail maps on, 1e-4 fits every split better at the ``eval`` budgets (5 held-out identities, every run) and
-    4e-4 worse (bench/RESULTS.md); the default without them was not re-measured."""
+    detail maps on, 1e-4 fits every split better than 2e-4 at the ``eval`` budgets (5 held-out identities, every
+    run) and 4e-4 worse (bench/RESULTS.md); the ``plain`` preset's 2e-4 was not re-measured against 1e-4."""
     warmup: int = 30
     """Steps per stage before early stopping may trigger."""
     ema_decay: float = 0.9
@@ -60,31 +60,30 @@ class InvertConfig:
     direction, and left free, one photo's colours went into those bands and painted the sides of the head green
     and purple (bench/RESULTS.md). 0 turns it off; 1 moves the photo's detail into the DC colour at ~1.5 dB of
     input-view PSNR."""
-    detail: float = 0.0
+    detail: float = 1.0
     """Scale of the photo detail added to the avatar's colour after stage 1: the back-projected texture's residual
-    over the decoded one where a view saw it (:mod:`backend.invert.detail`); 0 (default) turns it off. Opt-in:
-    at the ``eval`` budgets (sixth prior, 5 held-out identities) it sharpens the inputs and novel expressions on
-    every identity and leaves novel views as they were; at the default budgets it cost novel-view SSIM on the one
-    identity measured, and on a photo it carried grazing-angle colour round the cheek (bench/RESULTS.md). The
-    best measured: ``detail=1 lr_feat_detail=0.02 detail_full_weight=0.216 lr_stage2=1e-4 detail_size=128``
-    (with it the prior beats the from-scratch baseline on PSNR and LPIPS at every K <= 5, novel views and
-    expressions, 5 identities x 2 seeds; on Grace Hopper's photo stage 2 streaks her glasses' red round the cheeks
-    in side views, so still opt-in)."""
-    detail_full_weight: float = 0.0
-    """The back-projection view weight (``cos ** 3`` of the angle the best view saw a texel at) from which the photo
-    detail is taken whole; less is faded linearly to 0 (:func:`backend.invert.detail.view_trust`); 0 takes it whole
-    on every seen texel."""
-    detail_size: int = 0
+    over the decoded one where a view saw it (:mod:`backend.invert.detail`); 0 turns it off (preset ``plain``).
+    With the defaults below the prior beats the from-scratch baseline on PSNR and LPIPS at every K <= 5 on novel
+    views and novel expressions (5 held-out identities x 3 seeds, bench/RESULTS.md "Detail maps on by default"),
+    where without them it lost on novel-expression LPIPS. The decoders alone then render the person paler: the
+    maps carry colour."""
+    detail_full_weight: float = 0.216
+    """The back-projection's trust in a texel (``cos ** 3`` of the angle the best view saw it at, ramped from the
+    foreground's outline, :attr:`synthetic.backproject.BackprojectOptions.trust_edge_px`) from which the photo
+    detail is taken whole (0.216: cos 0.6) and stage 2 trains it; less is faded linearly to 0 and held
+    (:func:`backend.invert.detail.view_trust`); 0 takes and trains it on every seen texel."""
+    detail_size: int = 128
     """UV texels (square) of the avatar's detail maps when ``detail`` or ``lr_feat_detail`` turns them on; 0: the
-    prior's map size (64 for the shipped prior, coarser than its 87 x 96 face grid)."""
+    prior's map size (64 for the shipped prior, coarser than its 87 x 96 face grid: 128 lowers LPIPS on every
+    split)."""
     detail_feather: int = 1
     """Texels over which the photo detail fades out at the edge of what the views saw."""
     lr_detail: float = 3e-3
     """Adam learning rate of the photo detail map in stage 2 (texture units, [-1, 1]); 0 keeps it fixed."""
-    lr_feat_detail: float = 0.0
+    lr_feat_detail: float = 0.02
     """Adam learning rate of the avatar's own offset of the decoded feature map in stage 2, on the texels a view
-    saw (:mod:`backend.invert.detail`); 0 (default) turns it off. Opt-in: 1e-2 to 3e-2 sharpen the inputs and
-    novel expressions (LPIPS), faster rates cost novel-view PSNR."""
+    saw (:mod:`backend.invert.detail`); 0 turns it off. 1e-2 to 3e-2 sharpen the inputs and novel expressions
+    (LPIPS), faster rates cost novel-view PSNR."""
     views_per_step: int = 4
     """Input views rendered per step (a random subset when there are more)."""
     max_inputs: int = 20
@@ -113,8 +112,14 @@ class InvertConfig:
         return resolve_config(InvertConfig(), PRESETS, choice, overrides)
 
 
+PLAIN = {"detail": 0.0, "lr_feat_detail": 0.0, "detail_full_weight": 0.0, "detail_size": 0, "lr_stage2": 2e-4}
+"""The settings before the detail maps were on by default: the prior's decoders alone colour and place the
+Gaussians (an avatar whose colour lives in the decoders, e.g. for ``--resample``)."""
+
 PRESETS: dict[str, dict] = {
     "default": {},
     "eval": {"stage1_min_steps": 20, "stage2_min_steps": 40, "stage1_steps_per_input": 2, "stage2_steps_per_input": 2},
+    "plain": PLAIN,
 }
-"""Named settings: ``default`` (the field defaults) and ``eval`` (the shorter step budgets of ``eval-inversion``)."""
+"""Named settings: ``default`` (the field defaults), ``eval`` (the shorter step budgets of ``eval-inversion``) and
+``plain`` (no detail maps, :data:`PLAIN`)."""

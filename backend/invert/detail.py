@@ -5,8 +5,8 @@ sizes and shades them from the feature map D_feat decodes; whatever a 512-entry 
 person (freckles, brows, lip edges, a nose's exact line) stage 2 can only add by moving decoder weights every
 Gaussian shares. A from-scratch fit of the same Gaussians, every parameter free, fits its inputs more sharply
 (LPIPS 0.024 against the prior's 0.059 on held-out identities, bench/RESULTS.md). So the avatar carries two UV maps
-of its own, zero unless inversion turns them on (``InvertConfig.detail``, ``lr_feat_detail``; off by default,
-see bench/RESULTS.md for what they trade):
+of its own, which inversion fills (``InvertConfig.detail``, ``lr_feat_detail``, on by default; zero in the
+``plain`` preset; bench/RESULTS.md for what they trade):
 
     tex_detail  = feather(tex_mask) * trust * (x_tex - D_id(q_id)_tex)
                                                                    [1, 3, D, D], texture units ([-1, 1]), set after
@@ -16,11 +16,12 @@ see bench/RESULTS.md for what they trade):
                   along the surface at grazing angles: a front photo's cheek edge is stretched round the side)
     feat_detail = 0                                                [1, F, D, D], added to D_feat's map
 
-and stage 2 trains both (own learning rates) with the decoders, their gradients masked to the texels a view saw:
-texels no photo saw keep the prior's colour and Gaussians. UV maps rather than per-Gaussian values, so an avatar
-resampled to another Gaussian count keeps them. Their size D need not be the decoded maps' S: each is sampled at
-the Gaussians' grid on its own (``InvertConfig.detail_size``; the shipped prior's S = 64 is coarser than its face
-grid of 87 x 96 samples, so a D = 128 map lets every Gaussian take its own colour from the photo).
+and stage 2 trains both (own learning rates) with the decoders, their gradients masked to the texels a view saw
+(``tex_detail``'s also to where ``trust`` is 1): texels no photo saw keep the prior's colour and Gaussians. UV maps
+rather than per-Gaussian values, so an avatar resampled to another Gaussian count keeps them. Their size D need not
+be the decoded maps' S: each is sampled at the Gaussians' grid on its own (``InvertConfig.detail_size``; the
+shipped prior's S = 64 is coarser than its face grid of 87 x 96 samples, so a D = 128 map lets every Gaussian take
+its own colour from the photo).
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ import torch.nn.functional as F
 from jaxtyping import Float
 from torch import Tensor
 
-from backend.prior.inputs import resize_texture
+from backend.prior.inputs import texture_inputs
 from backend.prior.uv_raster import UVRasterizer
 
 
@@ -78,11 +79,9 @@ class PhotoTexture:
             return PhotoTexture(avatar.x_tex, avatar.tex_mask[:, :1], avatar.masks[:, :1])
         if prepared is None:
             raise ValueError(f"PhotoTexture.of: the photos' texture is needed for detail maps of {size} texels")
-        dev = avatar.x_tex.device
-        atlas = UVRasterizer.for_head_model(avatar.head_model, size).mask.float()[None, None].to(dev)
-        seen = resize_texture(np.asarray(prepared.texture_mask, dtype=np.float32), size)[None].to(dev)
-        x_tex = resize_texture(prepared.texture, size)[None].to(dev) * 2.0 - 1.0
-        return PhotoTexture(x_tex, (seen > 0.5).float() * atlas, atlas)
+        atlas = UVRasterizer.for_head_model(avatar.head_model, size).mask.float()[None].to(avatar.x_tex.device)
+        x_tex, seen = texture_inputs(prepared.texture, prepared.texture_mask, atlas)
+        return PhotoTexture(x_tex[None], seen[None], atlas[None])
 
 
 @torch.no_grad()
@@ -111,21 +110,28 @@ def photo_detail(avatar, feather_texels: int = 1, scale: float = 1.0, trust: Flo
 
 
 @contextmanager
-def trained_detail(avatar, rates: dict[str, float], seen: Float[Tensor, "1 1 D D"] | None = None
-                   ) -> Iterator[list[dict]]:
+def trained_detail(avatar, rates: dict[str, float], seen: Float[Tensor, "1 1 D D"] | None = None,
+                   trust: Float[Tensor, "1 1 D D"] | None = None) -> Iterator[list[dict]]:
     """Adam parameter groups training the avatar's detail buffers named in ``rates`` (``tex_detail``,
     ``feat_detail``) at those learning rates (0: left alone), their gradients masked to the texels a view saw
-    (``seen`` at the maps' size; None: the avatar's ``tex_mask``) so what no photo saw stays the prior's; on exit
-    the buffers are plain buffers again."""
+    (``seen`` at the maps' size; None: the avatar's ``tex_mask``) so what no photo saw stays the prior's, and
+    ``tex_detail``'s also to the texels taken whole (``trust`` 1, :func:`view_trust`; None: every seen texel): a
+    texel the photos saw only obliquely or near the person's outline covers a pixel or less there, and the colour
+    beside it (a glasses frame, a flag behind the head) would otherwise be painted onto it and show from the side.
+    A mask, not a scale: Adam's steps do not shrink with a gradient scaled by a constant. ``feat_detail`` trains
+    wherever seen: oblique views are the ones that place the silhouette. On exit the buffers are plain buffers
+    again."""
     seen = (avatar.tex_mask[:, :1] > 0).float() if seen is None else (seen > 0).float()
+    whole = seen if trust is None else seen * (trust.to(seen.device) >= 1.0).float()
+    masks = {"tex_detail": whole, "feat_detail": seen}
     groups, hooks, buffers = [], [], []
     for name, lr in rates.items():
         if lr > 0:
-            buf = getattr(avatar, name).requires_grad_(True)
-            if buf.shape[-2:] != seen.shape[-2:]:
+            buf, mask = getattr(avatar, name).requires_grad_(True), masks[name]
+            if buf.shape[-2:] != mask.shape[-2:]:
                 raise ValueError(f"trained_detail: {name} is {tuple(buf.shape[-2:])}, the seen mask "
-                                 f"{tuple(seen.shape[-2:])}")
-            hooks.append(buf.register_hook(lambda grad: grad * seen))
+                                 f"{tuple(mask.shape[-2:])}")
+            hooks.append(buf.register_hook(lambda grad, mask=mask: grad * mask))
             groups.append({"params": [buf], "lr": lr})
             buffers.append(buf)
     try:

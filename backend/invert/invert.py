@@ -176,12 +176,12 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
         if size != avatar.tex_detail.shape[-1]:
             avatar.reset_detail(size)
         photo = PhotoTexture.of(avatar, prepared, size)
+    trust = view_trust(prepared.texture_weight, photo.seen.shape[-1], cfg.detail_full_weight) if photo else None
     if cfg.detail > 0:
-        trust = view_trust(prepared.texture_weight, photo.seen.shape[-1], cfg.detail_full_weight)
         avatar.tex_detail.copy_(photo_detail(avatar, cfg.detail_feather, cfg.detail, trust, photo))
     pivot = stage2_pivot(avatar, targets, cfg.pivot, cfg.pivot_view_colour)
     rates = {"tex_detail": cfg.lr_detail if cfg.detail > 0 else 0.0, "feat_detail": cfg.lr_feat_detail}
-    with trained_detail(avatar, rates, photo.seen if photo is not None else None) as detail_groups:
+    with trained_detail(avatar, rates, photo.seen if photo is not None else None, trust) as detail_groups:
         s2 = run_stage("invert-stage2", [{"params": set_trainable(avatar, stage2_parameters(avatar))}, *detail_groups],
                        with_identity(avatar_forward(avatar, cfg.background, 2, cfg.reg, pivot), id_loss, cfg.identity),
                        targets, steps2, cfg.lr_stage2, cfg, loss_fn, progress, log)

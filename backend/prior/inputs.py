@@ -55,18 +55,17 @@ class UVInputs:
             texture: ``[R, R, 3]`` float in [0, 1], row 0 = top.
             texture_mask: ``[R, R]`` (bool or float in [0, 1]): texels a view saw.
         """
-        s, m = self.cfg.map_size, self.model
+        m = self.model
         proxy = np.asarray(proxy_offsets_m, dtype=np.float64)
         neutral = m.shaped(shape)
         surface = neutral + m.normals(vertices=neutral) * proxy[:, None]
         attrs = torch.as_tensor(np.concatenate([surface - m.template, proxy[:, None]], axis=1), dtype=torch.float32)
         maps = self.rast(attrs)
-        tex = resize_texture(texture, s)
-        seen = resize_texture(np.asarray(texture_mask, dtype=np.float32)[..., None], s)
+        x_tex, tex_mask = texture_inputs(texture, texture_mask, self.valid)
         hair = torch.maximum(self.scalp, (maps[3:4] > 1e-3).float()) * self.valid
         return {
-            "x_tex": tex * 2.0 - 1.0,
-            "tex_mask": self.valid * (seen > 0.5).float(),
+            "x_tex": x_tex,
+            "tex_mask": tex_mask,
             "x_verts": maps[:3] / self.cfg.verts_scale_m,
             "masks": torch.cat([self.valid, self.valid * (1 - hair), hair]),
             "shape": torch.as_tensor(np.asarray(shape)),
@@ -79,6 +78,21 @@ class UVInputs:
     def joints(self, shape: np.ndarray, expression: np.ndarray) -> np.ndarray:
         """Rest joints with the expression applied: ``[J, 3]`` (m)."""
         return self.joint_base(shape) + self.joint_expr @ np.asarray(expression, dtype=np.float64)
+
+
+def texture_inputs(texture: np.ndarray, texture_mask: np.ndarray, atlas: Float[Tensor, "1 S S"]
+                   ) -> tuple[Float[Tensor, "3 S S"], Float[Tensor, "1 S S"]]:
+    """A back-projected texture as the prior takes it at the atlas' size S: ``x_tex`` (texture units, [-1, 1], area
+    resampled) and ``tex_mask`` (1 on the atlas where more than half the texel was seen).
+
+    Args:
+        texture: ``[R, R, 3]`` float in [0, 1], row 0 = top.
+        texture_mask: ``[R, R]`` (bool or float in [0, 1]): texels a view saw.
+        atlas: ``[1, S, S]`` 0/1, the UV atlas rasterised at S.
+    """
+    size = atlas.shape[-1]
+    seen = resize_texture(np.asarray(texture_mask, dtype=np.float32), size).to(atlas.device)
+    return resize_texture(texture, size).to(atlas.device) * 2.0 - 1.0, atlas * (seen > 0.5).float()
 
 
 def resize_texture(image: np.ndarray, size: int) -> Float[Tensor, "C size size"]:

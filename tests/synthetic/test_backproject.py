@@ -173,7 +173,8 @@ def test_weight_is_the_best_views_cosine_cubed_and_zero_where_unseen():
     tex = known_texture(RES)
     cams = cameras_around((0, 0, 0), [0.0, 90.0], pitch_deg=0.0)
     views = [View(render(verts, faces, uv, tex, K, w2c), K, w2c) for K, w2c in cams]
-    out, mask, weight = backproject(verts, faces, uv, faces, views, RES, with_weight=True)
+    no_edge = BackprojectOptions(trust_edge_px=0.0)
+    out, mask, weight = backproject(verts, faces, uv, faces, views, RES, no_edge, with_weight=True)
     ref_out, ref_mask = backproject(verts, faces, uv, faces, views, RES)
     np.testing.assert_array_equal(mask, ref_mask)  # asking for the weight changes nothing else
     np.testing.assert_allclose(out, ref_out)
@@ -185,3 +186,27 @@ def test_weight_is_the_best_views_cosine_cubed_and_zero_where_unseen():
     seen = mask[surf.rows, surf.cols] & (cos > 0.2)
     np.testing.assert_allclose(got[seen], cos[seen] ** 3, atol=0.02)  # texel normals vs the mesh's: a small gap
     assert got[seen & (cos > 0.95)].min() > 0.8 and got[seen & (cos < 0.4)].max() < 0.1
+
+
+def test_weight_ramps_up_from_the_foregrounds_outline_and_leaves_colour_and_mask_alone():
+    verts, faces, uv = uv_sphere((0.0, 0.0, 0.0), 0.1)  # ~22 px radius in the 96 x 72 images
+    tex = known_texture(RES)
+    K, w2c = cameras_around((0, 0, 0), [0.0], pitch_deg=0.0)[0]
+    views = [View(render(verts, faces, uv, tex, K, w2c), K, w2c)]
+    _, _, plain = backproject(verts, faces, uv, faces, views, RES, BackprojectOptions(trust_edge_px=0.0), True)
+    out, mask, weight = backproject(verts, faces, uv, faces, views, RES, BackprojectOptions(trust_edge_px=8.0), True)
+    ref_out, ref_mask = backproject(verts, faces, uv, faces, views, RES, BackprojectOptions(trust_edge_px=0.0))
+    np.testing.assert_array_equal(mask, ref_mask)
+    np.testing.assert_allclose(out, ref_out)
+    assert np.all(weight <= plain + 1e-12)
+    surf = texel_surface(verts, faces, uv, faces, RES)
+    xy, _ = project_points(surf.points, K, w2c)
+    from_centre = np.linalg.norm(xy - project_points(np.zeros((1, 3)), K, w2c)[0], axis=1)
+    seen = mask[surf.rows, surf.cols]
+    ratio = weight[surf.rows, surf.cols][seen] / plain[surf.rows, surf.cols][seen]
+    radius = from_centre[seen].max()
+    assert np.all(ratio[from_centre[seen] < radius - 10] == 1.0)  # well inside: cos ** 3 as before
+    outline = from_centre[seen] > radius - 2
+    assert outline.sum() > 10 and ratio[outline].max() <= 0.5  # within 2 px of the outline: at most half
+    assert np.all(np.diff([ratio[(from_centre[seen] > r - 2) & (from_centre[seen] <= r)].mean()
+                           for r in (radius - 8, radius - 4, radius)]) < 0)  # growing inwards

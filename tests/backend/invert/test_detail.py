@@ -7,7 +7,8 @@ import torch
 
 from backend.avatar import Avatar, load_avatar, save_avatar
 from backend.invert import InvertConfig, invert
-from backend.invert.detail import PhotoTexture, feather, photo_detail, view_trust
+from backend.invert.config import PLAIN, PRESETS
+from backend.invert.detail import PhotoTexture, feather, photo_detail, trained_detail, view_trust
 from backend.splat.gaussians import rgb_to_sh_dc
 from synthetic.errors import UserInputError
 from tests.backend.avatar.avatar_fixture import flat_prepared, teacher_views, tiny_prior
@@ -58,10 +59,11 @@ def test_inversion_adds_trained_detail_only_where_the_photos_saw(head_model, pri
     prepared = flat_prepared(head_model, views=teacher_views(head_model, tiny_prior(head_model, seed=1), 2))
     prepared.texture_mask[:, :16] = False  # half the atlas unseen
     fast = dict(stage1_min_steps=3, stage2_min_steps=6, stage1_steps_per_input=1, stage2_steps_per_input=1,
-                lpips=0.0, warmup=100, identity=0.0)
+                lpips=0.0, warmup=100, identity=0.0, detail_size=0)  # maps at the avatar's tex_mask size
     on = invert(prior, prepared, InvertConfig(**fast, detail=1.0, lr_feat_detail=1e-2), head_model).avatar
-    fixed = invert(prior, prepared, InvertConfig(**fast, detail=1.0, lr_detail=0.0), head_model).avatar
-    off = invert(prior, prepared, InvertConfig(**fast), head_model).avatar  # the defaults: no detail maps
+    fixed = invert(prior, prepared, InvertConfig(**fast, detail=1.0, lr_detail=0.0, lr_feat_detail=0.0),
+                   head_model).avatar
+    off = invert(prior, prepared, InvertConfig(**{**fast, **PLAIN}), head_model).avatar  # the plain preset: no maps
     for key in ("tex_detail", "feat_detail"):
         d = getattr(on, key)
         assert d.abs().max() > 0 and torch.all(d[(on.tex_mask == 0).expand_as(d)] == 0), key
@@ -69,6 +71,27 @@ def test_inversion_adds_trained_detail_only_where_the_photos_saw(head_model, pri
         assert not d.requires_grad, key
     assert not torch.equal(on.tex_detail, fixed.tex_detail)  # stage 2 trained it
     assert torch.equal(fixed.feat_detail, torch.zeros_like(fixed.feat_detail))  # lr_feat_detail 0: off
+    default = InvertConfig()  # the measured best settings are the defaults; the plain preset turns the maps off
+    assert default.detail > 0 and default.lr_feat_detail > 0 and default.detail_size == 128
+    assert InvertConfig.load("plain") == InvertConfig(**PRESETS["plain"])
+
+
+def test_stage2_trains_the_photo_colour_where_fully_trusted_and_the_features_wherever_seen(head_model, prior):
+    avatar = Avatar.from_prior(prior, flat_prepared(head_model), head_model)
+    s = avatar.tex_detail.shape[-1]
+    seen = torch.zeros(1, 1, s, s)
+    seen[..., s // 4:] = 1.0
+    trust = torch.linspace(0, 2, s).clamp(max=1).expand(1, 1, s, s)  # grazing on the left, head-on on the right
+    with trained_detail(avatar, {"tex_detail": 1e-3, "feat_detail": 1e-3}, seen, trust) as groups:
+        assert [g["params"][0] for g in groups] == [avatar.tex_detail, avatar.feat_detail]
+        (avatar.tex_detail.sum() + avatar.feat_detail.sum()).backward()
+        tex_grad, feat_grad = avatar.tex_detail.grad.clone(), avatar.feat_detail.grad.clone()
+    assert torch.equal(tex_grad, (seen * (trust >= 1)).expand_as(tex_grad))  # a mask: Adam ignores a scale
+    assert torch.equal(feat_grad, seen.expand_as(feat_grad))
+    assert not avatar.tex_detail.requires_grad and not avatar.feat_detail.requires_grad
+    with pytest.raises(ValueError, match="tex_detail is"):
+        with trained_detail(avatar, {"tex_detail": 1e-3}, seen[..., ::2, ::2]):
+            pass
 
 
 def test_avatar_files_keep_the_detail_and_older_files_load_without_it(head_model, prior, tmp_path):
