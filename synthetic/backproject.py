@@ -21,7 +21,7 @@ i.e. texel ``(row, col)`` has its centre at ``u = (col + 0.5) / R``, ``v = 1 - (
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -255,14 +255,15 @@ def backproject(vertices, faces, uv_coords, uv_faces, views: Sequence[View], res
         views: calibrated RGBA images (:class:`View`).
         resolution: texture size R (texels, square).
         options: :class:`BackprojectOptions` (defaults when None).
-        with_weight: also return how squarely, and how far inside the mesh's outline, the best view saw each texel.
+        with_weight: also return how squarely, and how far inside the foreground's outline, the best view saw each
+            texel.
 
     Returns:
         ``texture`` ``[R, R, 3]`` float in the images' encoding (row 0 = top, v = 1), and ``mask``
         ``[R, R]`` bool, True where at least one view contributed; with ``with_weight`` also ``weight``
         ``[R, R]`` float in [0, 1], the largest blending weight ``cos ** cos_power * alpha`` any one view gave the
-        texel times that view's ramp up from the mesh's outline (``options.trust_edge_px``; 0 where none saw it,
-        1 = seen head-on well inside the outline): how far its colour can be trusted.
+        texel times that view's ramp up from the foreground's outline (``options.trust_edge_px``; 0 where none saw
+        it, 1 = seen head-on well inside the outline): how far its colour can be trusted.
     """
     v = np.asarray(vertices, dtype=np.float64)
     return backproject_posed([v] * len(views), faces, uv_coords, uv_faces, views, resolution, options, with_weight)
@@ -277,6 +278,7 @@ def backproject_posed(meshes: Sequence[np.ndarray], faces, uv_coords, uv_faces, 
     if len(meshes) != len(views):
         raise ValueError(f"backproject_posed: {len(meshes)} meshes for {len(views)} views")
     opts = options or BackprojectOptions()
+    view_opts = opts if with_weight else replace(opts, trust_edge_px=0.0)  # the ramp only feeds the weight
     surfaces: dict[int, TexelSurface] = {}
     acc = wsum = best = None
     rows = cols = None
@@ -287,7 +289,7 @@ def backproject_posed(meshes: Sequence[np.ndarray], faces, uv_coords, uv_faces, 
         if acc is None:  # texel rows/cols depend on the UV layout only, the same for every mesh
             rows, cols = surface.rows, surface.cols
             acc, wsum, best = np.zeros((len(rows), 3)), np.zeros(len(rows)), np.zeros(len(rows))
-        idx, rgb, w, edge = visible_samples(surface, mesh, faces, view, opts)
+        idx, rgb, w, edge = visible_samples(surface, mesh, faces, view, view_opts)
         wsum[idx] += w  # idx has no duplicates, so fancy-index accumulation is exact
         best[idx] = np.maximum(best[idx], w * edge)
         acc[idx] += rgb * w[:, None]
@@ -297,10 +299,7 @@ def backproject_posed(meshes: Sequence[np.ndarray], faces, uv_coords, uv_faces, 
         covered = wsum > 0
         color[rows[covered], cols[covered]] = acc[covered] / wsum[covered, None]
         weight[rows[covered], cols[covered]] = best[covered]
-        mask = np.zeros((resolution, resolution), bool)
-        mask[rows[covered], cols[covered]] = True
-    else:
-        mask = np.zeros((resolution, resolution), bool)
+    mask = weight > 0  # every sample's weight and outline ramp are > 0
     if opts.fill:
         color = push_pull(color, mask.astype(np.float64))
     color = np.clip(color, 0.0, 1.0)
