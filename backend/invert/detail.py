@@ -37,6 +37,7 @@ from torch import Tensor
 
 from backend.prior.inputs import texture_inputs
 from backend.prior.uv_raster import UVRasterizer
+from synthetic.errors import UserInputError
 
 
 def feather(mask: Float[Tensor, "1 1 S S"], texels: int) -> Float[Tensor, "1 1 S S"]:
@@ -84,6 +85,14 @@ class PhotoTexture:
         return PhotoTexture(x_tex[None], seen[None], atlas[None])
 
 
+def require_texture_colour(prior) -> None:
+    """The photos' colour detail is a residual over the decoded texture: refuse a prior whose Gaussians do not take
+    their colour from it (``model.texture_colour`` false, R_color's full SH) with one line saying what to do."""
+    if prior.texture_colour_weight != 1.0:
+        raise UserInputError("this prior's colour is R_color's full SH (model.texture_colour=false); the photos' colour "
+                             "detail is a residual over the decoded texture: invert with --set detail=0")
+
+
 @torch.no_grad()
 def photo_detail(avatar, feather_texels: int = 1, scale: float = 1.0, trust: Float[Tensor, "1 1 D D"] | None = None,
                  photo: PhotoTexture | None = None) -> Float[Tensor, "1 3 D D"]:
@@ -97,6 +106,7 @@ def photo_detail(avatar, feather_texels: int = 1, scale: float = 1.0, trust: Flo
         photo: the photo texture at the detail's size D (None: the avatar's own, D = S); the decoded texture is
             upsampled bilinearly to D (as the Gaussians' grids sample it).
     """
+    require_texture_colour(avatar.prior)
     photo = photo or PhotoTexture.of(avatar)
     size = photo.x_tex.shape[-1]
     tex = avatar.prior.D_id(avatar.q_id)[:, :3].float()

@@ -37,7 +37,7 @@ from backend.prior.model import SynShotPrior
 from synthetic.errors import UserInputError
 
 from .config import InvertConfig
-from .detail import PhotoTexture, photo_detail, trained_detail, view_trust
+from .detail import PhotoTexture, photo_detail, require_texture_colour, trained_detail, view_trust
 from .identity import IdentityLoss, csim_views, view_faces
 from .optimise import PhotoLoss, identity_loss_note, mean_psnr, render_all, render_targets, run_stage, set_trainable
 from .pivot import PIVOT_SCALES, pivot_loss, seen_gaussians, view_colour_loss
@@ -145,6 +145,8 @@ def invert(prior: SynShotPrior, prepared, cfg: InvertConfig | None = None, head_
     if cfg.detail_size and not 8 <= cfg.detail_size <= 4096:  # before stage 1, not after it
         raise UserInputError(f"invert: detail_size must be 0 (the prior's map size) or 8..4096 texels, "
                              f"got {cfg.detail_size}")
+    if cfg.detail > 0:
+        require_texture_colour(prior)
     avatar = Avatar.from_prior(prior, prepared, head_model, name)
     dev = avatar.device
     targets, chosen = prepare_targets(prepared, cfg, prior)

@@ -98,6 +98,10 @@ class ModelConfig:
     """Kernel of the regressor convs on the sample grid (1 = per-Gaussian MLP)."""
     sh_degree: int = 3
     """SH degree of the colour regressor (16 x 3 coefficients)."""
+    texture_colour: bool = True
+    """SH DC = the decoded texture's colour plus R_color's DC, a residual over the texture (ours); False: R_color
+    predicts the full SH from the feature map alone, as SynShot's R_color -> h_r (the texture is then decoded and
+    supervised as a map only). See ``optim.texture_colour_fade`` to fine-tune one into the other."""
     offset_scale_m: float = 0.005
     """Position offset delta-phi is this many metres per regressor unit (face part, single layer)."""
     hair_offset_scale_m: float = 0.02
@@ -153,6 +157,10 @@ class OptimConfig:
     """Global batch (split evenly over DDP processes)."""
     grad_clip: float = 1.0
     """Clip the global gradient norm (0 = off)."""
+    texture_colour_fade: int = 0
+    """With ``model.texture_colour`` false: steps over which the decoded texture's share of the SH DC falls linearly
+    from 1 to 0, so a prior trained with the residual colour keeps its colours while R_color learns them (fine-tuning
+    it into a full-SH prior; the run must go past the fade). 0 = none (a full-SH run from its first step)."""
 
 
 @dataclass

@@ -9,6 +9,7 @@
     phi = template + s_v * x_verts + s_e * x_exp                              (m, rest pose, per UV point)
     per part r: bilinear samples at the part's UV grid -> position, tangent-frame rotation, neighbour
                 scale, opacity 0.7, SH DC from x_tex; R_color and R_gauss add SH and offsets
+                (``model.texture_colour`` false: R_color's SH is the whole colour, as SynShot)
     LBS (neck, head, jaw, eyes) + optional global rigid transform -> world Gaussians
 
 Positions are decoded as offsets from the template (SynShot's x_verts = R_uv(delta B_id) is an identity
@@ -89,6 +90,9 @@ class SynShotPrior(nn.Module):
         self.D_id = Decoder(m.id_latent_dim, ch, 6, zero_init=True)
         self.D_exp = Decoder(m.exp_latent_dim, ch, 3, zero_init=True)
         self.n_sh = (m.sh_degree + 1) ** 2
+        self.texture_colour_weight = 1.0 if m.texture_colour else 0.0
+        """Share of the decoded texture in the SH DC (1: R_color adds a residual; 0: R_color's SH is all of it;
+        in between only while a trainer fades it, ``optim.texture_colour_fade``)."""
         self.parts: dict[str, PartGrid] = {}
         self.R_color, self.R_gauss = nn.ModuleDict(), nn.ModuleDict()
         for name in part_regions(head_model, m.single_layer):
@@ -257,6 +261,8 @@ class SynShotPrior(nn.Module):
         d_pos, d_rot, d_scale, d_opacity = g.split([3, 4, 3, 1], dim=-1)
         base = m.scale_factor * nn_dist[..., None] * torch.tensor([1.0, 1.0, m.normal_scale_ratio], device=pos.device)
         tex_grid = sample_grid(tex, part.grid)
+        if self.texture_colour_weight != 1.0:
+            tex_grid = self.texture_colour_weight * tex_grid  # 0: R_color's DC is the whole colour
         if tex_detail is not None:
             tex_grid = tex_grid + sample_grid(tex_detail, part.grid)
         rgb = gather_valid(tex_grid, part.index) * 0.5 + 0.5

@@ -224,6 +224,13 @@ class Trainer:
         terms.update(out.stats)
         return terms
 
+    def fade_texture_colour(self) -> None:
+        """The decoded texture's share of the SH DC at this step: ``1 - step / optim.texture_colour_fade`` (floored
+        at 0) for a full-SH model (``model.texture_colour`` false) that fades; the model's own value otherwise."""
+        fade = self.cfg.optim.texture_colour_fade
+        if not self.cfg.model.texture_colour and fade > 0:
+            self.model.texture_colour_weight = max(0.0, 1.0 - self.step / fade)
+
     def lr_by_progress(self, fraction: float) -> float:
         """Learning rate once ``fraction`` (0..1) of the run is done: ``lr * gamma ** (milestones passed)``, the
         milestones read as fractions of ``optim.steps`` (the time-limited schedule)."""
@@ -293,6 +300,7 @@ class Trainer:
                               self.dist.rank, self.dist.world)
         loader = DataLoader(self.train_set, batch_sampler=sampler, collate_fn=collate,
                             num_workers=cfg.data.num_workers, persistent_workers=cfg.data.num_workers > 0)
+        self.fade_texture_colour()
         if self.step == 0:
             self.run_eval()
             self.preview()
@@ -306,6 +314,7 @@ class Trainer:
                 done = max(self.step / max(1, total), (t0 - started) / self.time_limit_s)
                 for group in self.opt.param_groups:
                     group["lr"] = self.lr_by_progress(done)
+            self.fade_texture_colour()
             terms = self.train_step(to_device(batch, self.device))
             if self.device.type == "cuda":
                 torch.cuda.synchronize(self.device)

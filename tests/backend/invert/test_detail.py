@@ -40,6 +40,16 @@ def test_photo_detail_is_the_texture_residual_where_seen_and_zero_elsewhere(head
     assert torch.equal(photo_detail(avatar, scale=0.0), torch.zeros_like(detail))
 
 
+def test_photo_detail_refuses_a_full_sh_prior():
+    from types import SimpleNamespace
+
+    full = SimpleNamespace(prior=SimpleNamespace(texture_colour_weight=0.0))
+    with pytest.raises(UserInputError, match="detail=0"):
+        photo_detail(full)
+    with pytest.raises(UserInputError, match="detail=0"):  # before stage 1 (nothing else of it is touched)
+        invert(full.prior, None, InvertConfig(detail=1.0))
+
+
 @pytest.mark.parametrize("finer", [1, 3])
 def test_detail_shifts_every_gaussians_colour_by_half_its_value(head_model, prior, finer):
     avatar = Avatar.from_prior(prior, flat_prepared(head_model), head_model)

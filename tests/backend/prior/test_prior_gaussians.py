@@ -82,3 +82,56 @@ def test_neighbour_distance_on_a_regular_grid():
     # three nearest of the 8 grid neighbours: two at h and one at h*sqrt(2) (corners) or h (inside)
     torch.testing.assert_close(d[0, 3, 3], torch.tensor(h))
     torch.testing.assert_close(d[0, 5, 6], torch.tensor(h * math.sqrt(4 / 3)))
+
+
+def _sh_dc_for_texture(model, b, value: float, tex_detail=None):
+    """SH DC of every Gaussian when the decoded texture is the constant ``value`` (the other maps as decoded)."""
+    decode = model.decode
+
+    def constant_texture(q_id, q_exp):
+        feat, tex, verts, exp = decode(q_id, q_exp)
+        return feat, torch.full_like(tex, value), verts, exp
+
+    model.decode = constant_texture
+    with torch.no_grad():
+        q_id, q_exp, _, _ = model.encode(b, 0)
+        sh = model.decode_gaussians(q_id, q_exp, tex_detail=tex_detail)["sh"]
+    del model.decode
+    return sh[:, :, 0]
+
+
+def test_full_sh_colour_ignores_the_decoded_texture(batch, head_model):
+    cfg, b = batch
+    torch.manual_seed(0)
+    residual = SynShotPrior(cfg, head_model)
+    grey, bright = _sh_dc_for_texture(residual, b, 0.0), _sh_dc_for_texture(residual, b, 0.5)
+    # residual colour (default): the texture's colour is the DC's base; +0.5 texture units = +0.25 rgb
+    torch.testing.assert_close(bright - grey, torch.full_like(grey, 0.25 / 0.28209479177387814), atol=1e-5, rtol=0)
+    full_cfg = load_config("tiny", reduced_overrides() + ["model.texture_colour=false"])
+    torch.manual_seed(0)
+    full = SynShotPrior(full_cfg, head_model)
+    assert full.texture_colour_weight == 0.0
+    torch.testing.assert_close(_sh_dc_for_texture(full, b, 0.5), _sh_dc_for_texture(full, b, 0.0))
+    # an inverted avatar's colour detail still adds to the DC
+    detail = torch.full((1, 3, 8, 8), 0.5)
+    shifted = _sh_dc_for_texture(full, b, 0.0, tex_detail=detail) - _sh_dc_for_texture(full, b, 0.0)
+    torch.testing.assert_close(shifted, torch.full_like(shifted, 0.25 / 0.28209479177387814), atol=1e-5, rtol=0)
+
+
+def test_texture_colour_fade_schedule():
+    from types import SimpleNamespace
+
+    from backend.prior.trainer import Trainer
+
+    cfg = load_config("tiny", ["model.texture_colour=false", "optim.texture_colour_fade=4"])
+    run = SimpleNamespace(cfg=cfg, model=SimpleNamespace(texture_colour_weight=0.0), step=0)
+    seen = []
+    for step in range(6):
+        run.step = step
+        Trainer.fade_texture_colour(run)
+        seen.append(run.model.texture_colour_weight)
+    assert seen == [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    residual = SimpleNamespace(cfg=load_config("tiny", ["optim.texture_colour_fade=4"]),
+                               model=SimpleNamespace(texture_colour_weight=1.0), step=2)
+    Trainer.fade_texture_colour(residual)  # a residual-colour model is never faded
+    assert residual.model.texture_colour_weight == 1.0
