@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from synthetic.dataset import layout  # noqa: E402
+from synthetic.dataset.reader import Dataset  # noqa: E402
 from synthetic.errors import UserInputError  # noqa: E402
 
 REWRITTEN = (layout.IDENTITY_JSON, layout.DONE_JSON)
@@ -26,18 +27,17 @@ REWRITTEN = (layout.IDENTITY_JSON, layout.DONE_JSON)
 
 def make_view(src: Path, out: Path, identities: int, frames: list[int] | None, frames_from: int) -> int:
     """Write the view; returns its identity count."""
-    meta_path = src / layout.DATASET_JSON
-    if not meta_path.is_file():
+    if not (src / layout.DATASET_JSON).is_file():
         raise UserInputError(f"{src}: not a dataset root (no {layout.DATASET_JSON})")
     if out.exists():
         raise UserInputError(f"{out}: already exists (the view is written into a new folder)")
-    meta = json.loads(meta_path.read_text())
-    if not 0 < identities <= int(meta["n_identities"]):
-        raise UserInputError(f"--identities {identities}: the dataset has {meta['n_identities']}")
+    dataset = Dataset(src)  # the one reader of dataset.json (its checks, its errors)
+    if not 0 < identities <= dataset.n_identities:
+        raise UserInputError(f"--identities {identities}: the dataset has {dataset.n_identities}")
     if frames is not None and (not frames or frames[0] != 0 or sorted(set(frames)) != frames):
         raise UserInputError(f"--frames {frames}: increasing frame numbers starting at 0 (the neutral frame)")
     out.mkdir(parents=True)
-    (out / layout.DATASET_JSON).write_text(json.dumps({**meta, "n_identities": identities}, indent=2))
+    (out / layout.DATASET_JSON).write_text(json.dumps({**dataset.manifest, "n_identities": identities}, indent=2))
     for index in range(identities):
         name = layout.identity_dir(index)
         if frames is None or index < frames_from:
